@@ -1,0 +1,158 @@
+// ldirectord's own command line (§1.1 of the behaviour reference):
+//   ldirectord [-d|--debug] [--] [configfile] start|stop|restart|try-restart|reload|force-reload|status
+//   ldirectord [-h|-?|--help|-v|--version]
+// Getopt::Long with bundling and require_order: options stop at the first non-option word.
+// ldirectord-ts adds the global options --pid-dir DIR and --ipvsadm PATH.
+import { ORIGINAL_VERSION, VERSION } from '../version.ts';
+
+export const ACTIONS = [
+  'start',
+  'stop',
+  'restart',
+  'try-restart',
+  'reload',
+  'force-reload',
+  'status',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export interface LegacyArgs {
+  debug: boolean;
+  help: boolean;
+  version: boolean;
+  pidDir?: string;
+  ipvsadm?: string;
+  /** Extension: `status --json`. */
+  json: boolean;
+  /** The config argument as given; undefined means the default `ldirectord.cf`. */
+  config?: string;
+  action?: Action;
+}
+
+export class UsageError extends Error {}
+
+const LONG_WITH_VALUE = new Set(['--pid-dir', '--ipvsadm']);
+
+export function parseLegacyArgs(argv: readonly string[]): LegacyArgs {
+  const args: LegacyArgs = { debug: false, help: false, version: false, json: false };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--') {
+      i++;
+      break;
+    }
+    if (!word.startsWith('-') || word === '-') break;
+    if (word.startsWith('--')) {
+      const [name, inline] = word.includes('=') ? word.split(/=(.*)/s, 2) : [word, undefined];
+      if (LONG_WITH_VALUE.has(name!)) {
+        const value = inline ?? argv[++i];
+        if (value === undefined)
+          throw new UsageError(`Option ${name!.slice(2)} requires an argument`);
+        if (name === '--pid-dir') args.pidDir = value;
+        else args.ipvsadm = value;
+      } else if (name === '--debug') args.debug = true;
+      else if (name === '--help') args.help = true;
+      else if (name === '--version') args.version = true;
+      else throw new UsageError(`Unknown option: ${name!.slice(2)}`);
+      continue;
+    }
+    // Bundled short options: -dv
+    for (const letter of word.slice(1)) {
+      if (letter === 'd') args.debug = true;
+      else if (letter === 'h' || letter === '?') args.help = true;
+      else if (letter === 'v') args.version = true;
+      else throw new UsageError(`Unknown option: ${letter}`);
+    }
+  }
+  const positional = argv.slice(i);
+  if (positional.length === 1) {
+    args.action = positional[0] as Action;
+  } else if (positional.length >= 2) {
+    args.config = positional[0];
+    args.action = positional[1] as Action;
+    // Extension: `status --json` (the original ignores words after the action).
+    if (positional.slice(2).includes('--json')) args.json = true;
+  }
+  return args;
+}
+
+export const VERSION_TEXT = `${ORIGINAL_VERSION}
+1999-2006 Jacob Rief, Horms and others
+<http://www.vergenet.net/linux/ldirectord/>
+
+ldirectord comes with ABSOLUTELY NO WARRANTY.
+This is free software, and you are welcome to redistribute it
+under certain conditions. See the GNU General Public Licence for details.
+`;
+
+export const USAGE_TEXT = `Usage:
+    ldirectord [-d|--debug] [--] [configfile] start | stop | restart |
+    try-restart | reload | force-reload | status
+
+    ldirectord [-h|-?|--help|-v|--version]
+
+    ldirectord-ts check [--json] [configfile...]
+    ldirectord-ts plan [--down] configfile
+
+Options:
+    configuration: This is the name for the configuration as specified in
+    the file /etc/ha.d/conf/configuration
+
+    -d|--debug: Don't run as daemon and log verbosely.
+
+    -h|--help: Print user manual and exit.
+
+    -v|--version: Print version and exit.
+
+    --pid-dir DIR: (ldirectord-ts) keep the pid file in DIR instead of /var/run.
+
+    --ipvsadm PATH: (ldirectord-ts) the ipvsadm program to run (also LDIRECTORD_IPVSADM).
+
+    Commands:
+
+    start: Start the daemon for the specified configuration.
+
+    stop: Stop the daemon for the specified configuration. This is the same
+    as sending a TERM signal to the running daemon.
+
+    restart: Restart the daemon for the specified configuration. The same
+    as stopping and starting the daemon.
+
+    try-restart: Restart the daemon for the specified configuration if it
+    is running.
+
+    reload: Reload the configuration file. This is only useful for
+    modifications in a virtual server entry.
+
+    force-reload: Same as reload.
+
+    status: Show status of the running daemon for the specified
+    configuration.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let args: LegacyArgs;
+  try {
+    args = parseLegacyArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.stdout.write(USAGE_TEXT);
+    return 255;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE_TEXT);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`${VERSION_TEXT}\nldirectord-ts ${VERSION}\n`);
+    return 0;
+  }
+  if (args.action === undefined || !(ACTIONS as readonly string[]).includes(args.action)) {
+    process.stdout.write(USAGE_TEXT);
+    return 255;
+  }
+  const { runAction } = await import('../daemon/actions.ts');
+  return runAction(args);
+}

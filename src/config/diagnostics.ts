@@ -1,0 +1,37 @@
+// Diagnostics: every problem found in a config file, with its position. The parser and the
+// resolver collect all of them instead of stopping at the first.
+
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  severity: Severity;
+  file: string;
+  /** 1-based; 0 when the problem is not tied to a line (e.g. the file cannot be read). */
+  line: number;
+  /** 1-based; 0 when unknown. */
+  column: number;
+  /** The original's wording where it has one (so scripts that grep it keep working). */
+  message: string;
+  /** What would be accepted, in a sentence; shown after the message. */
+  hint?: string;
+  /** Stable identifier for tests and --json, e.g. 'unknown-directive'. */
+  code: string;
+}
+
+/** The original's start-up error line: `Error [<pid>] reading file <file> at line <n>: <msg>`. */
+export function formatOriginalStyle(d: Diagnostic, pid: number = process.pid): string {
+  const kind = d.severity === 'error' ? 'Error' : 'Warning';
+  const where = d.line > 0 ? ` reading file ${d.file} at line ${d.line}` : '';
+  return `${kind} [${pid}]${where}: ${d.message}`;
+}
+
+/** Compiler-style line: `<file>:<line>:<col>: error: <msg> (<hint>)`. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const pos = d.line > 0 ? `${d.file}:${d.line}:${Math.max(d.column, 1)}` : d.file;
+  const hint = d.hint ? `\n  ${d.hint}` : '';
+  return `${pos}: ${d.severity}: ${d.message}${hint}`;
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the expensive test tiers use: the Perl ldirectord (the reference
+# for behaviour), MariaDB, the protocol servers of the negotiate checks, heartbeat and
+# resource-agents (integration contracts), and qemu with a Debian kernel (the IPVS tier).
+# Runs as part of `npm test`; does nothing when everything is present; when not root it only
+# says what is missing (the tiers that need it then skip with a printed reason).
+set -euo pipefail
+
+packages=(
+  # reference implementation and the real ipvsadm
+  ldirectord ipvsadm
+  # checkers' real servers
+  mariadb-server mariadb-client
+  dnsmasq-base vsftpd exim4-daemon-light dovecot-pop3d dovecot-imapd slapd ldap-utils
+  inn2 postgresql freeradius freeradius-utils sip-tester
+  iputils-ping openssl python3
+  # integration contracts
+  heartbeat resource-agents
+  # the real-kernel IPVS tier
+  qemu-system-x86 linux-image-amd64 busybox-static
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+  [[ "$status" == "ii " ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "setup: all ${#packages[@]} Debian packages present"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "setup: not root; missing Debian packages: ${missing[*]}"
+  echo "setup: the test tiers that need them will skip and say so"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt_opts=(-y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confold)
+apt-get -q -o DPkg::Lock::Timeout=600 update >/dev/null
+if ! apt-get install "${apt_opts[@]}" "${missing[@]}" >/tmp/ldirectord-ts-setup.log 2>&1; then
+  # inn2's postinst refuses a host whose name does not resolve to a domain (containers):
+  # give it one and finish configuring.
+  if [[ -f /etc/news/inn.conf ]] && grep -q '^#domain:' /etc/news/inn.conf; then
+    sed -i 's/^#domain:.*/domain:                      localdomain/' /etc/news/inn.conf
+  fi
+  dpkg --configure -a >>/tmp/ldirectord-ts-setup.log 2>&1 ||
+    { tail -n 40 /tmp/ldirectord-ts-setup.log; exit 1; }
+  apt-get install "${apt_opts[@]}" "${missing[@]}" >>/tmp/ldirectord-ts-setup.log 2>&1 ||
+    { tail -n 40 /tmp/ldirectord-ts-setup.log; exit 1; }
+fi
+echo "setup: done"

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseLegacyArgs, UsageError } from '../../src/cli/legacy.ts';
+
+test('one positional word is the action and the config stays the default', () => {
+  const a = parseLegacyArgs(['start']);
+  assert.equal(a.action, 'start');
+  assert.equal(a.config, undefined);
+});
+
+test('two positional words are config then action; further words are ignored', () => {
+  const a = parseLegacyArgs(['/etc/ha.d/x.cf', 'status', 'extra']);
+  assert.equal(a.config, '/etc/ha.d/x.cf');
+  assert.equal(a.action, 'status');
+});
+
+test('options stop at the first non-option word (require_order)', () => {
+  const a = parseLegacyArgs(['cfg', 'status', '-d']);
+  assert.equal(a.debug, false);
+  assert.equal(a.action, 'status');
+});
+
+test('bundled short options and -- end of options', () => {
+  const a = parseLegacyArgs(['-dv', '--', '-weird.cf', 'stop']);
+  assert.equal(a.debug, true);
+  assert.equal(a.version, true);
+  assert.equal(a.config, '-weird.cf');
+  assert.equal(a.action, 'stop');
+});
+
+test('--pid-dir and --ipvsadm take a value, inline or separate', () => {
+  const a = parseLegacyArgs(['--pid-dir', '/tmp/p', '--ipvsadm=/x/ipvsadm', 'start']);
+  assert.equal(a.pidDir, '/tmp/p');
+  assert.equal(a.ipvsadm, '/x/ipvsadm');
+});
+
+test('an unknown option is a usage error naming it', () => {
+  assert.throws(
+    () => parseLegacyArgs(['-x', 'start']),
+    (e: unknown) => {
+      return e instanceof UsageError && e.message === 'Unknown option: x';
+    },
+  );
+});
