@@ -8,7 +8,7 @@
 // their own value parsers, still called from here.
 import { EMAIL_STATUS_BITS, SERVICES } from '../config/model.ts';
 import { FALLBACK_SYNTAX_HINT, parseFallback } from './fallback.ts';
-import { fail, type Note, ok, type Outcome } from './outcome.ts';
+import { fail, type Note, type Outcome, ok } from './outcome.ts';
 import { printable } from './perl.ts';
 import { parseReal, REAL_SYNTAX_HINT } from './real.ts';
 import type { Scope } from './tree.ts';
@@ -92,7 +92,20 @@ const checktype: ValueParser = (text) => {
 };
 
 const KNOWN_SCHEDULERS = [
-  'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos',
+  'rr',
+  'wrr',
+  'lc',
+  'wlc',
+  'lblc',
+  'lblcr',
+  'dh',
+  'sh',
+  'sed',
+  'nq',
+  'fo',
+  'ovf',
+  'mh',
+  'twos',
 ];
 
 const scheduler: ValueParser = (text) => {
@@ -153,14 +166,18 @@ const netmask: ValueParser = (text, ctx) => {
     });
   }
   if (ctx.family === 4 && value.split('.').some((o) => Number(o) > 255)) {
-    notes.push({ code: 'netmask-octet', message: `netmask ${value} has an octet above 255; ipvsadm will reject it` });
+    notes.push({
+      code: 'netmask-octet',
+      message: `netmask ${value} has an octet above 255; ipvsadm will reject it`,
+    });
   }
   return ok(value, notes);
 };
 
 const protocol: ValueParser = (text, ctx) => {
   const word = /\w+/.exec(text)?.[0];
-  if (word === undefined) return fail('invalid-protocol', 'invalid protocol', 'Write tcp, udp or fwm.');
+  if (word === undefined)
+    return fail('invalid-protocol', 'invalid protocol', 'Write tcp, udp or fwm.');
   if (ctx.fwmark) {
     return word === 'fwm'
       ? ok('fwm')
@@ -201,12 +218,20 @@ const httpmethod: ValueParser = (text) => {
 
 const checkport: ValueParser = (text) => {
   const run = /\d+/.exec(text)?.[0];
-  if (run === undefined) return fail('invalid-port', 'invalid port', 'A port number from 1 to 65535.');
+  if (run === undefined)
+    return fail('invalid-port', 'invalid port', 'A port number from 1 to 65535.');
   const n = Number(run);
   if (!(n > 0 && n < 65536)) {
-    return fail('invalid-port', 'checkport must be in range 1..65536', 'A port number from 1 to 65535.');
+    return fail(
+      'invalid-port',
+      'checkport must be in range 1..65536',
+      'A port number from 1 to 65535.',
+    );
   }
-  return ok(n, text.trim() === run ? [] : [{ code: 'number-from-digits', message: `read as checkport=${n}` }]);
+  return ok(
+    n,
+    text.trim() === run ? [] : [{ code: 'number-from-digits', message: `read as checkport=${n}` }],
+  );
 };
 
 const virtualhost: ValueParser = (text) => {
@@ -217,7 +242,11 @@ const virtualhost: ValueParser = (text) => {
 const smtp: ValueParser = (text) => {
   const m = /^[0-9A-Za-z._+-]+/.exec(text);
   if (!m) {
-    return fail('invalid-smtp', 'invalid SMTP server address', 'A host name or IPv4 address, without quotes or port.');
+    return fail(
+      'invalid-smtp',
+      'invalid SMTP server address',
+      'A host name or IPv4 address, without quotes or port.',
+    );
   }
   const notes: Note[] =
     m[0] === text.trim()
@@ -242,7 +271,11 @@ const emailalert: ValueParser = (text) => {
 const emailalertfreq: ValueParser = (text) =>
   /^\d+$/.test(text)
     ? ok(Number(text))
-    : fail('invalid-number', 'invalid email alert frequency', 'Seconds between reminders, e.g. emailalertfreq=3600 (0: none).');
+    : fail(
+        'invalid-number',
+        'invalid email alert frequency',
+        'Seconds between reminders, e.g. emailalertfreq=3600 (0: none).',
+      );
 
 const STATUS_NAMES = ['all', 'none', 'starting', 'running', 'stopping', 'reloading'];
 
@@ -254,7 +287,8 @@ const emailalertstatus: ValueParser = (text) => {
   for (const item of items) {
     if (item === 'none') continue;
     if (item === 'all') status = 15;
-    else if (item in EMAIL_STATUS_BITS) status |= EMAIL_STATUS_BITS[item as keyof typeof EMAIL_STATUS_BITS];
+    else if (item in EMAIL_STATUS_BITS)
+      status |= EMAIL_STATUS_BITS[item as keyof typeof EMAIL_STATUS_BITS];
     else {
       return fail(
         'invalid-emailalertstatus',
@@ -277,7 +311,10 @@ function quotedText(message: string, hint: string): ValueParser {
   return nonEmpty(message, hint);
 }
 
-function familyChecked(name: 'real' | 'real6' | 'fallback' | 'fallback6', inner: ValueParser): ValueParser {
+function familyChecked(
+  name: 'real' | 'real6' | 'fallback' | 'fallback6',
+  inner: ValueParser,
+): ValueParser {
   const wants = name.endsWith('6') ? 6 : 4;
   const base = name.replace('6', '');
   return (text, ctx) => {
@@ -285,7 +322,9 @@ function familyChecked(name: 'real' | 'real6' | 'fallback' | 'fallback6', inner:
       return fail(
         `${base}-family`,
         `cannot specify "${name}" here.  please use "${base}${ctx.family === 6 ? '6' : ''}" instead`,
-        ctx.family === 6 ? `An IPv6 virtual service takes ${base}6=.` : `An IPv4 virtual service takes ${base}=.`,
+        ctx.family === 6
+          ? `An IPv6 virtual service takes ${base}6=.`
+          : `An IPv4 virtual service takes ${base}=.`,
       );
     }
     return inner(text, ctx);
@@ -321,7 +360,11 @@ const supervised: ValueParser = (rest) => {
       ]);
     }
   }
-  return fail('invalid-yes-no', "supervised must be 'yes' or 'no'", 'Write supervised=yes or supervised=no.');
+  return fail(
+    'invalid-yes-no',
+    "supervised must be 'yes' or 'no'",
+    'Write supervised=yes or supervised=no.',
+  );
 };
 
 const TIMEOUT_HINT = 'A number of seconds greater than 0.';
@@ -490,7 +533,10 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     syntax: '<seconds>',
     defaultText: 'checktimeout, else 30',
     help: 'Deadline of negotiate checks.',
-    global: { form: 'raw', parse: digits('invalid negotiate timeout value', 'positive', TIMEOUT_HINT) },
+    global: {
+      form: 'raw',
+      parse: digits('invalid negotiate timeout value', 'positive', TIMEOUT_HINT),
+    },
     virtual: { form: 'raw', parse: digits('invalid negotiate timeout', 'nonzero', TIMEOUT_HINT) },
   },
   {
@@ -536,11 +582,17 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     help: 'Retired: use negotiatetimeout.',
     global: {
       form: 'raw',
-      parse: retired('connecttimeout directive deprecated in favour of negotiatetimeout', 'Write negotiatetimeout=<seconds>.'),
+      parse: retired(
+        'connecttimeout directive deprecated in favour of negotiatetimeout',
+        'Write negotiatetimeout=<seconds>.',
+      ),
     },
     virtual: {
       form: 'raw',
-      parse: retired('connecttimeout directive deprecated in favour of negotiatetimeout', 'Write negotiatetimeout=<seconds>.'),
+      parse: retired(
+        'connecttimeout directive deprecated in favour of negotiatetimeout',
+        'Write negotiatetimeout=<seconds>.',
+      ),
     },
   },
   {
@@ -579,7 +631,11 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     help: 'Persistence timeout (ipvsadm -p).',
     virtual: {
       form: 'raw',
-      parse: digits('invalid persistent timeout', 'any', 'Seconds of persistence, e.g. persistent=600.'),
+      parse: digits(
+        'invalid persistent timeout',
+        'any',
+        'Seconds of persistence, e.g. persistent=600.',
+      ),
     },
   },
   {
@@ -646,7 +702,10 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     syntax: '<command>',
     defaultText: 'none',
     help: 'Run with start|stop <vip>:<vport> <protocol> when the last real goes down or the first comes up.',
-    global: { form: 'raw', parse: nonEmpty('invalid fallback command', 'fallbackcommand=/path/to/script') },
+    global: {
+      form: 'raw',
+      parse: nonEmpty('invalid fallback command', 'fallbackcommand=/path/to/script'),
+    },
     virtual: {
       form: 'quoted-or-raw',
       parse: nonEmpty('invalid fallback command', 'fallbackcommand="/path/to/script"'),
@@ -691,7 +750,10 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     help: 'A file named after a real server (ip, ip:port, host, host:port) here takes it out.',
     global: {
       form: 'raw',
-      parse: nonEmpty('maintenance directory not specified', 'maintenancedir=/etc/ha.d/maintenance'),
+      parse: nonEmpty(
+        'maintenance directory not specified',
+        'maintenancedir=/etc/ha.d/maintenance',
+      ),
     },
   },
   {
@@ -752,7 +814,10 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     syntax: '<address>',
     defaultText: '<user>@<hostname>',
     help: 'From header of alerts.',
-    global: { form: 'raw', parse: nonEmpty('no email from address specified', 'emailalertfrom=ldirectord@example.com') },
+    global: {
+      form: 'raw',
+      parse: nonEmpty('no email from address specified', 'emailalertfrom=ldirectord@example.com'),
+    },
   },
   {
     name: 'smtp',
@@ -838,7 +903,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(
+        prev[j]! + 1,
+        cur[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = cur;
   }

@@ -3,7 +3,7 @@
 // The original takes the last one or two whitespace-separated words (anything before them is
 // skipped), the port as a trailing `:digits` or `:name`, and gate as the default method.
 import type { Forward } from '../config/model.ts';
-import { fail, type Note, ok, type Outcome } from './outcome.ts';
+import { fail, type Note, type Outcome, ok } from './outcome.ts';
 import { NON_WS, printable, WS } from './perl.ts';
 import type { FallbackSpec } from './tree.ts';
 

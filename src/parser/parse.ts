@@ -2,8 +2,14 @@
 // file:line:column. Lexical rules are in lexer.ts; what each directive accepts is in the
 // directive table (directives.ts). Nothing is resolved here (see src/config/resolve.ts).
 import type { Family } from '../config/model.ts';
-import { type Diagnostic, differsFromPerl, error, sortDiagnostics, warning } from './diagnostic-helpers.ts';
-import { directive, type ScopeRule, rule, suggestName } from './directives.ts';
+import {
+  type Diagnostic,
+  differsFromPerl,
+  error,
+  sortDiagnostics,
+  warning,
+} from './diagnostic-helpers.ts';
+import { directive, rule, type ScopeRule, suggestName } from './directives.ts';
 import { indentedText, type LexItem, lex, processBodyLine, rawColumn } from './lexer.ts';
 import type { Note, Outcome } from './outcome.ts';
 import { printable, WS } from './perl.ts';
@@ -191,14 +197,14 @@ export function parse(text: string, file: string): ParseResult {
       if (scope === 'global') tree.globals.push(result.node);
       else current!.directives.push(result.node);
       for (const n of result.notes) {
-        diagnostics.push(
-          warning(file, item.line, n.column, n.code, n.message, n.hint, n.category),
-        );
+        diagnostics.push(warning(file, item.line, n.column, n.code, n.message, n.hint, n.category));
       }
       return true;
     }
     if (result.kind === 'error') {
-      diagnostics.push(error(file, item.line, result.column, result.code, result.message, result.hint));
+      diagnostics.push(
+        error(file, item.line, result.column, result.code, result.message, result.hint),
+      );
       return false;
     }
     diagnostics.push(
@@ -219,7 +225,13 @@ export function parse(text: string, file: string): ParseResult {
       current = undefined;
       const ctx: ValueContext = { scope: 'global', family: 4, fwmark: false };
       const placement: Placement = { raw: item.raw, textOffset: 0, expanded: false };
-      handle(item, interpret(item.raw, 'global', item.line, placement, ctx), 'global', item.raw, item.raw);
+      handle(
+        item,
+        interpret(item.raw, 'global', item.line, placement, ctx),
+        'global',
+        item.raw,
+        item.raw,
+      );
       continue;
     }
     if (item.kind === 'virtual') {
@@ -290,12 +302,27 @@ function openVirtual(
     node.address = outcome.value;
     for (const n of outcome.notes ?? []) {
       diagnostics.push(
-        warning(file, item.line, valueColumn + (n.offset ?? 0), n.code, n.message, n.hint, n.category),
+        warning(
+          file,
+          item.line,
+          valueColumn + (n.offset ?? 0),
+          n.code,
+          n.message,
+          n.hint,
+          n.category,
+        ),
       );
     }
   } else {
     diagnostics.push(
-      error(file, item.line, valueColumn + (outcome.offset ?? 0), outcome.code, outcome.message, outcome.hint),
+      error(
+        file,
+        item.line,
+        valueColumn + (outcome.offset ?? 0),
+        outcome.code,
+        outcome.message,
+        outcome.hint,
+      ),
     );
   }
   if (item.line === lineCount) {

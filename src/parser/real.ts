@@ -8,16 +8,13 @@
 // explains what it ignores), except for two fixed bugs (§6 items 9 and 11) and lines the
 // original rejects but the strict reading accepts (accepted with a migration warning).
 import type { Forward } from '../config/model.ts';
-import { fail, type Note, ok, type Outcome } from './outcome.ts';
+import { fail, type Note, type Outcome, ok } from './outcome.ts';
 import { NON_WS, printable, WS } from './perl.ts';
 import type { RealSpec } from './tree.ts';
 
 // `[0-9A-fa-f:]` is the original's class: A-f spans A-Z, [ \ ] ^ _ ` and a-f. Kept as is.
 const HOST = '\\d+\\.\\d+\\.\\d+\\.\\d+|[A-Za-z0-9.-]+|\\[[0-9A-fa-f:]+\\]';
-const REAL_RE = new RegExp(
-  `(${HOST})(->(${HOST}))?(:(\\d+|[A-Za-z0-9_-]+))?${WS}+(.*)`,
-  's',
-);
+const REAL_RE = new RegExp(`(${HOST})(->(${HOST}))?(:(\\d+|[A-Za-z0-9_-]+))?${WS}+(.*)`, 's');
 
 export const REAL_SYNTAX_HINT =
   'real=<host>[-><host>][:<port>] gate|masq|ipip [<weight>] ["<request>", "<receive>"] [l:<lower>] [u:<upper>]';
@@ -155,10 +152,12 @@ export function describeFlags(f: Flags): string {
 }
 
 /** Parse the value of a real=/real6= line (the text after `real\s*=\s*`). */
-export function parseReal(value: string): Outcome<Omit<RealSpec, 'hostColumn' | 'portColumn'> & {
-  hostOffset: number;
-  portOffset: number;
-}> {
+export function parseReal(value: string): Outcome<
+  Omit<RealSpec, 'hostColumn' | 'portColumn'> & {
+    hostOffset: number;
+    portOffset: number;
+  }
+> {
   const m = REAL_RE.exec(value);
   if (!m) {
     return fail(
@@ -179,7 +178,8 @@ export function parseReal(value: string): Outcome<Omit<RealSpec, 'hostColumn' | 
   }
   const flagsText = m[6]!;
   const flagsOffset = m.index + m[0].length - flagsText.length;
-  const portOffset = m[5] !== undefined ? m.index + m[1]!.length + (m[2]?.length ?? 0) + 1 : hostOffset;
+  const portOffset =
+    m[5] !== undefined ? m.index + m[1]!.length + (m[2]?.length ?? 0) + 1 : hostOffset;
 
   const perl = perlFlags(flagsText, false);
   const strict = strictFlags(flagsText);
@@ -192,7 +192,7 @@ export function parseReal(value: string): Outcome<Omit<RealSpec, 'hostColumn' | 
       code: 'real-request-receive-fixed',
       category: 'differs-from-perl',
       message: `this real's request starts with '/': ldirectord-ts uses its receive string and thresholds too (${describeFlags(flags)})`,
-      hint: 'The Perl original loses the receive string and everything after it in this case and checks with the virtual\'s request and receive (see docs/compatibility.md).',
+      hint: "The Perl original loses the receive string and everything after it in this case and checks with the virtual's request and receive (see docs/compatibility.md).",
       offset: flagsOffset,
     });
     if (fixed.ignoredText !== undefined) {
@@ -237,7 +237,12 @@ export function parseReal(value: string): Outcome<Omit<RealSpec, 'hostColumn' | 
       offset: flagsOffset,
     });
   } else {
-    return fail('real-flags', perl.message, `Expected ${REAL_SYNTAX_HINT}.`, flagsOffset + perl.offset);
+    return fail(
+      'real-flags',
+      perl.message,
+      `Expected ${REAL_SYNTAX_HINT}.`,
+      flagsOffset + perl.offset,
+    );
   }
 
   return ok(

@@ -1,7 +1,7 @@
 // Value checkers shared by the directive table. Each reproduces one of the original's idioms
 // (which text it takes, what it rejects, its error message) and adds a hint and, where the
 // original silently reads something unexpected, a warning.
-import { fail, type Note, ok, type Outcome } from './outcome.ts';
+import { fail, type Note, type Outcome, ok } from './outcome.ts';
 import { firstDigitRun, isPlainInteger, perlTrue, printable, WS } from './perl.ts';
 import type { Scope } from './tree.ts';
 
@@ -50,7 +50,9 @@ function exactOrTrimmed<T>(
 
 export function yesNo(message: string): ValueParser {
   return (text, ctx) => {
-    const r = exactOrTrimmed(text, ctx, (t) => (t === 'yes' ? true : t === 'no' ? false : undefined));
+    const r = exactOrTrimmed(text, ctx, (t) =>
+      t === 'yes' ? true : t === 'no' ? false : undefined,
+    );
     if (!r) return fail('invalid-yes-no', message, 'Write yes or no (lower case).');
     return ok(r.value, r.notes);
   };
@@ -72,13 +74,18 @@ function digitNotes(text: string, n: number): Note[] {
  * `$v =~ /(\d+)/ && $1 [&& $1 > 0]`: the first run of digits anywhere.
  * rule 'nonzero': Perl-true ('0' rejected, '00' accepted as 0); 'positive': > 0; 'any'.
  */
-export function digits(message: string, rule: 'nonzero' | 'positive' | 'any', hint: string): ValueParser {
+export function digits(
+  message: string,
+  rule: 'nonzero' | 'positive' | 'any',
+  hint: string,
+): ValueParser {
   return (text) => {
     const run = firstDigitRun(text);
     if (run === undefined) return fail('invalid-number', message, hint);
     const n = Number(run);
     if (rule === 'nonzero' && !perlTrue(run)) return fail('invalid-number', message, hint);
-    if (rule === 'positive' && !(perlTrue(run) && n > 0)) return fail('invalid-number', message, hint);
+    if (rule === 'positive' && !(perlTrue(run) && n > 0))
+      return fail('invalid-number', message, hint);
     const notes = digitNotes(text, n);
     if (rule === 'nonzero' && n === 0) {
       notes.push({

@@ -4,7 +4,7 @@
 // accepts keeps its meaning) and warn loudly.
 import { isIPv6 } from 'node:net';
 import type { Family } from '../config/model.ts';
-import { fail, type Note, ok, type Outcome } from './outcome.ts';
+import { fail, type Note, type Outcome, ok } from './outcome.ts';
 import { NON_WS, printable } from './perl.ts';
 import type { VirtualAddressSpec } from './tree.ts';
 
@@ -37,7 +37,11 @@ export function parseVirtualAddress(value: string, family: Family): Outcome<Virt
     spec = { kind: 'address', host: `[${m[1]}]`, port: m[2]! };
   }
   if (!spec || !m) {
-    return fail('virtual-address', 'invalid address for virtual server', `Expected ${VIRTUAL_SYNTAX_HINT}.`);
+    return fail(
+      'virtual-address',
+      'invalid address for virtual server',
+      `Expected ${VIRTUAL_SYNTAX_HINT}.`,
+    );
   }
 
   const notes: Note[] = [];
