@@ -12,13 +12,17 @@ export const VIRTUAL_SYNTAX_HINT =
   'virtual=<ipv4 or host>:<port or service>, virtual=<firewall mark>, or virtual6=[<ipv6>]:<port>';
 
 export function parseVirtualAddress(value: string, family: Family): Outcome<VirtualAddressSpec> {
-  let m: RegExpExecArray | null = null;
+  // The original's rules, in its order: ipv4:port, name:port, a number (firewall mark),
+  // [v6]:port.
+  const ipv4 = family === 4 ? /^(\d+\.\d+\.\d+\.\d+):([0-9A-Za-z_-]+)/.exec(value) : null;
+  const named = ipv4 ?? /^([0-9A-Za-z._+-]+):([0-9A-Za-z_-]+)/.exec(value);
+  const mark = named ? null : /^(\d+)/.exec(value);
+  const v6 = named || mark ? null : /^\[([0-9A-Fa-f:]+)\]:([0-9A-Za-z_-]+)/.exec(value);
+  const m = named ?? mark ?? v6;
   let spec: VirtualAddressSpec | undefined;
-  if (family === 4) m = /^(\d+\.\d+\.\d+\.\d+):([0-9A-Za-z_-]+)/.exec(value);
-  if (!m) m = /^([0-9A-Za-z._+-]+):([0-9A-Za-z_-]+)/.exec(value);
-  if (m) spec = { kind: 'address', host: m[1]!, port: m[2]! };
-  else if ((m = /^(\d+)/.exec(value))) spec = { kind: 'fwmark', mark: Number(m[1]) };
-  else if ((m = /^\[([0-9A-Fa-f:]+)\]:([0-9A-Za-z_-]+)/.exec(value))) {
+  if (named) spec = { kind: 'address', host: named[1]!, port: named[2]! };
+  else if (mark) spec = { kind: 'fwmark', mark: Number(mark[1]) };
+  else if (v6) {
     if (family === 4) {
       return fail(
         'virtual-ipv6-in-virtual',
@@ -26,7 +30,7 @@ export function parseVirtualAddress(value: string, family: Family): Outcome<Virt
         'An IPv6 virtual service is written virtual6=[<ipv6>]:<port>.',
       );
     }
-    if (!isIPv6(m[1]!)) {
+    if (!isIPv6(v6[1]!)) {
       return fail(
         'virtual-ipv6-invalid',
         'invalid ipv6 address for virtual server',
@@ -34,7 +38,7 @@ export function parseVirtualAddress(value: string, family: Family): Outcome<Virt
         1,
       );
     }
-    spec = { kind: 'address', host: `[${m[1]}]`, port: m[2]! };
+    spec = { kind: 'address', host: `[${v6[1]}]`, port: v6[2]! };
   }
   if (!spec || !m) {
     return fail(
