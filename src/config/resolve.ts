@@ -207,7 +207,9 @@ class Resolver {
     for (let i = 0; i < entries.length; i += 64) {
       const batch = entries.slice(i, i + 64);
       const results = await Promise.all(batch.map(([, [name, family]]) => resolve(name, family)));
-      batch.forEach(([key], j) => this.hosts.set(key, results[j]));
+      batch.forEach(([key], j) => {
+        this.hosts.set(key, results[j]);
+      });
     }
   }
 
