@@ -113,6 +113,7 @@ const SYSLOG_FACILITIES = [
 
 function unbracket(host: string): string {
   // ld_gethostbyname: `$name =~ /\[(.*)\]/` and the inside is looked up.
+  if (!host.includes('[')) return host;
   const m = /\[(.*)\]/s.exec(host);
   return m ? m[1]! : host;
 }

@@ -33,6 +33,11 @@ type FlagsOutcome =
   | { ok: false; message: string; offset: number };
 
 const FORWARDS: readonly string[] = ['gate', 'masq', 'ipip'];
+const FORWARD_RE = /(\w+)(.*)/s;
+const WEIGHT_RE = new RegExp(`${WS}+(\\d+)(.*)`, 's');
+const REQUEST_RECEIVE_RE = new RegExp(`${WS}+"(.*)"[, ]${WS}*"(.*)"(.*)`, 's');
+const LOWER_RE = new RegExp(`${WS}+l:(\\d+)(.*)`, 's');
+const UPPER_RE = new RegExp(`${WS}+u:(\\d+)(.*)`, 's');
 
 function withSlash(request: string): string {
   return request.startsWith('/') ? request : `/${request}`;
@@ -44,7 +49,7 @@ function withSlash(request: string): string {
  * them) and trailing text the original would then ignore is reported, not rejected.
  */
 function perlFlags(text: string, fixRequestBug: boolean): FlagsOutcome {
-  const fwd = /(\w+)(.*)/s.exec(text);
+  const fwd = FORWARD_RE.exec(text);
   if (!fwd || !FORWARDS.includes(fwd[1]!)) {
     return {
       ok: false,
@@ -61,13 +66,13 @@ function perlFlags(text: string, fixRequestBug: boolean): FlagsOutcome {
     rest = next;
   };
 
-  const weight = new RegExp(`${WS}+(\\d+)(.*)`, 's').exec(rest);
+  const weight = WEIGHT_RE.exec(rest);
   if (weight) {
     flags.weight = Number(weight[1]);
     advance(weight, 2);
   }
   let requestBug = false;
-  const rr = new RegExp(`${WS}+"(.*)"[, ]${WS}*"(.*)"(.*)`, 's').exec(rest);
+  const rr = REQUEST_RECEIVE_RE.exec(rest);
   if (rr) {
     flags.request = withSlash(rr[1]!);
     if (rr[1]!.startsWith('/') && !fixRequestBug) {
@@ -82,12 +87,12 @@ function perlFlags(text: string, fixRequestBug: boolean): FlagsOutcome {
     }
   }
   if (rest !== undefined) {
-    const lower = new RegExp(`${WS}+l:(\\d+)(.*)`, 's').exec(rest);
+    const lower = LOWER_RE.exec(rest);
     if (lower) {
       flags.lowerThreshold = Number(lower[1]);
       advance(lower, 2);
     }
-    const upper = new RegExp(`${WS}+u:(\\d+)(.*)`, 's').exec(rest);
+    const upper = UPPER_RE.exec(rest);
     if (upper) {
       flags.upperThreshold = Number(upper[1]);
       advance(upper, 2);
@@ -103,6 +108,8 @@ function perlFlags(text: string, fixRequestBug: boolean): FlagsOutcome {
   }
   return { ok: true, flags, requestBug };
 }
+
+const SIMPLE_FLAGS_RE = new RegExp(`^(gate|masq|ipip)(?:${WS}+(\\d+))?${WS}*$`);
 
 const STRICT_RE = new RegExp(
   `^${WS}*(gate|masq|ipip)(?:${WS}+(\\d+))?(?:${WS}+"(.*)"[, ]${WS}*"(.*)")?` +
@@ -181,6 +188,22 @@ export function parseReal(value: string): Outcome<
   const portOffset =
     m[5] !== undefined ? m.index + m[1]!.length + (m[2]?.length ?? 0) + 1 : hostOffset;
 
+  // The common case `gate|masq|ipip [weight]` reads the same in every way: skip the rest.
+  const simple = SIMPLE_FLAGS_RE.exec(flagsText);
+  if (simple) {
+    return ok(
+      {
+        host: m[1]!,
+        ...(m[3] !== undefined ? { hostEnd: m[3] } : {}),
+        ...(m[5] !== undefined ? { port: m[5] } : {}),
+        forward: simple[1] as Forward,
+        weight: simple[2] !== undefined ? Number(simple[2]) : 1,
+        hostOffset,
+        portOffset,
+      },
+      notes,
+    );
+  }
   const perl = perlFlags(flagsText, false);
   const strict = strictFlags(flagsText);
   let flags: Flags;
