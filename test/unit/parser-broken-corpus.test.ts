@@ -63,7 +63,7 @@ for (const name of files) {
 
   const skipPerl = perlSkip || (/^# perl: skip$/m.test(text) ? 'marked perl: skip' : false);
   test(`the Perl original reports the same first error: ${name}`, { skip: skipPerl }, async () => {
-    const perl = await perlParse(file);
+    const perl = await perlParse(file, !usesLogfile);
     assert.equal(perl.exitCode, 2, `the original accepts it: ${perl.stderr}`);
     const want = header(text, 'perl')[0] ?? expected[0]!;
     assert.ok(perl.error, perl.stderr);
