@@ -316,7 +316,7 @@ class Resolver {
           node.valueColumn,
           'fallback-port',
           'invalid port for fallback server',
-          `"${portText}" is neither a port number (0-65535) nor a ${protocol === 'udp' ? 'udp' : 'tcp'} service name in /etc/services.`,
+          `"${portText}" is neither a port number (0-65535) nor a ${protocol === 'udp' ? 'udp' : 'tcp'} service name in /etc/services${node.scope === 'global' ? ' (a global fallback port is looked up for both tcp and udp: write the number)' : ''}.`,
         );
       }
       return undefined;

@@ -3,6 +3,7 @@
 // does differently or not at all.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { formatOriginalStyle } from '../../src/config/diagnostics.ts';
 import { realId, virtualId } from '../../src/config/identity.ts';
 import { perlRangeCount } from '../../src/config/resolve.ts';
 import { codes, errors, inVirtual, load } from '../support/config-helpers.ts';
@@ -335,4 +336,22 @@ test('a config with errors gives no Config; warnings alone do', async () => {
   const ok = await load(inVirtual('scheduler=Wrr'));
   assert.ok(ok.config);
   assert.ok(ok.diagnostics.length > 0);
+});
+
+test('a global fallback port is resolved for tcp and udp: a tcp-only name is an error', async () => {
+  const r = await load(`fallback=127.0.0.1:http\n${inVirtual()}`);
+  const e = errors(r.diagnostics);
+  assert.equal(e.length, 1);
+  assert.equal(e[0]!.message, 'invalid port for fallback server');
+  assert.match(e[0]!.hint!, /both tcp and udp/);
+  const numeric = await load(`fallback=127.0.0.1:80\n${inVirtual()}`);
+  assert.deepEqual(numeric.config!.global.fallback!.udp.port, 80);
+});
+
+test('formatOriginalStyle gives the original first line of a fatal start-up error', async () => {
+  const r = await load('quiescent=maybe\n');
+  assert.equal(
+    formatOriginalStyle(r.diagnostics[0]!, 4242),
+    "Error [4242] reading file test.cf at line 1: quiescent must be 'yes' or 'no'",
+  );
 });
