@@ -26,6 +26,16 @@ export {
 } from './load.ts';
 export { canonicalIPv6, numericAddress } from './numeric-address.ts';
 export {
+  type ConfigSummary,
+  describeOrigin,
+  MASK,
+  maskSecrets,
+  type RealSummary,
+  type Setting,
+  summarize,
+  type VirtualSummary,
+} from './report.ts';
+export {
   perlRangeCount,
   type ResolveOptions,
   type ResolveResult,

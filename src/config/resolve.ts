@@ -837,7 +837,9 @@ class Resolver {
         maint.valueColumn,
         'maintenancedir-missing',
         'maintenance directory does not exist',
-        'No real server is in maintenance until it is created.',
+        /^["']/.test(g.maintenancedir!)
+          ? 'The value is taken as written, quotes included: write the path without quotes.'
+          : 'No real server is in maintenance until it is created.',
       );
     }
     for (const node of nodes) {
