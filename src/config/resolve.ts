@@ -343,11 +343,9 @@ class Resolver {
     let protocol: Protocol = 'tcp';
     if (fwmark) protocol = 'fwm';
     else if (/:(53|domain)$/.test(`${address.host}:${address.port}`)) protocol = 'udp';
-    origins.protocol = origin(
-      fwmark ? 'derived' : protocol === 'udp' ? 'derived' : 'default',
-      undefined,
-      fwmark ? 'virtual' : protocol === 'udp' ? 'port' : undefined,
-    );
+    if (fwmark) origins.protocol = origin('derived', undefined, 'virtual');
+    else if (protocol === 'udp') origins.protocol = origin('derived', undefined, 'port');
+    else origins.protocol = origin('default');
     const protocolNode = last.get('protocol');
     if (protocolNode && !fwmark) {
       protocol = protocolNode.value as Protocol;

@@ -43,7 +43,7 @@ function column(p: Placement, offsetInText: number): number {
 
 type Interpretation =
   | { kind: 'node'; node: DirectiveNode; notes: Array<Note & { column: number }> }
-  | { kind: 'unknown'; name?: string; hint?: string }
+  | { kind: 'unknown'; name?: string; hint?: string; column?: number }
   | { kind: 'error'; code: string; message: string; hint?: string; column: number; name: string };
 
 /** Read one directive line (top-level or the text of a section line) through the table. */
@@ -68,10 +68,10 @@ function interpret(
     valueOffset = name.length;
   } else {
     const m = NAME_RE.exec(text);
-    if (!m) return { kind: 'unknown' };
+    if (!m) return { kind: 'unknown', column: column(placement, 0) };
     name = m[1]!;
     found = rule(name, scope);
-    if (!found) return { kind: 'unknown', name };
+    if (!found) return { kind: 'unknown', name, column: column(placement, 0) };
     valueText = m[2]!;
     valueOffset = text.length - valueText.length;
   }
@@ -86,6 +86,7 @@ function interpret(
         return {
           kind: 'unknown',
           name,
+          column: column(placement, 0),
           hint: `The value must be in double quotes: ${name}="..."${scope === 'virtual' ? "; inside a virtual section a '#' starts a comment even between quotes" : ''}.`,
         };
       }
@@ -193,32 +194,31 @@ export function parse(text: string, file: string): ParseResult {
     scope: Scope,
     raw: string,
     directiveText: string,
-  ): boolean => {
+  ): void => {
     if (result.kind === 'node') {
       if (scope === 'global') tree.globals.push(result.node);
       else current!.directives.push(result.node);
       for (const n of result.notes) {
         diagnostics.push(warning(file, item.line, n.column, n.code, n.message, n.hint, n.category));
       }
-      return true;
+      return;
     }
     if (result.kind === 'error') {
       diagnostics.push(
         error(file, item.line, result.column, result.code, result.message, result.hint),
       );
-      return false;
+      return;
     }
     diagnostics.push(
       error(
         file,
         item.line,
-        1,
+        result.column ?? 1,
         'unknown-directive',
         unknownMessage(raw, scope, result.name),
         result.hint ?? unknownHint(raw, directiveText, scope, result.name),
       ),
     );
-    return false;
   };
 
   for (const item of lexed.items) {
