@@ -17,22 +17,10 @@ import { type CommandFault, runIpvsadm } from './ipvsadm.ts';
 import { IpvsKernel, type KernelOptions } from './kernel.ts';
 import { ListingParseError, parseTable } from './listing.ts';
 import type { IpvsTable } from './model.ts';
-import type { Plan, PlannedCommand } from './plan.ts';
 import { diffTables, entryKey, fromKernel, ipvsServiceKey, toKernel } from './table.ts';
+import type { ApplyResult, IpvsBackend, Plan, PlannedCommand } from './types.ts';
 
-export interface ApplyResult {
-  /** As read back after applying. */
-  table: IpvsTable;
-  /** Commands that did not take effect, with ipvsadm's own message. */
-  failed: Array<{ command: PlannedCommand; message: string }>;
-  /** ipvsadm processes started. */
-  processes: number;
-}
-
-export interface IpvsBackend {
-  read(): Promise<IpvsTable>;
-  apply(plan: Plan): Promise<ApplyResult>;
-}
+export type { ApplyResult, IpvsBackend } from './types.ts';
 
 /** What one ipvsadm run gave back. */
 export interface IpvsadmRun {

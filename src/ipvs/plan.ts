@@ -32,48 +32,9 @@ import {
   serviceFlags,
   virtualKey,
 } from './table.ts';
+import type { Plan, PlanEvent, PlanInput, PlannedCommand } from './types.ts';
 
-export type PlanScope =
-  | { kind: 'start' }
-  | { kind: 'reload'; previous: Config }
-  | { kind: 'entries'; reals: Array<{ virtual: VirtualService; real: RealServer }> }
-  | { kind: 'stop' };
-
-export interface PlanInput {
-  config: Config;
-  actual: IpvsTable;
-  isUp(virtual: VirtualService, real: RealServer): boolean;
-  scope: PlanScope;
-}
-
-export type PlannedEvent =
-  | 'virtual-added'
-  | 'virtual-changed'
-  | 'virtual-purged'
-  | 'added'
-  | 'restored'
-  | 'quiescent'
-  | 'readd-quiescent'
-  | 'deleted'
-  | 'purged';
-
-export interface PlannedCommand {
-  /** Without the program name, in the original's form. */
-  args: string[];
-  /** args joined: one `ipvsadm -R` line. */
-  line: string;
-  /** The original's log line. */
-  message: string;
-  event: PlannedEvent;
-  virtualId: string;
-  /** The real or fallback as configured (address and configured port). */
-  target?: { kind: 'real' | 'fallback'; address: string; port: number };
-}
-
-export interface Plan {
-  commands: PlannedCommand[];
-  expected: IpvsTable;
-}
+export type { Plan, PlanEvent, PlanInput, PlannedCommand, PlanScope } from './types.ts';
 
 export function planIpvs(input: PlanInput): Plan {
   const planner = new Planner(input);
@@ -418,7 +379,7 @@ class Planner {
     v: VirtualService,
     args: string[],
     message: string,
-    event: PlannedEvent,
+    event: PlanEvent,
     target?: PlannedCommand['target'],
   ): void {
     const command: PlannedCommand = {

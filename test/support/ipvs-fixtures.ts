@@ -1,5 +1,5 @@
-// Resolved-config values for the IPVS tests, with the original's defaults filled in, so a test
-// states only what it is about.
+// Shorthands over model-builders.ts for the IPVS tests: a virtual is written as where it
+// listens plus its reals, so a test states only what it is about.
 import type {
   Config,
   FallbackServer,
@@ -8,6 +8,7 @@ import type {
   RealServer,
   VirtualService,
 } from '../../src/config/model.ts';
+import { makeConfig, makeReal, makeVirtual } from './model-builders.ts';
 
 export function real(
   address: string,
@@ -16,17 +17,7 @@ export function real(
   weight = 1,
   extra: Partial<RealServer> = {},
 ): RealServer {
-  return {
-    address,
-    port,
-    forward,
-    weight,
-    lowerThreshold: 0,
-    upperThreshold: 0,
-    line: 0,
-    written: address,
-    ...extra,
-  };
+  return makeReal({ address, port, forward, weight, line: 0, ...extra });
 }
 
 export function fallback(address: string, port: number, forward: Forward = 'gate'): FallbackServer {
@@ -43,65 +34,20 @@ export function virtual(
   extra: Partial<VirtualService> = {},
 ): VirtualService {
   const fwm = 'fwmark' in where;
-  const family = fwm ? (where.family ?? 4) : where.address.includes(':') ? 6 : 4;
-  return {
+  return makeVirtual({
     line: 0,
-    family,
+    family: fwm ? (where.family ?? 4) : where.address.includes(':') ? 6 : 4,
     protocol: fwm ? 'fwm' : (where.protocol ?? 'tcp'),
     address: fwm ? '' : where.address,
     port: fwm ? 0 : where.port,
     fwmark: fwm ? where.fwmark : 0,
     written: fwm ? String(where.fwmark) : `${where.address}:${where.port}`,
-    scheduler: 'wrr',
-    ops: false,
     service: 'none',
-    checktype: 'negotiate',
-    combinedCount: 0,
-    checkcommand: '/bin/true',
-    request: '/',
-    receive: '',
-    login: '',
-    passwd: '',
-    database: '',
-    secret: '',
-    httpmethod: 'GET',
-    checktimeout: 5,
-    negotiatetimeout: 30,
-    checkcount: 1,
-    failurecount: 1,
-    checkinterval: 10,
-    quiescent: false,
-    cleanstop: true,
-    emailalert: '',
-    emailalertfreq: 0,
-    emailalertstatus: 15,
     reals,
-    origins: {},
     ...extra,
-  };
+  });
 }
 
 export function config(virtuals: VirtualService[], global: Partial<GlobalConfig> = {}): Config {
-  return {
-    file: '/etc/ha.d/ldirectord.cf',
-    global: {
-      checkinterval: 10,
-      checkcount: 1,
-      failurecount: 1,
-      autoreload: false,
-      logfile: '/var/log/ldirectord.log',
-      execute: [],
-      fork: false,
-      supervised: false,
-      quiescent: false,
-      readdquiescent: false,
-      emailalert: '',
-      emailalertfreq: 0,
-      emailalertstatus: 15,
-      cleanstop: true,
-      origins: {},
-      ...global,
-    },
-    virtuals,
-  };
+  return makeConfig(virtuals, global);
 }
