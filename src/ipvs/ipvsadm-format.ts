@@ -41,29 +41,45 @@ const wrap = (a: number, b: number): number => (a - b) | 0;
 const AF = { 4: 2, 6: 10 } as const;
 const PROTO = { tcp: 6, udp: 17, fwm: 6 } as const;
 
-export function compareServices(a: KernelService, b: KernelService): number {
+/** An item with the 32-bit words of its address, computed once for the comparators. */
+interface Keyed<T> {
+  item: T;
+  words: [number, number, number, number];
+}
+
+const keyed = <T extends { address: string }>(items: readonly T[]): Array<Keyed<T>> =>
+  items.map((item) => ({ item, words: addressWords(item.address) }));
+
+function compareAddresses(family: 4 | 6, a: readonly number[], b: readonly number[]): number {
+  let r = 0;
+  if (family === 6) for (let i = 0; r === 0 && i < 4; i++) r = wrap(a[i]!, b[i]!);
+  else r = wrap(a[0]!, b[0]!);
+  return r;
+}
+
+/** ipvs_cmp_services. */
+export function compareServices(x: Keyed<KernelService>, y: Keyed<KernelService>): number {
+  const a = x.item;
+  const b = y.item;
   let r = wrap(a.fwmark, b.fwmark);
   if (r !== 0) return r;
   r = AF[a.family] - AF[b.family];
   if (r !== 0) return r;
   r = PROTO[a.protocol] - PROTO[b.protocol];
   if (r !== 0) return r;
-  const wa = addressWords(a.address);
-  const wb = addressWords(b.address);
-  if (a.family === 6) for (let i = 0; r === 0 && i < 4; i++) r = wrap(wa[i]!, wb[i]!);
-  else r = wrap(wa[0], wb[0]);
+  r = compareAddresses(a.family, x.words, y.words);
   if (r !== 0) return r;
   return a.port - b.port;
 }
 
-export function compareDestinations(a: KernelDestination, b: KernelDestination): number {
-  let r = 0;
-  const wa = addressWords(a.address);
-  const wb = addressWords(b.address);
-  if (a.family === 6) for (let i = 0; r === 0 && i < 4; i++) r = wrap(wa[i]!, wb[i]!);
-  else r = wrap(wa[0], wb[0]);
+/** ipvs_cmp_dests: the first destination's family decides how much address is compared. */
+export function compareDestinations(
+  x: Keyed<KernelDestination>,
+  y: Keyed<KernelDestination>,
+): number {
+  const r = compareAddresses(x.item.family, x.words, y.words);
   if (r !== 0) return r;
-  return a.port - b.port;
+  return x.item.port - y.item.port;
 }
 
 /** glibc's qsort (a top-down merge sort), so inconsistent comparators give the same order. */
@@ -233,7 +249,8 @@ export function serviceEntry(s: KernelService, format: number, names: NameLookup
 
   // The kernel keeps destinations newest first; ipvsadm then sorts them.
   const listed = s.destinations.slice().reverse();
-  const dests = format & FMT_NOSORT ? listed : mergeSort(listed, compareDestinations);
+  const dests =
+    format & FMT_NOSORT ? listed : mergeSort(keyed(listed), compareDestinations).map((k) => k.item);
   for (const d of dests) {
     let dname = addressPort(d.family, d.address, d.port, proto, format, names);
     if (!(format & FMT_RULE) && d.family !== 6) dname = dname.slice(0, 28);
@@ -264,7 +281,8 @@ export function listAll(
   names: NameLookup = {},
 ): string {
   let out = format & FMT_RULE ? '' : `${VERSION_LINE}\n`;
-  const sorted = format & FMT_NOSORT ? services : mergeSort(services, compareServices);
+  const sorted =
+    format & FMT_NOSORT ? services : mergeSort(keyed(services), compareServices).map((k) => k.item);
   out += title(format);
   for (const s of sorted) out += serviceEntry(s, format, names);
   return out;

@@ -76,6 +76,10 @@ const THRESHOLD_LINE = /^ {2}-> (\S+) +(\d+) +(\d+) +(\d+) +(\d+) *$/;
 export function parseListing(text: string): ParsedListing {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
+  return parseLines(lines);
+}
+
+function parseLines(lines: string[]): ParsedListing {
   if (lines[0]?.startsWith('IP Virtual Server version')) return parseList(lines);
   return { format: 'rules', table: parseRules(lines) };
 }
@@ -211,9 +215,9 @@ function parseRules(lines: string[]): IpvsTable {
  * --thresholds listing when there is one.
  */
 export function parseTable(stdout: string): IpvsTable {
-  const sections = splitListings(stdout);
+  const sections = splitLines(stdout);
   if (sections.length === 0) throw new ListingParseError('no listing in the output', stdout);
-  const parsed = sections.map(parseListing);
+  const parsed = sections.map(parseLines);
   const base = parsed.find((p) => p.format !== 'thresholds');
   if (!base) throw new ListingParseError('a thresholds listing alone has no weights', stdout);
   const thresholds = parsed.find((p) => p.format === 'thresholds');
@@ -222,34 +226,57 @@ export function parseTable(stdout: string): IpvsTable {
 
 /** Split concatenated listings at their version lines (rules have none). */
 export function splitListings(stdout: string): string[] {
-  const sections: string[] = [];
+  return splitLines(stdout).map((lines) => lines.join('\n'));
+}
+
+function splitLines(stdout: string): string[][] {
+  const sections: string[][] = [];
   let current: string[] = [];
   const lines = stdout.split('\n');
   if (lines.at(-1) === '') lines.pop();
   for (const line of lines) {
-    if (line.startsWith('IP Virtual Server version') && current.length > 0) {
-      sections.push(current.join('\n'));
+    if (current.length > 0 && line.startsWith('IP Virtual Server version')) {
+      sections.push(current);
       current = [];
     }
     current.push(line);
   }
-  if (current.length > 0) sections.push(current.join('\n'));
+  if (current.length > 0) sections.push(current);
   return sections;
 }
 
 /** Thresholds of `withThresholds` copied onto the matching destinations of `table`. */
 export function mergeThresholds(table: IpvsTable, withThresholds: IpvsTable): IpvsTable {
+  // Two listings of one process list the same entries in the same order: merge in step, and
+  // by key only when they do not line up.
+  const aligned =
+    table.services.length === withThresholds.services.length &&
+    table.services.every((s, i) => {
+      const t = withThresholds.services[i]!;
+      return (
+        s.fwmark === t.fwmark &&
+        s.address === t.address &&
+        s.port === t.port &&
+        s.protocol === t.protocol &&
+        s.destinations.length === t.destinations.length &&
+        s.destinations.every(
+          (d, j) => d.address === t.destinations[j]!.address && d.port === t.destinations[j]!.port,
+        )
+      );
+    });
   const found = new Map<string, IpvsDestination>();
-  for (const s of withThresholds.services) {
-    for (const d of s.destinations) {
-      found.set(`${ipvsServiceKey(s)} ${ipvsDestinationKey(d)}`, d);
+  if (!aligned) {
+    for (const s of withThresholds.services) {
+      for (const d of s.destinations) found.set(`${ipvsServiceKey(s)} ${ipvsDestinationKey(d)}`, d);
     }
   }
   return {
-    services: table.services.map((s) => ({
+    services: table.services.map((s, i) => ({
       ...s,
-      destinations: s.destinations.map((d) => {
-        const t = found.get(`${ipvsServiceKey(s)} ${ipvsDestinationKey(d)}`);
+      destinations: s.destinations.map((d, j) => {
+        const t = aligned
+          ? withThresholds.services[i]!.destinations[j]
+          : found.get(`${ipvsServiceKey(s)} ${ipvsDestinationKey(d)}`);
         return t
           ? { ...d, upperThreshold: t.upperThreshold, lowerThreshold: t.lowerThreshold }
           : { ...d };
