@@ -2,15 +2,8 @@
 // last read from the kernel, the ipvsadm commands that bring the kernel where the original
 // would leave it (§3.5-§3.9 of the behaviour reference), and the table expected afterwards.
 // Pure: no I/O, no timers. Differences from the original are in docs/compatibility.md.
-
 import { virtualId, virtualString } from '../config/identity.ts';
-import type {
-  Config,
-  FallbackServer,
-  Forward,
-  RealServer,
-  VirtualService,
-} from '../config/model.ts';
+import type { FallbackServer, Forward, RealServer, VirtualService } from '../config/model.ts';
 import { hostPort } from '../lib/address.ts';
 import {
   addVirtualArgs,
@@ -157,7 +150,13 @@ class Planner {
     const groups = this.#groups(v);
     const done = new Set<string>();
     for (const r of reals) {
-      const group = groups.find((g) => g.reals.includes(r));
+      const group =
+        groups.find((g) => g.reals.includes(r)) ??
+        groups.find((g) =>
+          g.reals.some(
+            (x) => x.address === r.address && x.port === r.port && x.forward === r.forward,
+          ),
+        );
       if (!group || done.has(group.key)) continue;
       done.add(group.key);
       if (group.up) this.#restore(v, group);

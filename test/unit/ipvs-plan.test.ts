@@ -529,6 +529,15 @@ describe('entries (transitions and retries)', () => {
     assert.deepEqual(lines(p), ['-a -t 10.1.1.1:80 -x 0 -y 0 -r 10.2.2.2:80 -m -w 1']);
   });
 
+  test('a real given as a copy (not the config object) is still found', () => {
+    const actual = tableFrom(base);
+    const p = plan(config([v]), actual, upIf('10.2.2.2:80'), {
+      kind: 'entries',
+      reals: [{ virtual: v, real: { ...a } }],
+    });
+    assert.deepEqual(lines(p), ['-a -t 10.1.1.1:80 -x 0 -y 0 -r 10.2.2.2:80 -m -w 1']);
+  });
+
   test('a retry after a failed add plans the add again', () => {
     const actual = tableFrom(base);
     const p = plan(config([v]), actual, upIf('10.2.2.2:80'), entries(a));
