@@ -213,7 +213,7 @@ describe('planIpvs settles where the Perl original settles', { skip: unavailable
       });
       try {
         await perl.waitFor(/Starting Linux Director/, 20_000);
-        await settle(log, 2000, 60_000);
+        await settle(log, 3000, 90_000);
         const started = readState(state);
         assert.ok(started.services.length > 0, 'the original built a table');
         assert.ok(
