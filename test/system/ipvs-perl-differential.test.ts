@@ -1,12 +1,14 @@
 // The planner against the Perl original: /usr/sbin/ldirectord -d runs with the fake ipvsadm as
 // ./ipvsadm, settles, and is stopped with SIGTERM; the tables it leaves (after start, and after
-// stop) must equal what planIpvs' start and stop plans leave, applied to the dry-run backend.
-// checktype=on (every real up) and off (every real down) make the monitor's state known.
+// stop) must equal what planIpvs' start and stop plans leave, applied to the dry-run backend,
+// for the same ldirectord.cf read by our config loader. checktype=on (every real up) and off
+// (every real down, unless already in the table with a weight) make the monitor's state known.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { loadConfigText } from '../../src/config/load.ts';
 import type { Config, RealServer, VirtualService } from '../../src/config/model.ts';
 import { DryRunBackend } from '../../src/ipvs/backend.ts';
 import { saveText } from '../../src/ipvs/commands.ts';
@@ -14,7 +16,6 @@ import type { KernelService } from '../../src/ipvs/kernel.ts';
 import type { IpvsTable } from '../../src/ipvs/model.ts';
 import { planIpvs } from '../../src/ipvs/plan.ts';
 import { findReal, fromKernel, tablesEqual } from '../../src/ipvs/table.ts';
-import { config, fallback, real, virtual } from '../support/ipvs-fixtures.ts';
 import { PerlLdirectord, perlUnavailableReason } from '../support/perl-ldirectord.ts';
 
 const FAKE = new URL('../support/fake-ipvsadm/ipvsadm', import.meta.url).pathname;
@@ -24,7 +25,6 @@ if (unavailable) process.stdout.write(`# skipping: ${unavailable}\n`);
 interface Case {
   name: string;
   cf: string;
-  config: Config;
   /** Rules the kernel holds before the original starts. */
   initial?: string;
 }
@@ -42,17 +42,6 @@ virtual=10.1.1.1:80
     scheduler=rr
     fallback=127.0.0.1:80 gate
 `,
-    config: config([
-      virtual(
-        { address: '10.1.1.1', port: 80 },
-        [real('10.2.2.2', 80, 'masq', 2), real('10.2.2.3', 8080, 'gate')],
-        {
-          checktype: 'on',
-          scheduler: 'rr',
-          fallback: fallback('127.0.0.1', 80),
-        },
-      ),
-    ]),
   },
   {
     name: 'checktype=off, quiescent=no, fallback in',
@@ -63,16 +52,6 @@ virtual=10.1.1.1:80
     ${OFF}
     fallback=127.0.0.1:80 gate
 `,
-    config: config([
-      virtual(
-        { address: '10.1.1.1', port: 80 },
-        [real('10.2.2.2', 80), real('10.2.2.3', 80, 'masq', 3)],
-        {
-          checktype: 'off',
-          fallback: fallback('127.0.0.1', 80),
-        },
-      ),
-    ]),
   },
   {
     name: 'checktype=off, quiescent=yes: down reals end at weight 0',
@@ -89,25 +68,6 @@ virtual=10.1.1.2:53
     persistent=60
     netmask=255.255.255.0
 `,
-    config: config(
-      [
-        virtual(
-          { address: '10.1.1.1', port: 80 },
-          [real('10.2.2.2', 80), real('10.2.2.3', 80, 'gate', 4)],
-          {
-            checktype: 'off',
-            quiescent: true,
-          },
-        ),
-        virtual({ address: '10.1.1.2', port: 53, protocol: 'udp' }, [real('10.2.2.4', 53)], {
-          checktype: 'off',
-          quiescent: true,
-          persistent: 60,
-          netmask: '255.255.255.0',
-        }),
-      ],
-      { quiescent: true },
-    ),
   },
   {
     name: 'a restart over a table left by a killed daemon: untracked reals purged, others kept',
@@ -128,14 +88,46 @@ virtual=7
     ${ON}
     cleanstop=no
 `,
-    config: config([
-      virtual({ address: '10.1.1.1', port: 80 }, [real('10.2.2.2', 80), real('10.2.2.3', 80)], {
-        checktype: 'on',
-      }),
-      virtual({ fwmark: 7 }, [real('10.3.3.3', 0, 'gate')], { checktype: 'on', cleanstop: false }),
-    ]),
+  },
+  {
+    name: 'IPv6 and an IPv6 firewall mark',
+    cf: `checkinterval=1
+virtual6=[2001:db8::1]:80
+    real6=[2001:db8::2]:80 masq
+    real6=[2001:db8::3]:8080 gate 2
+    ${ON}
+    persistent=100
+    netmask=64
+virtual6=8
+    real6=[2001:db8::4] gate
+    ${OFF}
+    quiescent=yes
+`,
+  },
+  {
+    name: 'readdquiescent=yes over quiesced entries with thresholds',
+    initial: `-A -t 10.1.1.1:80 -s wrr
+-a -t 10.1.1.1:80 -r 10.2.2.2:80 -m -w 0 -x 50 -y 10
+-a -t 10.1.1.1:80 -r 10.2.2.3:80 -g -w 0
+`,
+    cf: `checkinterval=1
+quiescent=yes
+readdquiescent=yes
+virtual=10.1.1.1:80
+    real=10.2.2.2:80 masq 3 u:50 l:10
+    real=10.2.2.3:80 masq 3
+    real=10.2.2.4:80 masq 3
+    ${OFF}
+`,
   },
 ];
+
+/** Our config loader's view of the same file. */
+async function load(cf: string): Promise<Config> {
+  const loaded = await loadConfigText(cf, '/tmp/ldirectord.cf', { debug: true });
+  if (!loaded.config) throw new Error(JSON.stringify(loaded.diagnostics));
+  return loaded.config;
+}
 
 /** The fake's table, from its state file. */
 function readState(path: string): IpvsTable {
@@ -162,20 +154,20 @@ async function settle(log: string, quietMs: number, timeoutMs: number): Promise<
 }
 
 async function ours(
-  c: Case,
+  cfg: Config,
   initial: IpvsTable,
 ): Promise<{ started: IpvsTable; stopped: IpvsTable }> {
   const dry = new DryRunBackend({ table: initial });
   const isUp = (v: VirtualService, r: RealServer): boolean =>
     v.checktype === 'on' || (v.checktype === 'off' && (findReal(initial, v, r)?.weight ?? 0) > 0);
   const start = planIpvs({
-    config: c.config,
+    config: cfg,
     actual: await dry.read(),
     isUp,
     scope: { kind: 'start' },
   });
   const started = (await dry.apply(start)).table;
-  const stop = planIpvs({ config: c.config, actual: started, isUp, scope: { kind: 'stop' } });
+  const stop = planIpvs({ config: cfg, actual: started, isUp, scope: { kind: 'stop' } });
   const stopped = (await dry.apply(stop)).table;
   return { started, stopped };
 }
@@ -205,7 +197,7 @@ describe('planIpvs settles where the Perl original settles', { skip: unavailable
         writeFileSync(state, JSON.stringify({ services: seed.kernel.snapshot().services }));
         initial = seed.table;
       }
-      const want = await ours(c, initial);
+      const want = await ours(await load(c.cf), initial);
       const perl = PerlLdirectord.start({
         config: c.cf,
         ipvsadm: FAKE,
