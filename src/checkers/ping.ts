@@ -11,6 +11,7 @@ import { down, errorText, up } from './support/result.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
 const PING = 'ping';
+const SPAWN_ALLOWANCE_MS = 100;
 
 export function pingArguments(target: CheckTarget, waitMs: number): string[] {
   const seconds = Math.max(waitMs, 1) / 1000;
@@ -32,8 +33,9 @@ export const checkPing: Checker = (target, signal) =>
     const started = performance.now();
     let last: CheckResult = down('no reply');
     for (let attempt = 1; attempt <= attempts && !signal.aborted; attempt++) {
-      const left = target.timeoutMs - (performance.now() - started);
-      const wait = Math.min(left, target.timeoutMs / attempts);
+      // Leave each attempt room to start ping and report, so "no reply" beats the deadline.
+      const left = target.timeoutMs - (performance.now() - started) - SPAWN_ALLOWANCE_MS;
+      const wait = Math.min(left, Math.max(50, target.timeoutMs / attempts - SPAWN_ALLOWANCE_MS));
       if (wait <= 0) break;
       const r = await runCommand(PING, pingArguments(target, wait), {
         signal,

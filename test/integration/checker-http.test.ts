@@ -2,7 +2,6 @@
 // is down and why, and that every check ends within its deadline plus a small margin, with
 // its socket released.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -14,6 +13,10 @@ import { after, before, describe, test } from 'node:test';
 import { checkHttp, createHttpChecker } from '../../src/checkers/http.ts';
 import { MARGIN_MS, runCheck, target } from '../support/checkers.ts';
 import { makeCertificates, type TestCertificates } from '../support/tls-certificates.ts';
+import {
+  startUnansweredListener,
+  type UnansweredListener,
+} from '../support/unanswered-listener.ts';
 
 const MAIN = '127.0.1.10';
 const OTHER = '127.0.1.11';
@@ -30,7 +33,7 @@ const openSockets = new Set<Socket>();
 let bigBodyBytesWritten = 0;
 let proxySaw: { url?: string; host?: string } = {};
 let certificates: TestCertificates;
-let hangListener: ChildProcess | undefined;
+let hangListener: UnansweredListener | undefined;
 
 function listen(server: Server, name: string, host: string): Promise<void> {
   servers.push(server);
@@ -126,21 +129,8 @@ before(async () => {
     'proxy',
     PROXY,
   );
-  // A listener that never accepts, with its backlog filled: further SYNs go unanswered, so a
-  // connect hangs (the case undici's AbortSignal does not cover).
-  hangListener = spawn('python3', [
-    '-c',
-    `import socket, time, sys
-s = socket.socket(); s.bind(('${HANG}', 0)); s.listen(0)
-port = s.getsockname()[1]
-fill = [socket.socket() for _ in range(8)]
-for c in fill: c.setblocking(False); c.connect_ex(('${HANG}', port))
-print(port, flush=True); time.sleep(600)`,
-  ]);
-  ports.hang = await new Promise<number>((resolve, reject) => {
-    hangListener!.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-    hangListener!.once('error', reject);
-  });
+  hangListener = await startUnansweredListener(HANG);
+  ports.hang = hangListener.port;
 });
 
 after(() => {
@@ -149,7 +139,7 @@ after(() => {
     if ('closeAllConnections' in s) (s as { closeAllConnections(): void }).closeAllConnections();
   }
   for (const s of openSockets) s.destroy();
-  if (hangListener?.pid) process.kill(hangListener.pid);
+  hangListener?.stop();
   certificates.remove();
 });
 
