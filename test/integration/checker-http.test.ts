@@ -320,6 +320,14 @@ describe('https', () => {
     assert.equal(r.up, false);
     assert.match(r.reason, /^500 Can't connect to 127\.0\.1\.14:\d+ \(certificate verify failed/);
   });
+  test('a self-signed certificate is up once trusted (as SSL_CERT_FILE does for the original)', async () => {
+    const checker = createHttpChecker({ caFile: certificates.selfSignedFile });
+    const r = await runCheck(
+      checker,
+      target({ service: 'https', host: TLS_SELF, port: ports.tlsSelf }),
+    );
+    assert.deepEqual([r.up, r.reason], [true, '200 OK']);
+  });
   test('a certificate from a trusted CA is up although its name is not the address', async () => {
     const checker = createHttpChecker({ caFile: certificates.caFile });
     const r = await runCheck(

@@ -12,8 +12,9 @@ export interface TestCertificates {
   caFile: string;
   /** Signed by the CA, CN and SAN `not-this-address.example`. */
   signed: { key: string; cert: string };
-  /** Self-signed, trusted by nobody. */
+  /** Self-signed, trusted by nobody unless its own file is given as a CA. */
   selfSigned: { key: string; cert: string };
+  selfSignedFile: string;
   remove(): void;
 }
 
@@ -89,6 +90,7 @@ export function makeCertificates(): TestCertificates {
     caFile: p('ca.crt'),
     signed: { key: read('signed.key'), cert: read('signed.crt') },
     selfSigned: { key: read('self.key'), cert: read('self.crt') },
+    selfSignedFile: p('self.crt'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
