@@ -52,6 +52,9 @@ before(async () => {
       res.writeHead(200, { 'content-length': '100000' });
       res.write('I am healthy, partially');
       setTimeout(() => req.socket.resetAndDestroy(), 50);
+    } else if (url === '/stall') {
+      res.writeHead(200, { 'content-length': '100000' });
+      res.write('I am healthy, partially');
     } else if (url === '/vhost')
       res.writeHead(req.headers.host === 'www.example.org' ? 200 : 404).end('vhost');
     else if (redirect) {
@@ -147,6 +150,12 @@ function cases(): Case[] {
       'http reset mid-body (the original matches the partial body: up)',
       ['request="/reset"', 'receive="healthy"'],
       { request: '/reset', receive: 'healthy' },
+      { perlDiffers: true, sameReason: false },
+    ),
+    web(
+      'http body stalls after the headers (the original matches the partial body at its alarm: up)',
+      ['request="/stall"', 'receive="healthy"', 'negotiatetimeout=1'],
+      { request: '/stall', receive: 'healthy', timeoutMs: 1000 },
       { perlDiffers: true, sameReason: false },
     ),
     web('http perl regex', ['request="/"', 'receive="^I am \\w++\\Z"'], {
