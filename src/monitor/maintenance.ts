@@ -31,9 +31,10 @@ export function maintenanceFileNames(address: string, port: number, fqdn?: strin
 export interface MaintenanceLookup {
   /**
    * A new config: remember the directory (undefined: maintenance is off) and start resolving
-   * the reverse names of these addresses in the background. Returns at once.
+   * the reverse names of these addresses in the background. The promise settles when they are
+   * all resolved (it never rejects); nothing has to wait for it.
    */
-  prepare(directory: string | undefined, addresses: readonly string[]): void;
+  prepare(directory: string | undefined, addresses: readonly string[]): Promise<void>;
   /** The maintenance file that names this real, or undefined. Never rejects. */
   find(address: string, port: number): Promise<string | undefined>;
 }
@@ -96,9 +97,9 @@ export function createMaintenanceLookup(options: MaintenanceLookupOptions): Main
       directory = dir;
       listing = undefined;
       generation++;
-      if (dir === undefined) return;
+      if (dir === undefined) return Promise.resolve();
       // Names of the previous config stay usable until they are resolved again.
-      void resolveAll([...new Set(addresses)], generation);
+      return resolveAll([...new Set(addresses)], generation);
     },
     async find(address, port) {
       const dir = directory;

@@ -117,6 +117,8 @@ export class Monitor {
   #jobs = new Map<string, Job>();
   #lifecycle: Promise<void> = Promise.resolve();
   #failingMonitorFiles = new Set<string>();
+  #namesResolved: Promise<void> = Promise.resolve();
+  #maintenanceWaitMs: number;
 
   constructor(options: MonitorOptions) {
     this.#config = options.config;
@@ -129,6 +131,7 @@ export class Monitor {
     this.#maintenance = options.maintenance ?? createMaintenanceLookup({ clock: this.#clock });
     this.#pid = options.pid ?? process.pid;
     this.#fallbackTimeoutMs = options.fallbackCommandTimeoutMs ?? 30_000;
+    this.#maintenanceWaitMs = options.maintenanceNamesWaitMs ?? 3000;
     this.#slots = new Semaphore(options.concurrency ?? 1000);
     const planner: Planner = options.planner;
     this.#sync = new IpvsSync<Member>({
@@ -262,10 +265,25 @@ export class Monitor {
 
   /** Start the first checks of these jobs, wait for them, and apply what they changed. */
   async #launch(fresh: Job[], others: Job[] = []): Promise<void> {
+    await this.#waitForNames();
     for (const job of fresh) this.#due(job);
     for (const entry of this.#entries) this.#decideFallback(entry);
     await Promise.all([...fresh, ...others].map((job) => job.first.promise));
     if (!this.#stopping) await this.#sync.flushNow();
+  }
+
+  /**
+   * Give the reverse lookups of maintenancedir a moment before the first checks, so a real in
+   * maintenance under its host name is not added at start-up; never longer than the bound.
+   */
+  async #waitForNames(): Promise<void> {
+    if (this.#config.global.maintenancedir === undefined) return;
+    let timer: TimerHandle | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = this.#clock.setTimeout(resolve, this.#maintenanceWaitMs);
+    });
+    await Promise.race([this.#namesResolved, bound]);
+    this.#clock.clearTimeout(timer);
   }
 
   /** Build members, jobs and virtual entries for a config, carrying over what did not change. */
@@ -356,7 +374,7 @@ export class Monitor {
     this.#entries = entries;
     this.#byVirtual = byVirtual;
     this.#jobs = jobs;
-    this.#maintenance.prepare(
+    this.#namesResolved = this.#maintenance.prepare(
       config.global.maintenancedir,
       config.virtuals.flatMap((v) => v.reals.map((r) => r.address)),
     );

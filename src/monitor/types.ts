@@ -63,6 +63,11 @@ export interface MonitorOptions {
   appendFile?: FileAppender;
   /** maintenancedir lookups; reverse names resolved in the background by default. */
   maintenance?: MaintenanceLookup;
+  /**
+   * How long the first checks after a start or reload wait for the reverse names of
+   * maintenancedir (resolved in the background, once per config). Default 3 s.
+   */
+  maintenanceNamesWaitMs?: number;
   /** Checks running at once. Default 1000. */
   concurrency?: number;
   /** Transitions within this window go to IPVS as one plan. Default 100 ms. */

@@ -30,6 +30,7 @@ export function harness(
   const names = new Map<string, string>();
   const reverseLookups: string[] = [];
   let appendFails = false;
+  let resolveDelayMs: number | 'never' = 0;
   const monitor = new Monitor({
     config,
     backend,
@@ -57,9 +58,13 @@ export function harness(
     },
     maintenance: createMaintenanceLookup({
       clock,
-      resolveName: async (address) => {
+      resolveName: (address) => {
         reverseLookups.push(address);
-        return names.get(address);
+        if (resolveDelayMs === 'never') return new Promise<undefined>(() => {});
+        if (resolveDelayMs === 0) return Promise.resolve(names.get(address));
+        return new Promise((resolve) =>
+          clock.setTimeout(() => resolve(names.get(address)), resolveDelayMs as number),
+        );
       },
       listDirectory: async () => [...maintenanceFiles],
       listingTtlMs: 0,
@@ -79,6 +84,10 @@ export function harness(
     names,
     reverseLookups,
     monitor,
+    /** Reverse lookups answer after this much fake time, or never. */
+    delayReverseLookups(delay: number | 'never') {
+      resolveDelayMs = delay;
+    },
     failAppends(fail: boolean) {
       appendFails = fail;
     },
@@ -91,7 +100,8 @@ export function harness(
     /** Advance fake time in steps until the condition holds (bounded). */
     async until(condition: () => boolean, limitMs = 120_000, stepMs = 500): Promise<void> {
       for (let waited = 0; !condition(); waited += stepMs) {
-        if (waited >= limitMs) throw new Error(`condition not met within ${limitMs} ms of fake time`);
+        if (waited >= limitMs)
+          throw new Error(`condition not met within ${limitMs} ms of fake time`);
         await clock.advance(stepMs);
       }
     },

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CheckResult } from '../../src/checkers/types.ts';
-import { harness } from '../support/monitor-harness.ts';
 import { makeConfig, makeReal, makeVirtual, tableWith } from '../support/monitor-fixtures.ts';
+import { harness } from '../support/monitor-harness.ts';
 
 const VID = 'tcp:10.1.1.1:80';
 
@@ -17,25 +17,36 @@ test('failurecount: soft failures, down at the count, back on one success', asyn
   await h.start();
   assert.equal(h.real(VID, '127.0.4.2').up, true, 'present in the kernel: up until 3 failures');
   await h.clock.advance(20_000);
-  assert.deepEqual(h.logger.messages('info').filter((m) => m.startsWith('Soft')), [
-    'Soft failure real server: 127.0.4.2:8080 (tcp:10.1.1.1:80) failure 1/3',
-    'Soft failure real server: 127.0.4.2:8080 (tcp:10.1.1.1:80) failure 2/3',
-  ]);
+  assert.deepEqual(
+    h.logger.messages('info').filter((m) => m.startsWith('Soft')),
+    [
+      'Soft failure real server: 127.0.4.2:8080 (tcp:10.1.1.1:80) failure 1/3',
+      'Soft failure real server: 127.0.4.2:8080 (tcp:10.1.1.1:80) failure 2/3',
+    ],
+  );
   assert.equal(h.real(VID, '127.0.4.2').up, false);
   assert.deepEqual(h.destinations(), []);
-  assert.ok(h.logger.messages('info').includes('Deleted real server: 127.0.4.2:8080 (10.1.1.1:80)'));
+  assert.ok(
+    h.logger.messages('info').includes('Deleted real server: 127.0.4.2:8080 (10.1.1.1:80)'),
+  );
   h.checkers.set('127.0.4.2', true);
   await h.clock.advance(10_000);
   assert.equal(h.real(VID, '127.0.4.2').up, true);
   assert.ok(
-    h.logger.messages('info').includes('Resetting soft failure count: 127.0.4.2:8080 (tcp:10.1.1.1:80)'),
+    h.logger
+      .messages('info')
+      .includes('Resetting soft failure count: 127.0.4.2:8080 (tcp:10.1.1.1:80)'),
   );
   assert.deepEqual(h.destinations(), ['tcp:10.1.1.1:80 127.0.4.2:8080 w1']);
   await h.monitor.stop();
 });
 
 test('checktype=N: one negotiate, then N connects; a failed connect forces a negotiate', async () => {
-  const v = makeVirtual({ checktype: 'combined', combinedCount: 2, reals: [makeReal('127.0.4.2', 80)] });
+  const v = makeVirtual({
+    checktype: 'combined',
+    combinedCount: 2,
+    reals: [makeReal('127.0.4.2', 80)],
+  });
   const h = harness(makeConfig([v]));
   h.checkers.set('127.0.4.2', true);
   await h.start();
@@ -153,7 +164,11 @@ test('different check settings for the same real are separate checks', async () 
 
 test('each virtual is checked at its own checkinterval', async () => {
   const fast = makeVirtual({ checkinterval: 2, reals: [makeReal('127.0.4.2', 80)] });
-  const slow = makeVirtual({ address: '10.1.1.2', checkinterval: 5, reals: [makeReal('127.0.4.3', 80)] });
+  const slow = makeVirtual({
+    address: '10.1.1.2',
+    checkinterval: 5,
+    reals: [makeReal('127.0.4.3', 80)],
+  });
   const h = harness(makeConfig([fast, slow]));
   h.checkers.set('127.0.4.2', true);
   h.checkers.set('127.0.4.3', true);
@@ -165,9 +180,15 @@ test('each virtual is checked at its own checkinterval', async () => {
     return at.slice(2).map((t, i) => t - at[i + 1]!);
   };
   assert.ok(gaps('127.0.4.2').length >= 28);
-  assert.ok(gaps('127.0.4.2').every((g) => g === 2000), String(gaps('127.0.4.2')));
+  assert.ok(
+    gaps('127.0.4.2').every((g) => g === 2000),
+    String(gaps('127.0.4.2')),
+  );
   assert.ok(gaps('127.0.4.3').length >= 10);
-  assert.ok(gaps('127.0.4.3').every((g) => g === 5000), String(gaps('127.0.4.3')));
+  assert.ok(
+    gaps('127.0.4.3').every((g) => g === 5000),
+    String(gaps('127.0.4.3')),
+  );
   await h.monitor.stop();
 });
 
@@ -197,7 +218,9 @@ test('the concurrency cap bounds checks in flight; the rest wait for a slot', as
 });
 
 test('start times spread across the interval', async () => {
-  const reals = Array.from({ length: 500 }, (_, i) => makeReal(`127.0.${4 + (i >> 8)}.${i & 255}`, 80));
+  const reals = Array.from({ length: 500 }, (_, i) =>
+    makeReal(`127.0.${4 + (i >> 8)}.${i & 255}`, 80),
+  );
   const h = harness(makeConfig([makeVirtual({ reals })]));
   for (const r of reals) h.checkers.set(r.address, true);
   await h.start();
@@ -243,7 +266,8 @@ test('a hung checker is cut at its deadline as "timeout" and delays no other che
   for (let i = 2; i < healthy.length; i++) assert.equal(healthy[i]! - healthy[i - 1]!, 2000);
   // The hung real is not checked again while its check runs, and each check is cut at 3 s.
   const hungStarts = h.checkers.calls.filter((c) => c.host === '127.0.4.2').map((c) => c.at - t0);
-  for (let i = 1; i < hungStarts.length; i++) assert.ok(hungStarts[i]! - hungStarts[i - 1]! >= 3000);
+  for (let i = 1; i < hungStarts.length; i++)
+    assert.ok(hungStarts[i]! - hungStarts[i - 1]! >= 3000);
   await h.monitor.stop();
 });
 
@@ -259,7 +283,10 @@ test('a checker that throws, or answers late or with garbage, never corrupts sta
   });
   h.checkers.answers.set(
     '127.0.4.3',
-    () => new Promise<CheckResult>((resolve) => h.clock.setTimeout(() => resolve({ up: true, reason: 'late' }), 5000)),
+    () =>
+      new Promise<CheckResult>((resolve) =>
+        h.clock.setTimeout(() => resolve({ up: true, reason: 'late' }), 5000),
+      ),
   );
   h.checkers.answers.set('127.0.4.4', async () => 'yes' as unknown as CheckResult);
   await h.start(2000);
