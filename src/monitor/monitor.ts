@@ -117,6 +117,8 @@ export class Monitor {
   #jobs = new Map<string, Job>();
   #lifecycle: Promise<void> = Promise.resolve();
   #failingMonitorFiles = new Set<string>();
+  /** monitorfile writes in flight, for stop() to wait for. */
+  #writes = new Set<Promise<void>>();
   #namesResolved: Promise<void> = Promise.resolve();
   #maintenanceWaitMs: number;
 
@@ -201,7 +203,10 @@ export class Monitor {
     });
   }
 
-  /** Cancel every timer, abort running checks, apply the `stop` plan. */
+  /**
+   * Cancel every timer, abort running checks, apply the `stop` plan; resolves once running
+   * fallbackcommands (each under its deadline) and monitorfile writes are done.
+   */
   async stop(): Promise<void> {
     if (this.#stopping) return this.#lifecycle;
     this.#stopping = true;
@@ -211,7 +216,7 @@ export class Monitor {
     const done = this.#serially(async () => {
       this.#phase = 'stopping';
       await this.#sync.stop();
-      await Promise.all(this.#entries.map((e) => e.chain));
+      await Promise.all([...this.#entries.map((e) => e.chain), ...this.#writes]);
       this.#phase = 'stopped';
     });
     return done;
@@ -599,7 +604,7 @@ export class Monitor {
   }
 
   #writeMonitorFile(file: string, line: string): void {
-    this.#append(file, line).then(
+    const write = this.#append(file, line).then(
       () => {
         this.#failingMonitorFiles.delete(file);
       },
@@ -610,6 +615,8 @@ export class Monitor {
         this.#logger.error(`Error writing to monitorfile '${file}': ${describe(error)}`);
       },
     );
+    this.#writes.add(write);
+    void write.then(() => this.#writes.delete(write));
   }
 
   /**
