@@ -498,6 +498,7 @@ export class Monitor {
       };
     this.#logger.debug(
       `Checking ${checkLabel(v, kind)}: real server=${realId(v, first.real)} (virtual=${first.vid})`,
+      { level: 2 },
     );
     const checker = this.#checkerFor(kind, v);
     const target = buildCheckTarget(v, first.real, kind);
@@ -639,7 +640,7 @@ export class Monitor {
     const virtual = entry.virtual;
     entry.chain = entry.chain.then(async () => {
       const line = argv.join(' ');
-      this.#logger.debug(`Running system(${line})`);
+      this.#logger.debug(`Running system(${line})`, { level: 3 });
       const run = await this.#runCommand(argv[0]!, argv.slice(1), {
         timeoutMs: this.#fallbackTimeoutMs,
       }).catch((error: unknown) => ({ error }));

@@ -1,19 +1,7 @@
 // The monitorfile (§5.2): one line per check result, in the original's exact format
 //   [<ctime>] [<pid>] <real-id as text> [<up|down>] <escaped message>
 import { appendFile } from 'node:fs/promises';
-
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-const pad2 = (n: number): string => String(n).padStart(2, '0');
-
-/** Perl's scalar localtime: `Sun Nov  2 02:22:40 2026` (day of month padded with a space). */
-export function perlCtime(ms: number): string {
-  const d = new Date(ms);
-  const day = String(d.getDate()).padStart(2, ' ');
-  const time = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
-  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${day} ${time} ${d.getFullYear()}`;
-}
+import { ctime } from '../log/ctime.ts';
 
 /** service_set's escaping: % | CR LF become %xx (lower-case hex); an empty message is '-'. */
 export function escapeMonitorMessage(message: string): string {
@@ -29,7 +17,7 @@ export function monitorLine(
   message: string,
 ): string {
   const state = up ? 'up' : 'down';
-  return `[${perlCtime(ms)}] [${pid}] ${realText} [${state}] ${escapeMonitorMessage(message)}\n`;
+  return `[${ctime(new Date(ms))}] [${pid}] ${realText} [${state}] ${escapeMonitorMessage(message)}\n`;
 }
 
 /** Appends one line to a file; rejects when the write fails. */

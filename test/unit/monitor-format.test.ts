@@ -9,17 +9,9 @@ import {
   createFileAppender,
   escapeMonitorMessage,
   monitorLine,
-  perlCtime,
 } from '../../src/monitor/monitorfile.ts';
 import { nextRun, nextSlot, phaseOffset } from '../../src/monitor/schedule.ts';
 import { makeReal, makeVirtual } from '../support/monitor-fixtures.ts';
-
-test('ctime is Perl scalar localtime: day of month padded with a space', () => {
-  // Local time, as Perl's localtime (checked against perl -e 'print scalar localtime(...)').
-  assert.equal(perlCtime(new Date(2026, 10, 2, 2, 22, 40).getTime()), 'Mon Nov  2 02:22:40 2026');
-  assert.equal(perlCtime(new Date(2026, 10, 22, 12, 5, 9).getTime()), 'Sun Nov 22 12:05:09 2026');
-  assert.equal(perlCtime(new Date(2027, 0, 9, 0, 0, 0).getTime()), 'Sat Jan  9 00:00:00 2027');
-});
 
 test('messages are escaped like service_set: % | CR LF as lower-case %xx', () => {
   assert.equal(escapeMonitorMessage('line1\nTest|Page\r\nline3'), 'line1%0aTest%7cPage%0d%0aline3');
