@@ -201,8 +201,10 @@ export class IpvsSync<M extends SyncMember> {
     const failed: PlannedCommand[] = [];
     for (const command of plan.commands) {
       const message = failures.get(command) ?? failures.get(command.line);
+      // The original's line is logged for every command, as it does (§6 item 22); a failure
+      // follows it with ipvsadm's own message, and only what took effect becomes an event.
+      host.logger.info(command.message, { ipvsadm: command.line, virtual: command.virtualId });
       if (message === undefined) {
-        host.logger.info(command.message, { ipvsadm: command.line, virtual: command.virtualId });
         host.emit({
           type: 'ipvs',
           scope: scope.kind,
@@ -211,10 +213,9 @@ export class IpvsSync<M extends SyncMember> {
         });
       } else {
         failed.push(command);
-        host.logger.error(`ipvsadm ${command.line} failed: ${message.trim()}`, {
+        host.logger.error(`system(ipvsadm ${command.line}) failed: ${message.trim()}`, {
           ipvsadm: command.line,
           virtual: command.virtualId,
-          intended: command.message,
         });
       }
     }
