@@ -55,6 +55,8 @@ interface Member extends SyncMember {
   /** Its first check since it appeared has not completed yet. */
   awaitingFirst: boolean;
   entry: VirtualEntry;
+  /** Strings for logs and the monitorfile, made once per config load. */
+  text: { realId: string; monitor: string; where: string };
 }
 
 interface VirtualEntry {
@@ -333,11 +335,17 @@ export class Monitor {
         const key = mode === 'off' ? undefined : checkKey(v, r);
         let member = oldMembers.get(identity);
         const carried = member !== undefined && member.mode === mode && member.key === key;
+        const text = {
+          realId: realId(v, r),
+          monitor: realIdText(v, r),
+          where: `${hostPort(r.address, r.port)} (${vid})`,
+        };
         if (member && carried) {
           oldMembers.delete(identity);
           member.virtual = v;
           member.real = r;
           member.entry = entry;
+          member.text = text;
         } else {
           member = {
             virtual: v,
@@ -350,6 +358,7 @@ export class Monitor {
             state: { up: initiallyUp(v, r, mode, table), failcount: 0 },
             awaitingFirst: mode !== 'off',
             entry,
+            text,
           };
         }
         entry.members.push(member);
@@ -497,7 +506,7 @@ export class Monitor {
         result: { up: true, reason: '', timedOut: false, durationMs: 0 },
       };
     this.#logger.debug(
-      `Checking ${checkLabel(v, kind)}: real server=${realId(v, first.real)} (virtual=${first.vid})`,
+      `Checking ${checkLabel(v, kind)}: real server=${first.text.realId} (virtual=${first.vid})`,
       { level: 2 },
     );
     const checker = this.#checkerFor(kind, v);
@@ -573,7 +582,7 @@ export class Monitor {
   ): void {
     const v = m.virtual;
     const r = m.real;
-    const where = `${hostPort(r.address, r.port)} (${m.vid})`;
+    const where = m.text.where;
     const step = applyVerdict(m.state, verdict, v.failurecount);
     for (const note of step.notes) {
       if (note.kind === 'reset') this.#logger.info(`Resetting soft failure count: ${where}`);
@@ -600,7 +609,7 @@ export class Monitor {
     if (v.monitorfile && extra.logToFile)
       this.#writeMonitorFile(
         v.monitorfile,
-        monitorLine(now, this.#pid, realIdText(v, r), verdict.up, reason),
+        monitorLine(now, this.#pid, m.text.monitor, verdict.up, reason),
       );
   }
 
