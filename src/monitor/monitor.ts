@@ -212,6 +212,11 @@ export class Monitor {
   async stop(): Promise<void> {
     if (this.#stopping) return this.#lifecycle;
     this.#stopping = true;
+    if (this.#phase === 'idle') {
+      // Never started (or the table could not be read): nothing to undo in the kernel.
+      this.#phase = 'stopped';
+      return;
+    }
     this.#phase = 'stopping';
     for (const job of this.#jobs.values()) this.#kill(job);
     this.#slots.clear();

@@ -80,6 +80,9 @@ test('start-up fails when the table cannot be read', async () => {
   await assert.rejects(h.monitor.start(), /Could not run/);
   assert.equal(h.monitor.phase, 'idle');
   assert.deepEqual(h.checkers.calls, []);
+  await h.monitor.stop();
+  assert.equal(h.monitor.phase, 'stopped');
+  assert.deepEqual(h.planner.calls, [], 'no stop plan over a table never read');
 });
 
 test('transitions within the window become one plan and one apply', async () => {
