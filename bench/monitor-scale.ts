@@ -92,13 +92,11 @@ const starts = new Map<string, number[]>();
 const hosts = new Set<string>();
 const fake: Checker = (target, signal) =>
   new Promise<CheckResult>((resolve) => {
-    const key = `${target.host}:${target.port}${target.request}`;
     const i = Number(target.request.slice(2));
     if (isHung(i)) {
       signal.addEventListener('abort', () => resolve({ up: false, reason: 'aborted' }));
       return;
     }
-    void key;
     const timer = setTimeout(() => resolve({ up: true, reason: 'OK' }), 1 + Math.random() * 19);
     signal.addEventListener('abort', () => clearTimeout(timer));
   });
@@ -117,8 +115,8 @@ const inner = TCP ? tcp : fake;
 const timed: Checker = (target, signal) => {
   const key = `${target.host}:${target.port}${target.request}`;
   hosts.add(key);
-  let list = starts.get(key);
-  if (!list) starts.set(key, (list = []));
+  const list = starts.get(key) ?? [];
+  starts.set(key, list);
   list.push(performance.now());
   return inner(target, signal);
 };
