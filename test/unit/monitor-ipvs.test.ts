@@ -342,3 +342,85 @@ test('events: each ipvsadm command that took effect, and each real transition', 
   ]);
   await h.monitor.stop();
 });
+
+test('stop during start-up does not wait for hung first checks', async () => {
+  const v = makeVirtual({ negotiatetimeout: 30, reals: [makeReal('127.0.4.2', 80)] });
+  const h = harness(makeConfig([v]));
+  h.checkers.answers.set('127.0.4.2', () => new Promise<CheckResult>(() => {}));
+  let started = false;
+  const starting = h.monitor.start().then(() => {
+    started = true;
+  });
+  await h.clock.advance(1000);
+  assert.equal(started, false);
+  const stopping = h.monitor.stop();
+  await h.clock.advance(0);
+  await starting;
+  await stopping;
+  assert.equal(h.monitor.phase, 'stopped');
+  assert.deepEqual(h.checkers.aborted, ['negotiate:http 127.0.4.2']);
+  assert.equal(h.clock.pendingTimers, 0);
+});
+
+test('a failed fallback command is retried through its virtual', async () => {
+  const v = makeVirtual({
+    fallback: { address: '127.0.0.1', port: 80, forward: 'masq', line: 3 },
+    reals: [makeReal('127.0.4.2', 80)],
+  });
+  const h = harness(makeConfig([v]));
+  h.checkers.set('127.0.4.2', false);
+  let failing = true;
+  h.backend.fail = (line) =>
+    failing && line.includes('127.0.0.1') ? 'No such service' : undefined;
+  await h.start();
+  assert.deepEqual(h.destinations(), []);
+  // Retried as an entries plan of one real of the virtual, which brings the fallback along.
+  assert.deepEqual(h.monitor.status().pending, { reals: 1, reconcile: false });
+  failing = false;
+  await h.clock.advance(1000);
+  assert.deepEqual(h.destinations(), ['tcp:10.1.1.1:80 127.0.0.1:80 w1']);
+  assert.deepEqual(h.monitor.status().pending, { reals: 0, reconcile: false });
+  // During operation a failed fallback change is retried as an entries plan of its virtual.
+  failing = true;
+  h.checkers.set('127.0.4.2', true);
+  await h.until(() => h.real(VID, '127.0.4.2').up);
+  await h.clock.advance(200);
+  assert.deepEqual(h.monitor.status().pending, { reals: 1, reconcile: false });
+  failing = false;
+  await h.clock.advance(1000);
+  assert.deepEqual(h.destinations(), ['tcp:10.1.1.1:80 127.0.4.2:80 w1']);
+  assert.equal(h.planner.calls.at(-1)!.scope, 'entries');
+  await h.monitor.stop();
+});
+
+test('a reload during a slow apply leaves the table right', async () => {
+  const v = makeVirtual({ reals: [makeReal('127.0.4.2', 80), makeReal('127.0.4.3', 80)] });
+  const h = harness(makeConfig([v]));
+  h.checkers.set('127.0.4.2', true);
+  h.checkers.set('127.0.4.3', true);
+  await h.start();
+  let release!: () => void;
+  h.backend.gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  h.checkers.set('127.0.4.2', false);
+  await h.until(() => !h.real(VID, '127.0.4.2').up);
+  await h.clock.advance(200);
+  const v2 = makeVirtual({
+    reals: [makeReal('127.0.4.2', 80), makeReal('127.0.4.3', 80), makeReal('127.0.4.4', 80)],
+  });
+  h.checkers.set('127.0.4.4', true);
+  const reloading = h.monitor.reload(makeConfig([v2]));
+  await h.clock.advance(100);
+  release();
+  h.backend.gate = undefined;
+  await h.clock.advance(0);
+  await reloading;
+  assert.deepEqual(h.destinations().sort(), [
+    'tcp:10.1.1.1:80 127.0.4.3:80 w1',
+    'tcp:10.1.1.1:80 127.0.4.4:80 w1',
+  ]);
+  assert.deepEqual(h.logger.messages('error'), []);
+  assert.equal(h.monitor.phase, 'running');
+  await h.monitor.stop();
+});
