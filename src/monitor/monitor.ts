@@ -222,6 +222,8 @@ export class Monitor {
     this.#slots.clear();
     const done = this.#serially(async () => {
       this.#phase = 'stopping';
+      // A start or reload that was under way when stop() came may have made new jobs.
+      for (const job of this.#jobs.values()) this.#kill(job);
       await this.#sync.stop();
       await Promise.all([...this.#entries.map((e) => e.chain), ...this.#writes]);
       this.#phase = 'stopped';
@@ -442,7 +444,11 @@ export class Monitor {
   /** The job's time has come: queue it for a slot unless it is already queued or running. */
   #due(job: Job): void {
     job.timer = undefined;
-    if (!job.alive || this.#stopping || job.queued || job.controller) return;
+    if (!job.alive || this.#stopping) {
+      job.first.resolve();
+      return;
+    }
+    if (job.queued || job.controller) return;
     job.queued = true;
     this.#slots.acquire(() => {
       job.queued = false;

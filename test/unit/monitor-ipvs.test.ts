@@ -424,3 +424,28 @@ test('a reload during a slow apply leaves the table right', async () => {
   assert.equal(h.monitor.phase, 'running');
   await h.monitor.stop();
 });
+
+test('stop while start-up is still reading the table', async () => {
+  const v = makeVirtual({ reals: [makeReal('127.0.4.2', 80)] });
+  const h = harness(makeConfig([v]));
+  h.checkers.set('127.0.4.2', true);
+  const read = h.backend.read.bind(h.backend);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  h.backend.read = async () => {
+    await gate;
+    return read();
+  };
+  const starting = h.monitor.start();
+  await h.clock.advance(0);
+  const stopping = h.monitor.stop();
+  release();
+  await h.clock.advance(0);
+  await starting;
+  await stopping;
+  assert.equal(h.monitor.phase, 'stopped');
+  assert.deepEqual(h.checkers.calls, [], 'no check after stop');
+  assert.equal(h.clock.pendingTimers, 0);
+});
