@@ -98,7 +98,7 @@ function byReal(lines: string[]): Record<string, string[]> {
   for (const line of lines) {
     if (!STATE_LINE.test(line)) continue;
     const rip = Object.keys(SEQUENCES).find((r) => line.includes(`${r}:`));
-    if (rip) (out[rip] ??= []).push(line);
+    if (rip) out[rip] = [...(out[rip] ?? []), line];
   }
   return out;
 }
