@@ -61,6 +61,29 @@ export function scriptedListener(host: string, text: string): Promise<Listener> 
   return listen(host, (socket) => socket.write(text));
 }
 
+/**
+ * A line server: sends greeting, then answers each line the client sends with reply(line)
+ * (nothing when it returns undefined).
+ */
+export function answeringListener(
+  host: string,
+  greeting: string,
+  reply: (line: string) => string | undefined,
+): Promise<Listener> {
+  return listen(host, (socket) => {
+    socket.write(greeting);
+    let pending = '';
+    socket.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+        const answer = reply(pending.slice(0, end).replace(/\r$/, ''));
+        pending = pending.slice(end + 1);
+        if (answer !== undefined) socket.write(answer);
+      }
+    });
+  });
+}
+
 /** A TCP port on host where nothing listens (bound, then released). */
 export async function closedPort(host: string): Promise<number> {
   const server = createServer();
