@@ -1,73 +1,71 @@
 // ftp (the original's check_ftp, Net::FTP) on basic-ftp, a maintained client whose close()
-// ends the control and data connections at once, so the AbortSignal is honoured at any step.
-// Log in (the config layer supplies login, anonymous by default), binary mode, and, when a
-// request is given (or a receive to match), retrieve it over a passive data connection and
-// match receive against its start. Unlike the original, which ignored every FTP error, used
-// active mode and applied Perl's "last successful pattern" to an empty receive, every
-// protocol error is down and an empty receive matches anything.
+// ends the control and data connections at once: runWithin's release. Log in (the config
+// layer supplies login, anonymous by default), binary mode, and, when a request is given (or
+// a receive to match), retrieve it over a passive data connection and match the receive Perl
+// regex against its first MiB. Unlike the original, which ignored every FTP error, used active
+// mode and applied Perl's "last successful pattern" to an empty receive, every protocol error
+// is down and an empty receive matches anything.
 import { Writable } from 'node:stream';
 import { Client, FTPError } from 'basic-ftp';
-import { CheckFailure, failureOf, oneLine, verdict } from './support/dialogue.ts';
-import type { Checker, CheckTarget } from './types.ts';
+import { perlSubject } from '../lib/perl-regex.ts';
+import { runWithin } from './support/deadline.ts';
+import { CheckFailure, failureOf, oneLine } from './support/dialogue.ts';
+import { hasReceive, receivePattern } from './support/receive.ts';
+import { down, redact, up } from './support/result.ts';
+import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
 /** Bytes of the retrieved file kept for matching receive; the rest is read and dropped. */
 const KEEP_BYTES = 1024 * 1024;
 
 class Head extends Writable {
-  readonly chunks: Buffer[] = [];
+  readonly #chunks: Buffer[] = [];
   #kept = 0;
   override _write(chunk: Buffer, _encoding: string, done: () => void): void {
     if (this.#kept < KEEP_BYTES) {
       const part = chunk.subarray(0, KEEP_BYTES - this.#kept);
-      this.chunks.push(part);
+      this.#chunks.push(part);
       this.#kept += part.length;
     }
     done();
   }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+  bytes(): Buffer {
+    return Buffer.concat(this.#chunks);
   }
 }
 
-function receivePattern(receive: string): RegExp {
-  try {
-    return new RegExp(receive);
-  } catch {
-    throw new CheckFailure(`invalid receive pattern: ${oneLine(receive)}`);
-  }
-}
-
-/** basic-ftp's errors in a check's words: the server's reply, or the socket's error. */
-function failureFrom(error: unknown): Error {
-  if (error instanceof FTPError) return new CheckFailure(oneLine(error.message));
-  if (error instanceof CheckFailure) return error;
-  const errno = error as NodeJS.ErrnoException;
-  if (typeof errno?.errno === 'number') return failureOf(errno);
-  return new CheckFailure(oneLine(errno?.message ?? String(error)));
-}
-
-async function checkFtp(target: CheckTarget, signal: AbortSignal): Promise<string> {
-  const client = new Client(target.timeoutMs);
-  const onAbort = (): void => client.close();
-  signal.addEventListener('abort', onAbort, { once: true });
+async function negotiate(
+  client: Client,
+  target: CheckTarget,
+  pattern: RegExp | undefined,
+): Promise<CheckResult> {
   try {
     const greeting = await client.connect(target.host, target.port);
     await client.login(target.login === '' ? 'anonymous' : target.login, target.passwd);
     await client.send('TYPE I');
-    if (target.request !== '/' || target.receive !== '') {
-      const pattern = receivePattern(target.receive);
+    if (target.request !== '/' || pattern) {
       const head = new Head();
       await client.downloadTo(head, target.request);
-      if (!pattern.test(head.text())) throw new CheckFailure(oneLine(head.text()) || 'No match');
+      const bytes = head.bytes();
+      if (pattern && !pattern.test(perlSubject(bytes))) {
+        throw new CheckFailure(oneLine(bytes.toString('utf8')) || 'No match');
+      }
     }
     await client.send('QUIT').catch(() => undefined);
-    return oneLine(greeting.message);
+    return up(oneLine(greeting.message));
   } catch (error) {
-    throw failureFrom(error);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    client.close();
+    // FTPError carries the server's reply; socket errors read as strerror words.
+    throw error instanceof FTPError ? new CheckFailure(oneLine(error.message)) : failureOf(error);
   }
 }
 
-export const ftp: Checker = (target, signal) => verdict(signal, () => checkFtp(target, signal));
+export const checkFtp: Checker = async (target, signal) => {
+  const pattern = hasReceive(target.receive) ? receivePattern(target.receive) : undefined;
+  if (typeof pattern === 'string') return down(pattern);
+  const client = new Client(target.timeoutMs);
+  const result = await runWithin(
+    signal,
+    () => negotiate(client, target, pattern),
+    () => client.close(),
+  );
+  return redact(result, target);
+};

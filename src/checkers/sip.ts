@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { bracket } from '../lib/address.ts';
-import { CheckFailure, Dialogue, failureOf, oneLine, verdict } from './support/dialogue.ts';
-import type { Checker, CheckTarget } from './types.ts';
+import { runWithin } from './support/deadline.ts';
+import { CheckFailure, Dialogue, endpoint, failureOf, oneLine } from './support/dialogue.ts';
+import { up } from './support/result.ts';
+import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
 /** The original's request; the Via always says UDP, as there. */
 export function optionsRequest(login: string, localAddress: string, localPort: number): string {
@@ -28,61 +30,47 @@ export function optionsRequest(login: string, localAddress: string, localPort: n
 
 const isProvisional = (status: string): boolean => /^SIP\/2\.0 1\d\d\b/.test(status);
 
-function judge(status: string): string {
-  if (/^SIP\/2\.0 200\b/.test(status)) return oneLine(status);
+function judge(status: string): CheckResult {
+  if (/^SIP\/2\.0 200\b/.test(status)) return up(oneLine(status));
   throw new CheckFailure(status === '' ? 'No OK' : oneLine(status));
 }
 
-async function overTcp(target: CheckTarget, signal: AbortSignal): Promise<string> {
-  const dialogue = await Dialogue.open({ host: target.host, port: target.port, signal });
-  try {
-    const { address, port } = dialogue.localAddress();
-    dialogue.send(optionsRequest(target.login, address, port));
-    for (;;) {
-      const response = await dialogue.readReply((line) => line === '');
-      const status = response[0] ?? '';
-      if (!isProvisional(status)) return judge(status);
-    }
-  } finally {
-    dialogue.close();
+async function overTcp(dialogue: Dialogue, target: CheckTarget): Promise<CheckResult> {
+  const { address, port } = dialogue.localAddress();
+  dialogue.send(optionsRequest(target.login, address, port));
+  for (;;) {
+    const response = await dialogue.readReply((line) => line === '');
+    const status = response[0] ?? '';
+    if (!isProvisional(status)) return judge(status);
   }
 }
 
 const T1_MS = 500;
-const MAX_DATAGRAM = 65_535;
 
-function overUdp(target: CheckTarget, signal: AbortSignal): Promise<string> {
-  const socket: UdpSocket = createSocket({ type: isIPv6(target.host) ? 'udp6' : 'udp4' });
+/** Sends until a final response, an ICMP error, or release (which closes the socket). */
+function overUdp(socket: UdpSocket, target: CheckTarget): Promise<CheckResult> {
   let retransmit: NodeJS.Timeout | undefined;
-  let finished = false;
-  return new Promise<string>((resolve, reject) => {
-    const finish = (error: Error | undefined, reason = ''): void => {
-      if (finished) return;
-      finished = true;
+  return new Promise<CheckResult>((resolve, reject) => {
+    const finish = (settle: () => void): void => {
       clearTimeout(retransmit);
-      signal.removeEventListener('abort', onAbort);
       socket.removeAllListeners('message');
-      socket.close();
-      if (error) reject(error);
-      else resolve(reason);
+      settle();
     };
-    const onAbort = (): void => finish(new CheckFailure('timeout'));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    socket.on('close', () => finish(() => reject(new CheckFailure('closed'))));
     // A connected socket receives only the real's datagrams, and its ICMP errors.
-    socket.on('error', (error: NodeJS.ErrnoException) => finish(failureOf(error)));
+    socket.on('error', (error) => finish(() => reject(failureOf(error))));
     socket.on('message', (message: Buffer) => {
-      if (message.length > MAX_DATAGRAM) return;
       const status = message.toString('utf8').split(/\r?\n/, 1)[0] ?? '';
       if (isProvisional(status)) return;
       try {
-        finish(undefined, judge(status));
+        const result = judge(status);
+        finish(() => resolve(result));
       } catch (error) {
-        finish(error as Error);
+        finish(() => reject(error));
       }
     });
     socket.connect(target.port, target.host, (error?: Error) => {
-      if (error) return finish(failureOf(error));
+      if (error) return finish(() => reject(failureOf(error)));
       const { address, port } = socket.address();
       const request = Buffer.from(optionsRequest(target.login, address, port));
       let interval = T1_MS;
@@ -96,7 +84,26 @@ function overUdp(target: CheckTarget, signal: AbortSignal): Promise<string> {
   });
 }
 
-export const sip: Checker = (target, signal) =>
-  verdict(signal, () =>
-    target.protocol === 'tcp' ? overTcp(target, signal) : overUdp(target, signal),
+export const checkSip: Checker = (target, signal) => {
+  let dialogue: Dialogue | undefined;
+  let datagram: UdpSocket | undefined;
+  return runWithin(
+    signal,
+    async () => {
+      if (target.protocol === 'tcp') {
+        dialogue = await Dialogue.open({ ...endpoint(target), signal });
+        return overTcp(dialogue, target);
+      }
+      datagram = createSocket(isIPv6(target.host) ? 'udp6' : 'udp4');
+      return overUdp(datagram, target);
+    },
+    () => {
+      dialogue?.close();
+      try {
+        datagram?.close();
+      } catch {
+        // already closed
+      }
+    },
   );
+};

@@ -5,9 +5,9 @@ import { accessSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ftp } from '../../src/checkers/ftp.ts';
+import { checkFtp } from '../../src/checkers/ftp.ts';
 import type { CheckTarget } from '../../src/checkers/types.ts';
-import { checkTarget, timedCheck } from '../support/check-target.ts';
+import { MARGIN_MS, runCheck, target } from '../support/checkers.ts';
 import {
   answeringListener,
   closedPort,
@@ -72,8 +72,8 @@ after(async () => {
 const anonymous = { login: 'anonymous', passwd: 'ldirectord@localhost' };
 
 function check(fields: Partial<CheckTarget>, signal = AbortSignal.timeout(5000)) {
-  return ftp(
-    checkTarget({
+  return checkFtp(
+    target({
       service: 'ftp',
       host: HOST,
       port: vsftpd?.port ?? closed,
@@ -136,23 +136,35 @@ describe('ftp without a server', () => {
   });
 
   test('a silent server times out at the deadline and the socket is released', async () => {
-    const { result, ms } = await timedCheck(
-      (signal) => check({ host: silent.host, port: silent.port }, signal),
-      500,
+    const { up, reason, ms } = await runCheck(
+      checkFtp,
+      target({
+        service: 'ftp',
+        ...anonymous,
+        host: silent.host,
+        port: silent.port,
+        timeoutMs: 500,
+      }),
     );
-    assert.deepEqual(result, { up: false, reason: 'timeout' });
-    assert.ok(ms >= 450 && ms < 800, `took ${ms} ms`);
+    assert.deepEqual({ up, reason }, { up: false, reason: 'timeout' });
+    assert.ok(ms >= 450 && ms < 500 + MARGIN_MS, `took ${ms} ms`);
     await released(silent);
   });
 
   test('a stalled transfer times out at the deadline and both connections are released', async () => {
-    const { result, ms } = await timedCheck(
-      (signal) =>
-        check({ host: stalling.host, port: stalling.port, request: '/check.txt' }, signal),
-      500,
+    const { up, reason, ms } = await runCheck(
+      checkFtp,
+      target({
+        service: 'ftp',
+        ...anonymous,
+        host: stalling.host,
+        port: stalling.port,
+        request: '/check.txt',
+        timeoutMs: 500,
+      }),
     );
-    assert.deepEqual(result, { up: false, reason: 'timeout' });
-    assert.ok(ms >= 450 && ms < 800, `took ${ms} ms`);
+    assert.deepEqual({ up, reason }, { up: false, reason: 'timeout' });
+    assert.ok(ms >= 450 && ms < 500 + MARGIN_MS, `took ${ms} ms`);
     await released(stalling);
     await released(silentData);
   });

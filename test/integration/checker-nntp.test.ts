@@ -6,8 +6,8 @@ import { accessSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { nntp } from '../../src/checkers/nntp.ts';
-import { checkTarget, timedCheck } from '../support/check-target.ts';
+import { checkNntp } from '../../src/checkers/nntp.ts';
+import { MARGIN_MS, runCheck, target } from '../support/checkers.ts';
 import { INND, type InnServer, startInn } from '../support/inn.ts';
 import {
   closedPort,
@@ -55,7 +55,7 @@ after(async () => {
 });
 
 const check = (host: string, port: number, signal = AbortSignal.timeout(5000)) =>
-  nntp(checkTarget({ service: 'nntp', host, port }), signal);
+  checkNntp(target({ service: 'nntp', host, port }), signal);
 
 describe('nntp on innd', { skip }, () => {
   test('up on a 200 greeting', async () => {
@@ -89,12 +89,12 @@ describe('nntp without a server', () => {
   });
 
   test('a silent server times out at the deadline and the socket is released', async () => {
-    const { result, ms } = await timedCheck(
-      (signal) => check(silent.host, silent.port, signal),
-      500,
+    const { up, reason, ms } = await runCheck(
+      checkNntp,
+      target({ service: 'nntp', host: silent.host, port: silent.port, timeoutMs: 500 }),
     );
-    assert.deepEqual(result, { up: false, reason: 'timeout' });
-    assert.ok(ms >= 450 && ms < 800, `took ${ms} ms`);
+    assert.deepEqual({ up, reason }, { up: false, reason: 'timeout' });
+    assert.ok(ms >= 450 && ms < 500 + MARGIN_MS, `took ${ms} ms`);
     await released(silent);
   });
 });

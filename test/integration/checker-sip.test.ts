@@ -7,9 +7,9 @@ import { accessSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { optionsRequest, sip } from '../../src/checkers/sip.ts';
+import { checkSip, optionsRequest } from '../../src/checkers/sip.ts';
 import type { Protocol } from '../../src/config/model.ts';
-import { checkTarget, timedCheck } from '../support/check-target.ts';
+import { MARGIN_MS, runCheck, target } from '../support/checkers.ts';
 import { closedPort, type Listener, released, silentListener } from '../support/listeners.ts';
 import { perlUnavailableReason } from '../support/perl-ldirectord.ts';
 import { perlNegotiate } from '../support/perl-negotiate.ts';
@@ -64,12 +64,14 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const sipTarget = { service: 'sip', protocol: 'udp', login: LOGIN } as const;
+
 const check = (
   host: string,
   port: number,
   protocol: Protocol,
   signal = AbortSignal.timeout(5000),
-) => sip(checkTarget({ service: 'sip', host, port, protocol, login: LOGIN }), signal);
+) => checkSip(target({ service: 'sip', host, port, protocol, login: LOGIN }), signal);
 
 test("the request is the original's, byte for byte but for the Call-ID", () => {
   const request = optionsRequest(LOGIN, '127.0.0.1', 5061);
@@ -120,23 +122,29 @@ describe('sip without a server', () => {
   });
 
   test('a silent UDP server: retransmitted at 0, 500 and 1500 ms, timeout at the deadline', async () => {
-    const { result, ms } = await timedCheck(
-      (signal) => check(HOST, silentUdp.address().port, 'udp', signal),
-      1800,
+    const { up, reason, ms } = await runCheck(
+      checkSip,
+      target({ ...sipTarget, host: HOST, port: silentUdp.address().port, timeoutMs: 1800 }),
     );
-    assert.deepEqual(result, { up: false, reason: 'timeout' });
-    assert.ok(ms >= 1750 && ms < 2100, `took ${ms} ms`);
+    assert.deepEqual({ up, reason }, { up: false, reason: 'timeout' });
+    assert.ok(ms >= 1750 && ms < 1800 + MARGIN_MS, `took ${ms} ms`);
     assert.equal(silentUdpDatagrams, 3);
     assert.equal(silentUdpSenders.size, 1, 'one socket sent them all');
   });
 
   test('a silent TCP server: timeout at the deadline and the socket is released', async () => {
-    const { result, ms } = await timedCheck(
-      (signal) => check(silentTcp.host, silentTcp.port, 'tcp', signal),
-      500,
+    const { up, reason, ms } = await runCheck(
+      checkSip,
+      target({
+        ...sipTarget,
+        protocol: 'tcp',
+        host: silentTcp.host,
+        port: silentTcp.port,
+        timeoutMs: 500,
+      }),
     );
-    assert.deepEqual(result, { up: false, reason: 'timeout' });
-    assert.ok(ms >= 450 && ms < 800, `took ${ms} ms`);
+    assert.deepEqual({ up, reason }, { up: false, reason: 'timeout' });
+    assert.ok(ms >= 450 && ms < 500 + MARGIN_MS, `took ${ms} ms`);
     await released(silentTcp);
   });
 });

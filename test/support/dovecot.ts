@@ -6,7 +6,7 @@ import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon } from './daemon.ts';
 import { freePort } from './listeners.ts';
-import type { TestCertificate } from './tls-cert.ts';
+import type { TestCertificates } from './tls-certificates.ts';
 
 export const DOVECOT = '/usr/sbin/dovecot';
 export const DOVECOT_USER = 'tester';
@@ -27,7 +27,7 @@ const MAIL_UID = 65534;
 export async function startDovecot(
   dir: string,
   host: string,
-  certificate: TestCertificate,
+  certificate: TestCertificates['signedFiles'],
   options: { ipv6?: boolean; imapPort?: number; imapsPort?: number } = {},
 ): Promise<DovecotServer> {
   const [pop3Port, pop3sPort, imapPort, imapsPort] = [
@@ -55,8 +55,8 @@ export async function startDovecot(
       `instance_name = ldts-${host}`,
       `log_path = ${dir}/dovecot.log`,
       'ssl = yes',
-      `ssl_cert = <${certificate.certFile}`,
-      `ssl_key = <${certificate.keyFile}`,
+      `ssl_cert = <${certificate.cert}`,
+      `ssl_key = <${certificate.key}`,
       'disable_plaintext_auth = no',
       'auth_mechanisms = plain',
       'auth_failure_delay = 0',

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon } from './daemon.ts';
 import { freePort } from './listeners.ts';
-import type { TestCertificate } from './tls-cert.ts';
+import type { TestCertificates } from './tls-certificates.ts';
 
 export const EXIM = '/usr/sbin/exim4';
 
@@ -23,7 +23,7 @@ export interface EximServer {
 export async function startExim(
   dir: string,
   host: string,
-  certificate: TestCertificate,
+  certificate: TestCertificates['signedFiles'],
 ): Promise<EximServer> {
   const [smtpPort, submissionPort, refusingPort, refusingHeloPort] = [
     await freePort(host),
@@ -50,8 +50,8 @@ export async function startExim(
       'host_lookup =',
       'rfc1413_hosts =',
       `tls_advertise_hosts = \${if eq{$received_port}{${submissionPort}}{*}{}}`,
-      `tls_certificate = ${certificate.certFile}`,
-      `tls_privatekey = ${certificate.keyFile}`,
+      `tls_certificate = ${certificate.cert}`,
+      `tls_privatekey = ${certificate.key}`,
       'acl_smtp_connect = acl_connect',
       'acl_smtp_helo = acl_helo',
       'acl_smtp_rcpt = acl_rcpt',

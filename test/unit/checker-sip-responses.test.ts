@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { after, test } from 'node:test';
-import { sip } from '../../src/checkers/sip.ts';
-import { checkTarget } from '../support/check-target.ts';
+import { checkSip } from '../../src/checkers/sip.ts';
+import { target } from '../support/checkers.ts';
 
 const HOST = '127.0.2.61';
 const sockets: ReturnType<typeof createSocket>[] = [];
@@ -27,8 +27,8 @@ async function answering(...statuses: string[]): Promise<number> {
 }
 
 const check = (port: number) =>
-  sip(
-    checkTarget({ service: 'sip', protocol: 'udp', host: HOST, port, login: 'a@b' }),
+  checkSip(
+    target({ service: 'sip', protocol: 'udp', host: HOST, port, login: 'a@b' }),
     AbortSignal.timeout(2000),
   );
 

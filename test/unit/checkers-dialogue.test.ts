@@ -1,30 +1,25 @@
-// The line dialogue helper and the TLS options under the protocol checkers, against small
-// servers started here: bounds, a peer closing, abort, and what TLS verification accepts.
+// The line dialogue helper under the protocol checkers, against small servers started here:
+// lines and replies, bounds, a peer closing, close() during a read, the abort signal while
+// connecting, and TLS verification (the chain, not the name).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
-import { CheckFailure, Dialogue, verdict } from '../../src/checkers/support/dialogue.ts';
-import { verifyingTlsOptions } from '../../src/checkers/support/verify-tls.ts';
-import { makeSelfSignedCertificate, type TestCertificate } from '../support/tls-cert.ts';
+import { CheckFailure, Dialogue } from '../../src/checkers/support/dialogue.ts';
+import { verifyChainOnly } from '../../src/checkers/support/tls.ts';
+import { makeCertificates, type TestCertificates } from '../support/tls-certificates.ts';
 
 const HOST = '127.0.2.60';
-let dir = '';
-let certificate: TestCertificate;
+let certificates: TestCertificates;
 const servers: Server[] = [];
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ldts-dialogue-'));
-  // Names an address that is not the server's: host names are not verified.
-  certificate = await makeSelfSignedCertificate(dir, ['192.0.2.1']);
+before(() => {
+  certificates = makeCertificates();
 });
 
-after(async () => {
+after(() => {
   for (const server of servers) server.close();
-  rmSync(dir, { recursive: true, force: true });
+  certificates.remove();
 });
 
 async function serve(onClient: (socket: Socket) => void): Promise<number> {
@@ -37,8 +32,14 @@ async function serve(onClient: (socket: Socket) => void): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
-const open = (port: number, signal = AbortSignal.timeout(3000), maxBytes?: number) =>
-  Dialogue.open({ host: HOST, port, signal, maxBytes });
+const open = (port: number, options: { maxBytes?: number; signal?: AbortSignal } = {}) =>
+  Dialogue.open({
+    host: HOST,
+    port,
+    timeoutMs: 3000,
+    signal: options.signal ?? AbortSignal.timeout(3000),
+    maxBytes: options.maxBytes,
+  });
 
 test('reads lines without their CRLF, a multi-line reply, and the first bytes', async () => {
   const port = await serve((s) => s.write('one\r\n250-a\r\n250-b\r\n250 c\r\nrest of it'));
@@ -58,7 +59,7 @@ test('reads lines without their CRLF, a multi-line reply, and the first bytes', 
 
 test('a line longer than maxBytes fails instead of growing the buffer', async () => {
   const port = await serve((s) => s.write('x'.repeat(5000)));
-  const dialogue = await open(port, undefined, 1024);
+  const dialogue = await open(port, { maxBytes: 1024 });
   await assert.rejects(dialogue.readLine(), new CheckFailure('reply too long'));
   dialogue.close();
 });
@@ -68,7 +69,7 @@ test('an endless multi-line reply fails at maxBytes', async () => {
     const flood = setInterval(() => s.write('250-more\r\n'.repeat(50)), 5);
     s.on('close', () => clearInterval(flood));
   });
-  const dialogue = await open(port, undefined, 4096);
+  const dialogue = await open(port, { maxBytes: 4096 });
   await assert.rejects(
     dialogue.readReply((l) => l.startsWith('250 ')),
     new CheckFailure('reply too long'),
@@ -86,75 +87,44 @@ test('a peer closing mid-reply ends the read', async () => {
   dialogue.close();
 });
 
-test('an aborted signal fails at once, before and after connecting', async () => {
+test('close() fails a pending read at once; an aborted signal stops the connect', async () => {
   const port = await serve(() => {});
-  await assert.rejects(open(port, AbortSignal.abort()), new CheckFailure('timeout'));
-  const controller = new AbortController();
-  const dialogue = await open(port, controller.signal);
+  const dialogue = await open(port);
   const reading = dialogue.readLine();
-  controller.abort();
-  await assert.rejects(reading, new CheckFailure('timeout'));
+  dialogue.close();
+  await assert.rejects(reading, new CheckFailure('closed'));
+  await assert.rejects(open(port, { signal: AbortSignal.abort() }), new CheckFailure('timeout'));
 });
 
-test('verdict never throws: up with the reason returned, down with the failure, timeout once aborted', async () => {
-  const live = new AbortController().signal;
-  assert.deepEqual(await verdict(live, async () => 'fine'), { up: true, reason: 'fine' });
-  assert.deepEqual(
-    await verdict(live, async () => {
-      throw new CheckFailure('bad');
-    }),
-    { up: false, reason: 'bad' },
-  );
-  assert.deepEqual(
-    await verdict(live, async () => {
-      throw 'odd';
-    }),
-    { up: false, reason: 'odd' },
-  );
-  assert.deepEqual(
-    await verdict(AbortSignal.abort(), async () => {
-      throw new Error('ECONNRESET');
-    }),
-    {
-      up: false,
-      reason: 'timeout',
-    },
-  );
+test('a closed port reads as strerror words', async () => {
+  const port = await serve(() => {});
+  servers.at(-1)!.close();
+  await assert.rejects(open(port), new CheckFailure('Connection refused'));
 });
 
-async function tlsGreeter(): Promise<number> {
-  const server = createTlsServer(
-    { cert: readFileSync(certificate.certFile), key: readFileSync(certificate.keyFile) },
-    (socket) => socket.end('+OK tls\r\n'),
-  );
+async function tlsGreeter(key: string, cert: string): Promise<number> {
+  const server = createTlsServer({ key, cert }, (socket) => socket.end('+OK tls\r\n'));
   server.on('tlsClientError', () => {});
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
   return (server.address() as { port: number }).port;
 }
 
-test('TLS: an untrusted chain fails; trusted through SSL_CERT_FILE it passes though the name differs', async () => {
-  const port = await tlsGreeter();
-  await assert.rejects(
+test('TLS: the chain is verified, the name is not', async () => {
+  const tlsOpen = (port: number, caFile?: string) =>
     Dialogue.open({
       host: HOST,
       port,
+      timeoutMs: 3000,
       signal: AbortSignal.timeout(3000),
-      tls: verifyingTlsOptions(),
-    }),
-    /self[- ]signed certificate/,
-  );
-  process.env.SSL_CERT_FILE = certificate.certFile;
-  try {
-    const dialogue = await Dialogue.open({
-      host: HOST,
-      port,
-      signal: AbortSignal.timeout(3000),
-      tls: verifyingTlsOptions(),
+      tls: verifyChainOnly(caFile),
     });
-    assert.equal(await dialogue.readLine(), '+OK tls');
-    dialogue.close();
-  } finally {
-    delete process.env.SSL_CERT_FILE;
-  }
+  const selfSigned = await tlsGreeter(certificates.selfSigned.key, certificates.selfSigned.cert);
+  await assert.rejects(tlsOpen(selfSigned), /^Error: certificate verify failed \(self[- ]signed/);
+  // Signed by a CA we trust, for a name that is not this address.
+  const signed = await tlsGreeter(certificates.signed.key, certificates.signed.cert);
+  await assert.rejects(tlsOpen(signed), /^Error: certificate verify failed/);
+  const dialogue = await tlsOpen(signed, certificates.caFile);
+  assert.equal(await dialogue.readLine(), '+OK tls');
+  dialogue.close();
 });

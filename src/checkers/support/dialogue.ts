@@ -1,11 +1,14 @@
-// The line dialogue under the text protocols (smtp, pop, imap, nntp, sip over TCP): connect,
-// optionally in TLS, read a line or a multi-line reply, send a command, upgrade to TLS in
-// place (STARTTLS). Every wait ends on the first of: data, the peer closing, an error, or the
-// check's AbortSignal, which destroys the socket at once. At most maxBytes are buffered.
-import { type Socket, connect as tcpConnect } from 'node:net';
+// The line dialogue under the text protocols (smtp, pop, imap, nntp, sip over TCP): connect
+// (connectTcp), optionally in implicit TLS; read a line, a multi-line reply or the first
+// bytes; send a command; upgrade to TLS in place (STARTTLS). At most maxBytes are buffered.
+// The check's deadline is runWithin's: its release calls close(), which destroys the socket
+// and fails a pending read at once.
+import type { Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import { getSystemErrorMessage } from 'node:util';
-import type { CheckResult } from '../types.ts';
+import type { CheckTarget } from '../types.ts';
+import { errorCode, errorText, TIMEOUT_CODES } from './result.ts';
+import { connectTcp } from './tcp.ts';
+import { isCertificateError } from './tls.ts';
 
 /** A check that cannot go on; its message is the check's reason. */
 export class CheckFailure extends Error {}
@@ -14,6 +17,8 @@ export interface DialogueOptions {
   host: string;
   port: number;
   signal: AbortSignal;
+  /** The connect timeout (the check's deadline). */
+  timeoutMs: number;
   /** Implicit TLS (pops, imaps) with these options. */
   tls?: ConnectionOptions;
   /** Longest line or reply buffered before giving up. Default 64 KiB. */
@@ -30,27 +35,24 @@ export class Dialogue {
   /** Set once the socket can give no more data: the reason reads fail with. */
   #ended: CheckFailure | undefined;
   #wake: (() => void) | undefined;
-  readonly #onAbort = (): void => {
-    this.#end(new CheckFailure('timeout'));
-    this.#socket.destroy();
-  };
 
   private constructor(socket: Socket, signal: AbortSignal, maxBytes: number) {
     this.#socket = socket;
     this.#signal = signal;
     this.#maxBytes = maxBytes;
-    signal.addEventListener('abort', this.#onAbort, { once: true });
     this.#attach(socket);
   }
 
   /** Connects (and completes the TLS handshake for implicit TLS); throws CheckFailure. */
   static async open(options: DialogueOptions): Promise<Dialogue> {
-    const { host, port, signal } = options;
-    if (signal.aborted) throw new CheckFailure('timeout');
-    const socket = options.tls
-      ? tlsConnect({ ...options.tls, host, port })
-      : tcpConnect({ host, port });
-    await settleConnect(socket, options.tls ? 'secureConnect' : 'connect', signal);
+    const { host, port, signal, timeoutMs } = options;
+    let socket: Socket;
+    try {
+      socket = await connectTcp(host, port, { signal, timeoutMs });
+    } catch (error) {
+      throw failureOf(error);
+    }
+    if (options.tls) socket = await handshake(socket, options.tls, signal);
     return new Dialogue(socket, signal, options.maxBytes ?? DEFAULT_MAX_BYTES);
   }
 
@@ -99,18 +101,17 @@ export class Dialogue {
     this.#socket.write(text);
   }
 
-  /** Upgrades the connection to TLS in place (after a STARTTLS reply). */
-  async startTls(options: ConnectionOptions, servername?: string): Promise<void> {
+  /**
+   * Upgrades the connection to TLS in place (after a STARTTLS reply). Whatever the server
+   * sent before the handshake is dropped, so it cannot pose as a reply over TLS.
+   */
+  async startTls(options: ConnectionOptions): Promise<void> {
     const plain = this.#socket;
-    plain.removeAllListeners('data');
-    plain.removeAllListeners('end');
-    plain.removeAllListeners('close');
+    for (const event of ['data', 'end', 'close', 'error']) plain.removeAllListeners(event);
+    plain.on('error', () => {});
     this.#buffer = Buffer.alloc(0);
-    const secure = tlsConnect({ ...options, socket: plain, servername });
-    this.#socket = secure;
-    // Until the handshake settles, the plain socket's errors surface through the TLS socket.
-    await settleConnect(secure, 'secureConnect', this.#signal);
-    this.#attach(secure);
+    this.#socket = await handshake(plain, options, this.#signal);
+    this.#attach(this.#socket);
   }
 
   /**
@@ -132,10 +133,9 @@ export class Dialogue {
     this.close();
   }
 
-  /** Releases the socket and the abort listener. */
+  /** Releases the socket at once; a pending read fails. */
   close(): void {
     this.#end(new CheckFailure('closed'));
-    this.#signal.removeEventListener('abort', this.#onAbort);
     this.#socket.destroy();
   }
 
@@ -149,7 +149,7 @@ export class Dialogue {
       this.#notify();
     });
     socket.on('end', () => this.#end(new CheckFailure('Connection closed by peer')));
-    socket.on('error', (error: NodeJS.ErrnoException) => this.#end(failureOf(error)));
+    socket.on('error', (error: Error) => this.#end(failureOf(error)));
     socket.on('close', () => this.#end(new CheckFailure('Connection closed by peer')));
   }
 
@@ -173,34 +173,48 @@ export class Dialogue {
   }
 }
 
-/** Resolves on the connect event; rejects with a CheckFailure on error or abort. */
-function settleConnect(socket: Socket, event: string, signal: AbortSignal): Promise<void> {
+/** The TLS handshake over a connected socket; on failure or abort both are destroyed. */
+function handshake(
+  socket: Socket,
+  options: ConnectionOptions,
+  signal: AbortSignal,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
+    const secure = tlsConnect({ ...options, socket });
     const done = (error?: CheckFailure): void => {
-      socket.off(event, onConnect);
-      socket.off('error', onError);
+      secure.off('secureConnect', onConnect);
+      secure.off('error', onError);
       signal.removeEventListener('abort', onAbort);
       if (error) {
+        secure.on('error', () => {});
+        secure.destroy();
         socket.destroy();
         reject(error);
-      } else resolve();
+      } else resolve(secure);
     };
     const onConnect = (): void => done();
-    const onError = (error: NodeJS.ErrnoException): void => done(failureOf(error));
+    const onError = (error: Error): void => done(failureOf(error));
     const onAbort = (): void => done(new CheckFailure('timeout'));
-    socket.once(event, onConnect);
-    socket.once('error', onError);
-    signal.addEventListener('abort', onAbort, { once: true });
+    secure.once('secureConnect', onConnect);
+    secure.once('error', onError);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
-/** A socket error in the words of strerror ('Connection refused'), or TLS's own words. */
-export function failureOf(error: NodeJS.ErrnoException): CheckFailure {
-  if (typeof error.errno === 'number' && error.errno < 0) {
-    const text = getSystemErrorMessage(error.errno);
-    return new CheckFailure(text.charAt(0).toUpperCase() + text.slice(1));
+/** A socket or TLS error as a reason: strerror words, the original's TLS words, 'timeout'. */
+export function failureOf(error: unknown): CheckFailure {
+  if (error instanceof CheckFailure) return error;
+  if (TIMEOUT_CODES.has(errorCode(error) ?? '')) return new CheckFailure('timeout');
+  if (isCertificateError(error)) {
+    return new CheckFailure(`certificate verify failed (${errorText(error)})`);
   }
-  return new CheckFailure(error.message);
+  return new CheckFailure(errorText(error));
+}
+
+/** Where a check dials: the real's address, the check port, the deadline. */
+export function endpoint(target: CheckTarget): { host: string; port: number; timeoutMs: number } {
+  return { host: target.host, port: target.port, timeoutMs: target.timeoutMs };
 }
 
 /** Server text made safe for one log line: control characters dropped, length capped. */
@@ -209,18 +223,8 @@ export function oneLine(text: string, max = 200): string {
   return clean.length > max ? `${clean.slice(0, max)}...` : clean;
 }
 
-/**
- * Runs a check body and turns its outcome into a result, never throwing: the body returns the
- * up reason or throws the down reason, which is 'timeout' whenever the deadline cut it short.
- */
-export async function verdict(
-  signal: AbortSignal,
-  body: () => Promise<string>,
-): Promise<CheckResult> {
-  try {
-    return { up: true, reason: await body() };
-  } catch (error) {
-    if (signal.aborted) return { up: false, reason: 'timeout' };
-    return { up: false, reason: error instanceof Error ? error.message : String(error) };
-  }
+/** Options of the checkers that speak TLS (pops, imaps, submission), as the https checker's. */
+export interface TlsCheckOptions {
+  /** A PEM file of CA certificates trusted in addition to the system store. */
+  caFile?: string;
 }
