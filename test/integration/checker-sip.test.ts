@@ -33,6 +33,7 @@ let dir = '';
 let ok: SippServer;
 let notFound: SippServer;
 let okTcp: SippServer;
+let okIpv6: SippServer;
 let silentTcp: Listener;
 let silentUdp: Socket;
 const silentUdpSenders = new Set<number>();
@@ -50,15 +51,16 @@ before(async () => {
   });
   await new Promise<void>((resolve) => silentUdp.bind(0, HOST, resolve));
   if (skip) return;
-  [ok, notFound, okTcp] = await Promise.all([
+  [ok, notFound, okTcp, okIpv6] = await Promise.all([
     startSipp(dir, '127.0.2.41', '200 OK', 'udp'),
     startSipp(dir, '127.0.2.42', '404 Not Found', 'udp'),
     startSipp(dir, '127.0.2.43', '200 OK', 'tcp'),
+    startSipp(dir, '::1', '200 OK', 'udp'),
   ]);
 });
 
 after(async () => {
-  await Promise.all([ok, notFound, okTcp].map((server) => server?.daemon.stop()));
+  await Promise.all([ok, notFound, okTcp, okIpv6].map((server) => server?.daemon.stop()));
   await silentTcp?.close();
   silentUdp?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -102,6 +104,13 @@ describe('sip on SIPp', { skip }, () => {
 
   test('up on 200 over TCP when the virtual is tcp', async () => {
     assert.deepEqual(await check(okTcp.host, okTcp.port, 'tcp'), {
+      up: true,
+      reason: 'SIP/2.0 200 OK',
+    });
+  });
+
+  test('up on 200 over UDP and IPv6', async () => {
+    assert.deepEqual(await check(okIpv6.host, okIpv6.port, 'udp'), {
       up: true,
       reason: 'SIP/2.0 200 OK',
     });

@@ -86,6 +86,11 @@ describe('smtp', { skip }, () => {
     assert.match(result.reason, /^STARTTLS: certificate verify failed/);
   });
 
+  test('up over IPv6', async () => {
+    const result = await check({ host: '::1', port: exim.ipv6Port });
+    assert.equal(result.up, true, result.reason);
+  });
+
   test('smtp does not start TLS even where the server offers it', async () => {
     const result = await check({ port: exim.submissionPort });
     assert.equal(result.up, true, result.reason);
@@ -110,7 +115,7 @@ describe('smtp without a server', () => {
 });
 
 const perlSkip = skip ?? perlUnavailableReason();
-describe('differential: the Perl original agrees', { skip: perlSkip }, () => {
+describe('differential: the Perl original agrees', { skip: perlSkip, concurrency: true }, () => {
   test('up on exim, down on a refusing greeting, a refused HELO and a closed port', async () => {
     const reals = [
       { host: HOST, port: exim.smtpPort },
@@ -127,5 +132,22 @@ describe('differential: the Perl original agrees', { skip: perlSkip }, () => {
         `${real.host}:${real.port}: ${ours.reason}`,
       );
     }
+  });
+
+  test('submission: the original never starts TLS; we do, and agree once the CA is trusted', async () => {
+    const reals = [
+      { host: HOST, port: exim.smtpPort },
+      { host: HOST, port: exim.submissionPort },
+      { host: HOST, port: closed },
+    ];
+    const perl = await perlNegotiate({ service: 'submission', reals });
+    const trusting = createSmtpChecker({ caFile: certificates.caFile });
+    for (const real of reals) {
+      const ours = await check({ service: 'submission', ...real }, trusting);
+      assert.equal(ours.up ? 'up' : 'down', perl.get(`${real.host} ${real.port}`), ours.reason);
+    }
+    // Without the CA the STARTTLS port is down for us only: the DECIDE row of the TLS checks.
+    assert.equal(perl.get(`${HOST} ${exim.submissionPort}`), 'up');
+    assert.equal((await check({ service: 'submission', port: exim.submissionPort })).up, false);
   });
 });

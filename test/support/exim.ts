@@ -1,7 +1,7 @@
 // exim4 (Debian exim4-daemon-light) as a private SMTP server: its own config, spool and log
 // folders under dir, listening on host at four ports: smtp (plain), submission (offers
 // STARTTLS with the given certificate), one whose greeting is a 554 refusal and one that
-// refuses EHLO and HELO. Run in the foreground (-bdf) as root with -C, so nothing of the
+// refuses EHLO and HELO; and a plain one on ::1. Run in the foreground (-bdf) as root with -C, so nothing of the
 // system's exim configuration or spool is used.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ export interface EximServer {
   submissionPort: number;
   refusingPort: number;
   refusingHeloPort: number;
+  /** The plain smtp listener on ::1. */
+  ipv6Port: number;
   daemon: Daemon;
 }
 
@@ -35,6 +37,10 @@ export async function startExim(
   mkdirSync(join(dir, 'log'), { recursive: true });
   const config = join(dir, 'exim.conf');
   const ports = [smtpPort, submissionPort, refusingPort, refusingHeloPort];
+  // The plain smtp port also on ::1. Exim writes an address and port as addr.port; the list
+  // separator is changed to ';' because of the IPv6 colons.
+  const ipv6Port = await freePort('::1');
+  const interfaces = [...ports.map((p) => `${host}.${p}`), `::1.${ipv6Port}`].join(' ; ');
   writeFileSync(
     config,
     [
@@ -42,7 +48,7 @@ export async function startExim(
       `log_file_path = ${dir}/log/%slog`,
       `pid_file_path = ${dir}/exim.pid`,
       'primary_hostname = test.invalid',
-      `local_interfaces = ${ports.map((p) => `${host}.${p}`).join(' : ')}`,
+      `local_interfaces = <; ${interfaces}`,
       'keep_environment =',
       'exim_user = root',
       'exim_group = root',
@@ -71,16 +77,11 @@ export async function startExim(
   );
   const daemon = await Daemon.start(
     EXIM,
-    [
-      '-C',
-      config,
-      '-bdf',
-      '-oX',
-      ports.map((p) => `${host}.${p}`).join(':'),
-      '-oP',
-      `${dir}/exim.pid`,
-    ],
-    { cwd: dir, ready: ports.map((port) => ({ host, port })) },
+    ['-C', config, '-bdf', '-oX', `<; ${interfaces}`, '-oP', `${dir}/exim.pid`],
+    {
+      cwd: dir,
+      ready: [...ports.map((port) => ({ host, port })), { host: '::1', port: ipv6Port }],
+    },
   );
-  return { host, smtpPort, submissionPort, refusingPort, refusingHeloPort, daemon };
+  return { host, smtpPort, submissionPort, refusingPort, refusingHeloPort, ipv6Port, daemon };
 }

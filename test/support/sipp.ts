@@ -1,6 +1,6 @@
 // SIPp (Debian sip-tester) as a SIP user agent server answering OPTIONS with a fixed final
-// response, from a scenario written at test time: one process per transport and response,
-// each on its own address so their default media ports do not collide.
+// response, from a scenario written at test time: one process per address, transport and
+// response. Its RTP echo ports (-mp, and the one two above) are taken from the free ports.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon } from './daemon.ts';
@@ -44,6 +44,7 @@ export async function startSipp(
   transport: 'udp' | 'tcp',
 ): Promise<SippServer> {
   const port = await freePort(host);
+  const mediaPort = await freePort(host);
   const file = join(dir, `options-${status.split(' ')[0]}-${transport}.xml`);
   writeFileSync(file, scenario(status));
   const daemon = await Daemon.start(
@@ -58,6 +59,8 @@ export async function startSipp(
       '-t',
       transport === 'udp' ? 'u1' : 't1',
       '-nostdin',
+      '-mp',
+      String(mediaPort),
     ],
     { cwd: dir, ready: [{ host, port, udp: transport === 'udp' }] },
   );
