@@ -93,6 +93,20 @@ export async function closedPort(host: string): Promise<number> {
   return port;
 }
 
+/** Whether every one of ports can be bound on host now (nothing, not even *:port, holds it). */
+export async function portsFree(host: string, ports: number[]): Promise<boolean> {
+  for (const port of ports) {
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, host, () => resolve(true));
+    });
+    if (!bound) return false;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  return true;
+}
+
 /** A free TCP port on host for a server that takes its port from its config. */
 export const freePort = closedPort;
 
