@@ -53,8 +53,13 @@ async function negotiate(
     await client.send('QUIT').catch(() => undefined);
     return up(oneLine(greeting.message));
   } catch (error) {
-    // FTPError carries the server's reply; socket errors read as strerror words.
-    throw error instanceof FTPError ? new CheckFailure(oneLine(error.message)) : failureOf(error);
+    // FTPError carries the server's reply; basic-ftp's own timeout (set to the deadline) is
+    // the deadline; socket errors read as strerror words.
+    if (error instanceof FTPError) throw new CheckFailure(oneLine(error.message));
+    if (error instanceof Error && /\bTimeout \((control|data) socket\)/.test(error.message)) {
+      throw new CheckFailure('timeout');
+    }
+    throw failureOf(error);
   }
 }
 
