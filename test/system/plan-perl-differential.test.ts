@@ -29,7 +29,7 @@ const DIFFERENT: Record<string, string> = {
     'the real with l:4 and no u: is refused by the kernel under the original; docs/compatibility.md, "A lower threshold without an upper one"',
   '50-persistent-zero.cf':
     'ipvsadm refuses -p 0, so the original never creates the virtual service; ours creates it without persistence: docs/compatibility.md, "persistent=0"',
-}
+};
 
 interface Selected {
   file: string;
