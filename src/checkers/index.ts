@@ -14,20 +14,35 @@ import type { Service } from '../config/model.ts';
 import { checkConnect } from './connect.ts';
 import { checkExternal } from './external.ts';
 import { checkExternalPerl } from './external-perl.ts';
+import { checkFtp } from './ftp.ts';
 import { checkHttp } from './http.ts';
+import { checkImap } from './imap.ts';
 import { checkMysql } from './mysql.ts';
+import { checkNntp } from './nntp.ts';
 import { checkNone } from './none.ts';
 import { checkPing } from './ping.ts';
+import { checkPop } from './pop.ts';
 import { checkSimpletcp } from './simpletcp.ts';
+import { checkSip } from './sip.ts';
+import { checkSmtp } from './smtp.ts';
 import type { Checker } from './types.ts';
 
 export const negotiateCheckers: Partial<Record<Service, Checker>> = {
+  ftp: checkFtp,
   http: checkHttp,
   http_proxy: checkHttp,
   https: checkHttp,
+  imap: checkImap,
+  imaps: checkImap,
   mysql: checkMysql,
+  nntp: checkNntp,
   none: checkNone,
+  pop: checkPop,
+  pops: checkPop,
   simpletcp: checkSimpletcp,
+  sip: checkSip,
+  smtp: checkSmtp,
+  submission: checkSmtp,
 };
 
 export const checkers = {
