@@ -1,0 +1,72 @@
+// service=ldap and ldaps (check_ldap): bind, anonymously or as login/passwd when both are set,
+// then search base = request without its leading '/', scope base, filter (objectClass=*);
+// exactly one entry is required, and its DN must match receive when receive is set (§4.6).
+//
+// The client is ldapts (promise-based, TLS, maintained). Its sockets are created through our
+// own connect functions so an abort destroys them at once, even mid-handshake.
+// ldaps verifies the certificate chain but not the host name, as the https checker does; the
+// original verifies nothing (docs/compatibility.md).
+import { connect as netConnect, type Socket } from 'node:net';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { Client, ResultCodeError } from 'ldapts';
+import { bracket } from '../lib/address.ts';
+import { errorText, receiveRegex, settleOnAbort, tlsClientOptions } from './local-support.ts';
+import type { Checker, CheckResult, CheckTarget } from './types.ts';
+
+export const ldap: Checker = (target, signal) => {
+  const sockets: Socket[] = [];
+  const track = <S extends Socket>(socket: S): S => {
+    sockets.push(socket);
+    return socket;
+  };
+  const client = new Client({
+    url: `${target.service === 'ldaps' ? 'ldaps' : 'ldap'}://${bracket(target.host)}:${target.port}`,
+    timeout: target.timeoutMs,
+    connectTimeout: target.timeoutMs,
+    strictDN: false,
+    tlsOptions: tlsClientOptions(),
+    createConnection: ((port: number, host: string) =>
+      track(netConnect({ port, host }))) as typeof netConnect,
+    createSecureConnection: ((port: number, host: string, options: ConnectionOptions) =>
+      track(tlsConnect({ ...options, port, host }))) as typeof tlsConnect,
+  });
+  const release = (): void => {
+    for (const socket of sockets) socket.destroy(new Error('aborted'));
+  };
+  const work = check(client, target).finally(async () => {
+    await client.unbind().catch(() => {});
+    release();
+  });
+  return settleOnAbort(signal, work, release);
+};
+
+async function check(client: Client, target: CheckTarget): Promise<CheckResult> {
+  try {
+    if (target.login !== '' && target.passwd !== '') await client.bind(target.login, target.passwd);
+    else await client.bind('', '');
+  } catch (error) {
+    // A result code from the server is a refused bind; anything else never reached one.
+    if (error instanceof ResultCodeError) return { up: false, reason: 'Bind failed' };
+    return { up: false, reason: `Connection failed (${errorText(error)})` };
+  }
+
+  let entries: { dn: string }[];
+  try {
+    const result = await client.search(target.request.replace(/^\//, ''), {
+      scope: 'base',
+      filter: '(objectClass=*)',
+      attributes: ['1.1'],
+    });
+    entries = result.searchEntries;
+  } catch {
+    return { up: false, reason: 'No answer received' };
+  }
+  if (entries.length !== 1) return { up: false, reason: 'No answer received' };
+
+  if (target.receive === '') return { up: true, reason: 'Success' };
+  const receive = receiveRegex(target.receive);
+  if (!receive) return { up: false, reason: 'Invalid receive regex' };
+  return receive.test(entries[0]!.dn)
+    ? { up: true, reason: 'Success' }
+    : { up: false, reason: 'Response mismatch' };
+}

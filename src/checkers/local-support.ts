@@ -1,0 +1,62 @@
+// Temporary helpers for the dns, ldap, pgsql, radius and oracle checkers, until the shared ones
+// of src/checkers/support/ and src/lib/perl-regex.ts land on main; then this file goes away.
+import { readFileSync } from 'node:fs';
+import { type ConnectionOptions, rootCertificates } from 'node:tls';
+import type { CheckResult } from './types.ts';
+
+/** What a checker reports when the scheduler's deadline aborted it. */
+export const ABORTED: CheckResult = { up: false, reason: 'timeout' };
+
+/**
+ * Settles with the work's result, or with ABORTED as soon as the signal aborts, after calling
+ * `release` to free the sockets the work holds. Never rejects: a failure becomes a down result.
+ */
+export function settleOnAbort(
+  signal: AbortSignal,
+  work: Promise<CheckResult>,
+  release: () => void,
+): Promise<CheckResult> {
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      release();
+      resolve(ABORTED);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work
+      .then(resolve, (error: unknown) => resolve({ up: false, reason: errorText(error) }))
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** One line from an error, for a reason. */
+export function errorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0] || 'Error';
+}
+
+/** receive is a Perl regex; undefined when it cannot be compiled. */
+export function receiveRegex(receive: string): RegExp | undefined {
+  try {
+    return new RegExp(receive);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * TLS as the https checker does it: the certificate chain is verified (node's CA store plus the
+ * PEM file named by SSL_CERT_FILE, as OpenSSL honours it), the host name is not.
+ */
+export function tlsClientOptions(): ConnectionOptions {
+  const extra = process.env.SSL_CERT_FILE;
+  let ca: string[] | undefined;
+  if (extra) {
+    try {
+      ca = [...rootCertificates, readFileSync(extra, 'utf8')];
+    } catch {
+      ca = undefined;
+    }
+  }
+  return { rejectUnauthorized: true, checkServerIdentity: () => undefined, ca };
+}

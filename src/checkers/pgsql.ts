@@ -1,0 +1,56 @@
+// service=pgsql (check_sql with DBD::Pg): connect with login, passwd and database, run the
+// request (leading '/' removed); up when it returns at least one row (§4.6). login and request
+// are required, as in the original.
+//
+// The client is pg (node-postgres, pure JavaScript). It is given the socket we create, so an
+// abort destroys it at once; connect and query are bounded by the check's deadline too.
+// TLS follows PGSSLMODE as pg reads it (default: none; libpq's default would be "prefer").
+import { Socket } from 'node:net';
+import pg from 'pg';
+import { settleOnAbort } from './local-support.ts';
+import type { Checker, CheckResult } from './types.ts';
+
+export const MISSING_LOGIN_OR_REQUEST: CheckResult = {
+  up: false,
+  reason: 'Must specify a login and request string',
+};
+
+export const pgsql: Checker = (target, signal) => {
+  const query = target.request.replace(/^\//, '');
+  if (target.login === '' || query === '') return Promise.resolve(MISSING_LOGIN_OR_REQUEST);
+  const socket = new Socket();
+  const client = new pg.Client({
+    host: target.host,
+    port: target.port,
+    user: target.login,
+    password: target.passwd,
+    database: target.database === '' ? undefined : target.database,
+    stream: () => socket,
+    connectionTimeoutMillis: target.timeoutMs,
+    query_timeout: target.timeoutMs,
+    statement_timeout: target.timeoutMs,
+    application_name: 'ldirectord-ts',
+  });
+  // A connection lost after the result is in must not crash the daemon.
+  client.on('error', () => {});
+  const release = (): void => {
+    socket.destroy();
+  };
+  const work = run(client, query).finally(() => {
+    // Terminate politely (the message is written at once), then let go of the socket.
+    client.end().catch(() => {});
+    release();
+  });
+  return settleOnAbort(signal, work, release);
+};
+
+async function run(client: pg.Client, query: string): Promise<CheckResult> {
+  await client.connect();
+  const results = await client.query(query);
+  // Several statements give one result each; the last one counts.
+  const result = Array.isArray(results) ? (results.at(-1) as pg.QueryResult) : results;
+  const rows = result.rowCount ?? result.rows.length;
+  return rows > 0
+    ? { up: true, reason: `Success: ${rows} row${rows === 1 ? '' : 's'}` }
+    : { up: false, reason: 'No rows returned' };
+}
