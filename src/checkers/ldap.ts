@@ -19,12 +19,14 @@ export const ldap: Checker = (target, signal) => {
     sockets.push(socket);
     return socket;
   };
+  const secure = target.service === 'ldaps';
   const client = new Client({
-    url: `${target.service === 'ldaps' ? 'ldaps' : 'ldap'}://${bracket(target.host)}:${target.port}`,
+    url: `${secure ? 'ldaps' : 'ldap'}://${bracket(target.host)}:${target.port}`,
     timeout: target.timeoutMs,
     connectTimeout: target.timeoutMs,
     strictDN: false,
-    tlsOptions: tlsClientOptions(),
+    // ldapts speaks TLS whenever tlsOptions is given, whatever the URL says.
+    ...(secure ? { tlsOptions: tlsClientOptions() } : {}),
     createConnection: ((port: number, host: string) =>
       track(netConnect({ port, host }))) as typeof netConnect,
     createSecureConnection: ((port: number, host: string, options: ConnectionOptions) =>
