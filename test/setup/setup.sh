@@ -7,8 +7,9 @@
 set -euo pipefail
 
 packages=(
-  # reference implementation and the real ipvsadm
-  ldirectord ipvsadm
+  # reference implementation and the real ipvsadm; DBD::Pg for the original's pgsql check
+  # (ldirectord does not pull it in)
+  ldirectord ipvsadm libdbd-pg-perl
   # checkers' real servers
   mariadb-server mariadb-client
   dnsmasq-base vsftpd exim4-daemon-light dovecot-pop3d dovecot-imapd slapd ldap-utils
