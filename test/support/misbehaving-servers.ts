@@ -13,10 +13,14 @@ export interface TcpTestServer {
   close(): Promise<void>;
 }
 
-/** Accepts connections and never sends a byte (or sends `greeting` once, then nothing). */
+/**
+ * Accepts connections and never sends a byte (or sends `greeting` once, then nothing); with
+ * `hangUp`, closes each connection at once after the greeting.
+ */
 export async function tcpListener(
   host: string,
   greeting?: Buffer | string,
+  hangUp = false,
 ): Promise<TcpTestServer> {
   const sockets = new Set<Socket>();
   let accepted = 0;
@@ -28,6 +32,7 @@ export async function tcpListener(
     // Read and drop what comes: a paused socket would never see the peer's close.
     socket.resume();
     if (greeting !== undefined) socket.write(greeting);
+    if (hangUp) socket.end();
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
