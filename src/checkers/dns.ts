@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import { connect, isIP, isIPv4 } from 'node:net';
 import dnsPacket, { type DecodedPacket, type Question } from 'dns-packet';
 import { ipv6Groups } from '../lib/address.ts';
-import { ABORTED, receiveRegex } from './local-support.ts';
+import { ABORTED, neverThrows, receiveRegex } from './local-support.ts';
 import { udpExchange } from './support/udp-exchange.ts';
 import type { Checker, CheckResult } from './types.ts';
 
@@ -20,7 +20,7 @@ const UDP_RETRANSMIT_MS = 1000;
 
 type Outcome = { kind: 'answer'; message: Buffer } | { kind: 'failed' } | { kind: 'aborted' };
 
-export const dns: Checker = async (target, signal) => {
+export const dns: Checker = neverThrows(async (target, signal) => {
   const question = questionFor(target.request.replace(/^\//, ''));
   const id = randomInt(0, 0x10000);
   const query: Parameters<typeof dnsPacket.encode>[0] = {
@@ -77,7 +77,7 @@ export const dns: Checker = async (target, signal) => {
     }
   }
   return MISMATCH;
-};
+});
 
 /** An address asks for its PTR (in-addr.arpa or ip6.arpa), anything else for an A record. */
 export function questionFor(request: string): Question {

@@ -10,10 +10,16 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { Client, ResultCodeError } from 'ldapts';
 import { bracket } from '../lib/address.ts';
-import { errorText, receiveRegex, settleOnAbort, tlsClientOptions } from './local-support.ts';
+import {
+  errorText,
+  neverThrows,
+  receiveRegex,
+  settleOnAbort,
+  tlsClientOptions,
+} from './local-support.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
-export const ldap: Checker = (target, signal) => {
+export const ldap: Checker = neverThrows((target, signal) => {
   const sockets: Socket[] = [];
   const track = <S extends Socket>(socket: S): S => {
     sockets.push(socket);
@@ -35,12 +41,16 @@ export const ldap: Checker = (target, signal) => {
   const release = (): void => {
     for (const socket of sockets) socket.destroy(new Error('aborted'));
   };
-  const work = check(client, target).finally(async () => {
-    await client.unbind().catch(() => {});
-    release();
-  });
+  const work = check(client, target);
+  // Unbind in the background (bounded by the client's timeout): the verdict does not wait.
+  const cleanup = (): Promise<void> =>
+    client
+      .unbind()
+      .catch(() => {})
+      .finally(release);
+  void work.then(cleanup, cleanup);
   return settleOnAbort(signal, work, release);
-};
+});
 
 async function check(client: Client, target: CheckTarget): Promise<CheckResult> {
   try {

@@ -2,7 +2,7 @@
 // of src/checkers/support/ and src/lib/perl-regex.ts land on main; then this file goes away.
 import { readFileSync } from 'node:fs';
 import { type ConnectionOptions, rootCertificates } from 'node:tls';
-import type { CheckResult } from './types.ts';
+import type { Checker, CheckResult } from './types.ts';
 
 /** What a checker reports when the scheduler's deadline aborted it. */
 export const ABORTED: CheckResult = { up: false, reason: 'timeout' };
@@ -27,6 +27,17 @@ export function settleOnAbort(
       .then(resolve, (error: unknown) => resolve({ up: false, reason: errorText(error) }))
       .finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/** The checker, made unable to throw: a synchronous throw or a rejection becomes down. */
+export function neverThrows(checker: Checker): Checker {
+  return async (target, signal) => {
+    try {
+      return await checker(target, signal);
+    } catch (error) {
+      return { up: false, reason: errorText(error) };
+    }
+  };
 }
 
 /** One line from an error, for a reason. */

@@ -11,7 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import type { Connection } from 'oracledb';
-import { settleOnAbort } from './local-support.ts';
+import { neverThrows, settleOnAbort } from './local-support.ts';
 import { MISSING_LOGIN_OR_REQUEST } from './pgsql.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
@@ -26,7 +26,7 @@ function collectSockets(): void {
   });
 }
 
-export const oracle: Checker = (target, signal) => {
+export const oracle: Checker = neverThrows((target, signal) => {
   const query = target.request.replace(/^\//, '');
   if (target.login === '' || query === '') return Promise.resolve(MISSING_LOGIN_OR_REQUEST);
   collectSockets();
@@ -36,7 +36,7 @@ export const oracle: Checker = (target, signal) => {
   };
   const work = socketsOfCheck.run(sockets, () => run(target, query)).finally(release);
   return settleOnAbort(signal, work, release);
-};
+});
 
 async function run(target: CheckTarget, query: string): Promise<CheckResult> {
   const { default: oracledb } = await import('oracledb');

@@ -7,7 +7,7 @@
 // TLS follows PGSSLMODE as pg reads it (default: none; libpq's default would be "prefer").
 import { Socket } from 'node:net';
 import pg from 'pg';
-import { settleOnAbort } from './local-support.ts';
+import { neverThrows, settleOnAbort } from './local-support.ts';
 import type { Checker, CheckResult } from './types.ts';
 
 export const MISSING_LOGIN_OR_REQUEST: CheckResult = {
@@ -15,7 +15,7 @@ export const MISSING_LOGIN_OR_REQUEST: CheckResult = {
   reason: 'Must specify a login and request string',
 };
 
-export const pgsql: Checker = (target, signal) => {
+export const pgsql: Checker = neverThrows((target, signal) => {
   const query = target.request.replace(/^\//, '');
   if (target.login === '' || query === '') return Promise.resolve(MISSING_LOGIN_OR_REQUEST);
   const socket = new Socket();
@@ -42,7 +42,7 @@ export const pgsql: Checker = (target, signal) => {
     release();
   });
   return settleOnAbort(signal, work, release);
-};
+});
 
 async function run(client: pg.Client, query: string): Promise<CheckResult> {
   await client.connect();

@@ -4,7 +4,7 @@
 // Message-Authenticator, when present) verifies with our secret; others are ignored, as
 // RFC 2865 says, so a wrong secret ends in the deadline.
 import { randomBytes, randomInt } from 'node:crypto';
-import { ABORTED } from './local-support.ts';
+import { ABORTED, neverThrows } from './local-support.ts';
 import { CODE, classifyReply, codeName, encodeAccessRequest } from './radius-packet.ts';
 import { udpExchange } from './support/udp-exchange.ts';
 import type { Checker } from './types.ts';
@@ -12,7 +12,7 @@ import type { Checker } from './types.ts';
 /** A lost datagram is sent again (same identifier and authenticator) after this long. */
 const RETRANSMIT_MS = 1000;
 
-export const radius: Checker = async (target, signal) => {
+export const radius: Checker = neverThrows(async (target, signal) => {
   const request = {
     identifier: randomInt(0, 256),
     authenticator: randomBytes(16),
@@ -51,4 +51,4 @@ export const radius: Checker = async (target, signal) => {
     return { up: false, reason: refused ? 'Connection refused' : outcome.message };
   }
   return { up: code === CODE.accessAccept, reason: codeName(code) };
-};
+});

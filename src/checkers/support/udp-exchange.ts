@@ -50,17 +50,26 @@ export function udpExchange(exchange: UdpExchange): Promise<UdpOutcome> {
     socket.on('message', (message) => {
       if (exchange.accept(message)) finish({ kind: 'answer', message });
     });
-    socket.connect(exchange.port, exchange.host, () => {
+    // The callback also gets a failed lookup or connect (node's typing omits the argument).
+    const onConnect = (error?: NodeJS.ErrnoException): void => {
       if (settled) return;
-      const request =
-        typeof exchange.request === 'function'
-          ? exchange.request(socket.address())
-          : exchange.request;
+      if (error)
+        return finish({ kind: 'error', code: error.code ?? 'EIO', message: error.message });
+      let request: Buffer;
+      try {
+        request =
+          typeof exchange.request === 'function'
+            ? exchange.request(socket.address())
+            : exchange.request;
+      } catch (error) {
+        return finish({ kind: 'error', code: 'EINVAL', message: String(error) });
+      }
       const send = (): void => {
         if (!settled) socket.send(request);
       };
       send();
       if (exchange.retransmitMs > 0) resend = setInterval(send, exchange.retransmitMs);
-    });
+    };
+    socket.connect(exchange.port, exchange.host, onConnect as () => void);
   });
 }

@@ -1,0 +1,45 @@
+// The dns, ldap, pgsql, radius and oracle checkers never throw: nonsense in the target (a
+// port out of range, an absurd name, a receive that is no regex) comes back as a down result.
+// (No host names: resolving them would leave the loopback network.)
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dns } from '../../src/checkers/dns.ts';
+import { ldap } from '../../src/checkers/ldap.ts';
+import { oracle } from '../../src/checkers/oracle.ts';
+import { pgsql } from '../../src/checkers/pgsql.ts';
+import { radius } from '../../src/checkers/radius.ts';
+import type { Checker } from '../../src/checkers/types.ts';
+import type { Service } from '../../src/config/model.ts';
+import { makeTarget } from '../support/check-target.ts';
+
+const checkers: [Service, Checker][] = [
+  ['dns', dns],
+  ['ldap', ldap],
+  ['ldaps', ldap],
+  ['pgsql', pgsql],
+  ['radius', radius],
+  ['oracle', oracle],
+];
+
+for (const [service, checker] of checkers) {
+  test(`${service}: nonsense targets give down results, never a throw`, async () => {
+    const nonsense = [
+      { host: '127.0.0.1', port: 70000 },
+      { host: '127.0.0.1', port: -1, request: `/${'x'.repeat(300)}.test`, receive: '(' },
+      { host: '127.0.0.1', port: 70000, protocol: 'udp' as const },
+    ];
+    for (const overrides of nonsense) {
+      const target = makeTarget(service, {
+        login: 'u',
+        passwd: 'p',
+        request: '/select 1',
+        timeoutMs: 1000,
+        ...overrides,
+      });
+      const result = await checker(target, AbortSignal.timeout(1000));
+      assert.equal(result.up, false, JSON.stringify(overrides));
+      assert.equal(typeof result.reason, 'string');
+      assert.ok(result.reason.length > 0);
+    }
+  });
+}
