@@ -11,6 +11,7 @@ import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { Client, ResultCodeError } from 'ldapts';
 import { bracket } from '../lib/address.ts';
 import {
+  backstopMs,
   errorText,
   neverThrows,
   receiveRegex,
@@ -28,8 +29,8 @@ export const ldap: Checker = neverThrows((target, signal) => {
   const secure = target.service === 'ldaps';
   const client = new Client({
     url: `${secure ? 'ldaps' : 'ldap'}://${bracket(target.host)}:${target.port}`,
-    timeout: target.timeoutMs,
-    connectTimeout: target.timeoutMs,
+    timeout: backstopMs(target),
+    connectTimeout: backstopMs(target),
     strictDN: false,
     // ldapts speaks TLS whenever tlsOptions is given, whatever the URL says.
     ...(secure ? { tlsOptions: tlsClientOptions() } : {}),

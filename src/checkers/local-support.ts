@@ -2,7 +2,7 @@
 // of src/checkers/support/ and src/lib/perl-regex.ts land on main; then this file goes away.
 import { readFileSync } from 'node:fs';
 import { type ConnectionOptions, rootCertificates } from 'node:tls';
-import type { Checker, CheckResult } from './types.ts';
+import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
 /** What a checker reports when the scheduler's deadline aborted it. */
 export const ABORTED: CheckResult = { up: false, reason: 'timeout' };
@@ -27,6 +27,14 @@ export function settleOnAbort(
       .then(resolve, (error: unknown) => resolve({ up: false, reason: errorText(error) }))
       .finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/**
+ * A library's own timeout: a backstop a little past the scheduler's deadline, so the abort
+ * (reason 'timeout') always comes first and the library cannot hold a socket much longer.
+ */
+export function backstopMs(target: CheckTarget): number {
+  return target.timeoutMs + 250;
 }
 
 /** The checker, made unable to throw: a synchronous throw or a rejection becomes down. */

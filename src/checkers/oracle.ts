@@ -11,7 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import type { Connection } from 'oracledb';
-import { neverThrows, settleOnAbort } from './local-support.ts';
+import { backstopMs, neverThrows, settleOnAbort } from './local-support.ts';
 import { MISSING_LOGIN_OR_REQUEST } from './pgsql.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
@@ -40,7 +40,7 @@ export const oracle: Checker = neverThrows((target, signal) => {
 
 async function run(target: CheckTarget, query: string): Promise<CheckResult> {
   const { default: oracledb } = await import('oracledb');
-  const seconds = Math.max(1, Math.ceil(target.timeoutMs / 1000));
+  const seconds = Math.ceil(backstopMs(target) / 1000);
   let connection: Connection | undefined;
   try {
     connection = await oracledb.getConnection({
@@ -50,7 +50,7 @@ async function run(target: CheckTarget, query: string): Promise<CheckResult> {
       connectTimeout: seconds,
       transportConnectTimeout: seconds,
     });
-    connection.callTimeout = target.timeoutMs;
+    connection.callTimeout = backstopMs(target);
     const result = await connection.execute(query, [], { maxRows: 1 });
     const rows = result.rows?.length ?? result.rowsAffected ?? 0;
     return rows > 0 ? { up: true, reason: 'Success' } : { up: false, reason: 'No rows returned' };

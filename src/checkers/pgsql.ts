@@ -7,7 +7,7 @@
 // TLS follows PGSSLMODE as pg reads it (default: none; libpq's default would be "prefer").
 import { Socket } from 'node:net';
 import pg from 'pg';
-import { neverThrows, settleOnAbort } from './local-support.ts';
+import { backstopMs, neverThrows, settleOnAbort } from './local-support.ts';
 import type { Checker, CheckResult } from './types.ts';
 
 export const MISSING_LOGIN_OR_REQUEST: CheckResult = {
@@ -26,9 +26,9 @@ export const pgsql: Checker = neverThrows((target, signal) => {
     password: target.passwd,
     database: target.database === '' ? undefined : target.database,
     stream: () => socket,
-    connectionTimeoutMillis: target.timeoutMs,
-    query_timeout: target.timeoutMs,
-    statement_timeout: target.timeoutMs,
+    connectionTimeoutMillis: backstopMs(target),
+    query_timeout: backstopMs(target),
+    statement_timeout: backstopMs(target),
     application_name: 'ldirectord-ts',
   });
   // A connection lost after the result is in must not crash the daemon.
