@@ -81,9 +81,15 @@ export async function startPostgres(hosts: string[]): Promise<PostgresServer> {
     ...['-c', 'fsync=off', '-c', 'logging_collector=off'],
   ]);
   const daemon = new Daemon('postgres', dir, postgres, postgresArgs);
+  // Accepting TCP is not enough: until recovery ends, logins fail with "starting up".
   await daemon.waitUntil(async () => {
     for (const host of hosts) if (!(await tcpAccepts(host, port))) return false;
-    return true;
+    const ready = await runCommand(
+      join(bin, 'pg_isready'),
+      ['-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres'],
+      { cwd: dir, timeoutMs: 5000 },
+    );
+    return ready.code === 0;
   });
 
   const psql = async (database: string, sql: string): Promise<void> => {
