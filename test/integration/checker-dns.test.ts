@@ -1,7 +1,10 @@
 // service=dns against dnsmasq (UDP and TCP, IPv4 and IPv6), the failure paths against closed
 // ports and misbehaving listeners, and the Perl original's verdicts against the same server.
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import dnsPacket from 'dns-packet';
 import { dns, questionFor } from '../../src/checkers/dns.ts';
 import type { CheckTarget } from '../../src/checkers/types.ts';
 import { makeTarget, runCheck } from '../support/check-target.ts';
@@ -129,6 +132,56 @@ describe('against dnsmasq', { skip: unavailable }, () => {
     const { result } = await runCheck(dns, target({ request: '/nothing.example.test' }));
     assert.deepEqual(result, { up: false, reason: 'Connection timed out' });
   });
+});
+
+/** A server whose UDP answers are truncated and whose TCP answers carry the A record. */
+async function truncatingServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const answer = (query: Buffer, truncated: boolean): Buffer => {
+    const asked = dnsPacket.decode(query);
+    return dnsPacket.encode({
+      type: 'response',
+      id: asked.id,
+      flags: truncated ? dnsPacket.TRUNCATED_RESPONSE : 0,
+      questions: asked.questions,
+      answers: truncated
+        ? []
+        : [{ type: 'A', name: asked.questions![0]!.name, ttl: 60, data: '192.0.2.99' }],
+    });
+  };
+  const tcp = createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', (data: Buffer) => {
+      const reply = answer(data.subarray(2), false);
+      const length = Buffer.alloc(2);
+      length.writeUInt16BE(reply.length);
+      socket.end(Buffer.concat([length, reply]));
+    });
+  });
+  await new Promise<void>((resolve) => tcp.listen(0, HOST, resolve));
+  const port = (tcp.address() as AddressInfo).port;
+  const udp = createSocket('udp4');
+  udp.on('message', (query, from) => udp.send(answer(query, true), from.port, from.address));
+  await new Promise<void>((resolve) => udp.bind(port, HOST, resolve));
+  return {
+    port,
+    close: async () => {
+      udp.close();
+      await new Promise((resolve) => tcp.close(resolve));
+    },
+  };
+}
+
+test('a truncated UDP answer is asked again over TCP, as Net::DNS does', async () => {
+  const server = await truncatingServer();
+  try {
+    const { result } = await runCheck(
+      dns,
+      target({ port: server.port, receive: '^192\\.0\\.2\\.99$' }),
+    );
+    assert.deepEqual(result, { up: true, reason: 'Success' });
+  } finally {
+    await server.close();
+  }
 });
 
 describe('failure paths', () => {
