@@ -20,7 +20,7 @@ const UDP_RETRANSMIT_MS = 1000;
 
 type Outcome = { kind: 'answer'; message: Buffer } | { kind: 'failed' } | { kind: 'aborted' };
 
-export const dns: Checker = neverThrows(async (target, signal) => {
+export const checkDns: Checker = neverThrows(async (target, signal) => {
   const question = questionFor(target.request.replace(/^\//, ''));
   const id = randomInt(0, 0x10000);
   const query: Parameters<typeof dnsPacket.encode>[0] = {

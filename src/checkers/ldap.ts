@@ -14,13 +14,14 @@ import {
   backstopMs,
   errorText,
   neverThrows,
+  perlTrue,
   receiveRegex,
   settleOnAbort,
   tlsClientOptions,
 } from './local-support.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
-export const ldap: Checker = neverThrows((target, signal) => {
+export const checkLdap: Checker = neverThrows((target, signal) => {
   const sockets: Socket[] = [];
   const track = <S extends Socket>(socket: S): S => {
     sockets.push(socket);
@@ -55,8 +56,10 @@ export const ldap: Checker = neverThrows((target, signal) => {
 
 async function check(client: Client, target: CheckTarget): Promise<CheckResult> {
   try {
-    if (target.login !== '' && target.passwd !== '') await client.bind(target.login, target.passwd);
-    else await client.bind('', '');
+    // Perl's `$$v{login} && $$v{passwd}`: '' and '0' are false.
+    if (perlTrue(target.login) && perlTrue(target.passwd)) {
+      await client.bind(target.login, target.passwd);
+    } else await client.bind('', '');
   } catch (error) {
     // A result code from the server is a refused bind; anything else never reached one.
     if (error instanceof ResultCodeError) return { up: false, reason: 'Bind failed' };
@@ -76,7 +79,8 @@ async function check(client: Client, target: CheckTarget): Promise<CheckResult> 
   }
   if (entries.length !== 1) return { up: false, reason: 'No answer received' };
 
-  if (target.receive === '') return { up: true, reason: 'Success' };
+  // Perl's `!($recstr =~ /.+/)`: a receive of newlines only is no receive.
+  if (!/[^\n]/.test(target.receive)) return { up: true, reason: 'Success' };
   const receive = receiveRegex(target.receive);
   if (!receive) return { up: false, reason: 'Invalid receive regex' };
   return receive.test(entries[0]!.dn)

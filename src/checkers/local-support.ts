@@ -79,3 +79,26 @@ export function tlsClientOptions(): ConnectionOptions {
   }
   return { rejectUnauthorized: true, checkServerIdentity: () => undefined, ca };
 }
+
+/** Perl's truth for config strings: '' and '0' are false. */
+export function perlTrue(text: string): boolean {
+  return text !== '' && text !== '0';
+}
+
+/** check_sql's precondition, in its words: a login and a request are required. */
+export function sqlPrerequisite(target: CheckTarget, query: string): CheckResult | undefined {
+  if (perlTrue(target.login) && perlTrue(query)) return undefined;
+  return {
+    up: false,
+    reason:
+      'Error: Must specify a login and request string for MySQL, Oracle and PostgreSQL checks. ' +
+      `Not adding ${target.host}.`,
+  };
+}
+
+/** check_sql's verdict: up on at least one row (returned, or affected by a non-SELECT). */
+export function rowsResult(rows: number): CheckResult {
+  return rows > 0
+    ? { up: true, reason: `${rows} row${rows === 1 ? '' : 's'}` }
+    : { up: false, reason: 'Query returned no rows' };
+}

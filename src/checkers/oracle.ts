@@ -11,8 +11,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import type { Connection } from 'oracledb';
-import { backstopMs, neverThrows, settleOnAbort } from './local-support.ts';
-import { MISSING_LOGIN_OR_REQUEST } from './pgsql.ts';
+import {
+  backstopMs,
+  neverThrows,
+  rowsResult,
+  settleOnAbort,
+  sqlPrerequisite,
+} from './local-support.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
 const socketsOfCheck = new AsyncLocalStorage<Set<Socket>>();
@@ -26,9 +31,10 @@ function collectSockets(): void {
   });
 }
 
-export const oracle: Checker = neverThrows((target, signal) => {
+export const checkOracle: Checker = neverThrows((target, signal) => {
   const query = target.request.replace(/^\//, '');
-  if (target.login === '' || query === '') return Promise.resolve(MISSING_LOGIN_OR_REQUEST);
+  const missing = sqlPrerequisite(target, query);
+  if (missing) return Promise.resolve(missing);
   collectSockets();
   const sockets = new Set<Socket>();
   const release = (): void => {

@@ -7,17 +7,19 @@
 // TLS follows PGSSLMODE as pg reads it (default: none; libpq's default would be "prefer").
 import { Socket } from 'node:net';
 import pg from 'pg';
-import { backstopMs, neverThrows, settleOnAbort } from './local-support.ts';
+import {
+  backstopMs,
+  neverThrows,
+  rowsResult,
+  settleOnAbort,
+  sqlPrerequisite,
+} from './local-support.ts';
 import type { Checker, CheckResult } from './types.ts';
 
-export const MISSING_LOGIN_OR_REQUEST: CheckResult = {
-  up: false,
-  reason: 'Must specify a login and request string',
-};
-
-export const pgsql: Checker = neverThrows((target, signal) => {
+export const checkPgsql: Checker = neverThrows((target, signal) => {
   const query = target.request.replace(/^\//, '');
-  if (target.login === '' || query === '') return Promise.resolve(MISSING_LOGIN_OR_REQUEST);
+  const missing = sqlPrerequisite(target, query);
+  if (missing) return Promise.resolve(missing);
   const socket = new Socket();
   const client = new pg.Client({
     host: target.host,
@@ -49,8 +51,5 @@ async function run(client: pg.Client, query: string): Promise<CheckResult> {
   const results = await client.query(query);
   // Several statements give one result each; the last one counts.
   const result = Array.isArray(results) ? (results.at(-1) as pg.QueryResult) : results;
-  const rows = result.rowCount ?? result.rows.length;
-  return rows > 0
-    ? { up: true, reason: `Success: ${rows} row${rows === 1 ? '' : 's'}` }
-    : { up: false, reason: 'No rows returned' };
+  return rowsResult(result.rowCount ?? result.rows.length);
 }

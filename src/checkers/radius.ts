@@ -12,7 +12,7 @@ import type { Checker } from './types.ts';
 /** A lost datagram is sent again (same identifier and authenticator) after this long. */
 const RETRANSMIT_MS = 1000;
 
-export const radius: Checker = neverThrows(async (target, signal) => {
+export const checkRadius: Checker = neverThrows(async (target, signal) => {
   const request = {
     identifier: randomInt(0, 256),
     authenticator: randomBytes(16),

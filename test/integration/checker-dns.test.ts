@@ -5,7 +5,7 @@ import { createSocket } from 'node:dgram';
 import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import dnsPacket from 'dns-packet';
-import { dns, questionFor } from '../../src/checkers/dns.ts';
+import { checkDns, questionFor } from '../../src/checkers/dns.ts';
 import type { CheckTarget } from '../../src/checkers/types.ts';
 import { makeTarget, runCheck } from '../support/check-target.ts';
 import { perlModuleMissing, perlVerdicts } from '../support/checker-differential.ts';
@@ -91,27 +91,27 @@ test('an address asks for its PTR, a name for its A record', () => {
 
 describe('against dnsmasq', { skip: unavailable }, () => {
   test('up when an A answer matches receive (UDP)', async () => {
-    const { result } = await runCheck(dns, target({}));
+    const { result } = await runCheck(checkDns, target({}));
     assert.deepEqual(result, { up: true, reason: 'Success' });
   });
 
   test('up when a PTR answer matches receive', async () => {
     const { result } = await runCheck(
-      dns,
+      checkDns,
       target({ request: '/192.0.2.25', receive: '^mail\\.example' }),
     );
     assert.deepEqual(result, { up: true, reason: 'Success' });
   });
 
   test('TCP when the virtual is tcp', async () => {
-    const { result } = await runCheck(dns, target({ protocol: 'tcp' }));
+    const { result } = await runCheck(checkDns, target({ protocol: 'tcp' }));
     assert.deepEqual(result, { up: true, reason: 'Success' });
   });
 
   test('IPv6: UDP and TCP to a server on ::1', async () => {
     for (const protocol of ['udp', 'tcp'] as const) {
       const { result } = await runCheck(
-        dns,
+        checkDns,
         target({ host: '::1', family: 6, port: server6!.port, protocol }),
       );
       assert.deepEqual(result, { up: true, reason: 'Success' }, protocol);
@@ -119,17 +119,17 @@ describe('against dnsmasq', { skip: unavailable }, () => {
   });
 
   test('down on a wrong answer: Response mismatch', async () => {
-    const { result } = await runCheck(dns, target({ receive: '^10\\.' }));
+    const { result } = await runCheck(checkDns, target({ receive: '^10\\.' }));
     assert.deepEqual(result, { up: false, reason: 'Response mismatch' });
   });
 
   test('down with an empty receive, even on a good answer (§6 item 27)', async () => {
-    const { result } = await runCheck(dns, target({ receive: '' }));
+    const { result } = await runCheck(checkDns, target({ receive: '' }));
     assert.deepEqual(result, { up: false, reason: 'Response mismatch' });
   });
 
   test('down when the server has no answer for the name', async () => {
-    const { result } = await runCheck(dns, target({ request: '/nothing.example.test' }));
+    const { result } = await runCheck(checkDns, target({ request: '/nothing.example.test' }));
     assert.deepEqual(result, { up: false, reason: 'Connection timed out' });
   });
 });
@@ -175,7 +175,7 @@ test('a truncated UDP answer is asked again over TCP, as Net::DNS does', async (
   const server = await truncatingServer();
   try {
     const { result } = await runCheck(
-      dns,
+      checkDns,
       target({ port: server.port, receive: '^192\\.0\\.2\\.99$' }),
     );
     assert.deepEqual(result, { up: true, reason: 'Success' });
@@ -188,7 +188,7 @@ describe('failure paths', () => {
   test('port closed, UDP and TCP: down at once', async () => {
     for (const protocol of ['udp', 'tcp'] as const) {
       const { result, elapsedMs } = await runCheck(
-        dns,
+        checkDns,
         target({ port: closedPort, timeoutMs: SLOW_DEADLINE_MS, protocol }),
       );
       assert.deepEqual(result, { up: false, reason: 'Connection timed out' }, protocol);
@@ -198,7 +198,7 @@ describe('failure paths', () => {
 
   test('a UDP server that never answers: the deadline, with resends, no socket left', async () => {
     const baseline = openSockets();
-    const { result, elapsedMs } = await runCheck(dns, target({ port: silentUdp.port }));
+    const { result, elapsedMs } = await runCheck(checkDns, target({ port: silentUdp.port }));
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     assert.ok(elapsedMs >= DEADLINE_MS - 50 && elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
     assert.ok(silentUdp.received >= 2, `resent: ${silentUdp.received} datagrams`);
@@ -206,7 +206,7 @@ describe('failure paths', () => {
   });
 
   test('a UDP server answering garbage: ignored until the deadline', async () => {
-    const { result, elapsedMs } = await runCheck(dns, target({ port: garbageUdp.port }));
+    const { result, elapsedMs } = await runCheck(checkDns, target({ port: garbageUdp.port }));
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     assert.ok(elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
   });
@@ -215,7 +215,7 @@ describe('failure paths', () => {
     const baseline = openSockets();
     const accepted = silentTcp.accepted;
     const { result, elapsedMs } = await runCheck(
-      dns,
+      checkDns,
       target({ port: silentTcp.port, protocol: 'tcp' }),
     );
     assert.deepEqual(result, { up: false, reason: 'timeout' });
@@ -226,13 +226,13 @@ describe('failure paths', () => {
   });
 
   test('a TCP listener that speaks garbage: down', async () => {
-    const { result } = await runCheck(dns, target({ port: garbageTcp.port, protocol: 'tcp' }));
+    const { result } = await runCheck(checkDns, target({ port: garbageTcp.port, protocol: 'tcp' }));
     assert.equal(result.up, false);
   });
 
   test('an already aborted signal: timeout, nothing sent', async () => {
     const received = silentUdp.received;
-    const result = await dns(target({ port: silentUdp.port }), AbortSignal.abort());
+    const result = await checkDns(target({ port: silentUdp.port }), AbortSignal.abort());
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(silentUdp.received, received);
@@ -274,7 +274,7 @@ test('differential: the Perl original and ours agree', { skip: perlSkip }, async
   for (const c of cases) {
     const perl = verdicts.get(c.weight)!;
     const { result } = await runCheck(
-      dns,
+      checkDns,
       target({
         protocol: c.protocol,
         port: 'closed' in c ? closedPort : port,

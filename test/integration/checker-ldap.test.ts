@@ -2,7 +2,7 @@
 // self-signed certificate), the failure paths, and the Perl original's verdicts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ldap } from '../../src/checkers/ldap.ts';
+import { checkLdap } from '../../src/checkers/ldap.ts';
 import type { CheckTarget } from '../../src/checkers/types.ts';
 import { makeTarget, runCheck } from '../support/check-target.ts';
 import { perlModuleMissing, perlVerdicts } from '../support/checker-differential.ts';
@@ -80,42 +80,44 @@ const user = { login: USER_DN, passwd: USER_PASSWORD };
 
 describe('against slapd', { skip: unavailable }, () => {
   test('up: anonymous bind, the base entry found', async () => {
-    const { result } = await runCheck(ldap, target({}));
+    const { result } = await runCheck(checkLdap, target({}));
     assert.deepEqual(result, { up: true, reason: 'Success' });
   });
 
   test('up: simple bind with login and passwd, DN matching receive', async () => {
-    const { result } = await runCheck(ldap, target({ ...user, receive: '^dc=example,' }));
+    const { result } = await runCheck(checkLdap, target({ ...user, receive: '^dc=example,' }));
     assert.deepEqual(result, { up: true, reason: 'Success' });
   });
 
   test('a login without passwd binds anonymously, as the original', async () => {
-    const { result } = await runCheck(ldap, target({ login: USER_DN }));
+    const { result } = await runCheck(checkLdap, target({ login: USER_DN }));
     assert.deepEqual(result, { up: true, reason: 'Success' });
   });
 
   test('down on wrong credentials: Bind failed', async () => {
-    const { result } = await runCheck(ldap, target({ ...user, passwd: 'wrong' }));
+    const { result } = await runCheck(checkLdap, target({ ...user, passwd: 'wrong' }));
     assert.deepEqual(result, { up: false, reason: 'Bind failed' });
   });
 
   test('down when the DN does not match receive: Response mismatch', async () => {
-    const { result } = await runCheck(ldap, target({ receive: '^ou=elsewhere' }));
+    const { result } = await runCheck(checkLdap, target({ receive: '^ou=elsewhere' }));
     assert.deepEqual(result, { up: false, reason: 'Response mismatch' });
   });
 
   test('down when the base does not exist: No answer received', async () => {
-    const { result } = await runCheck(ldap, target({ request: '/dc=missing,dc=test' }));
+    const { result } = await runCheck(checkLdap, target({ request: '/dc=missing,dc=test' }));
     assert.deepEqual(result, { up: false, reason: 'No answer received' });
   });
 
   test('ldaps: up when the self-signed certificate is trusted (SSL_CERT_FILE)', async () => {
-    const { result } = await trusting(() => runCheck(ldap, target({ service: 'ldaps', ...user })));
+    const { result } = await trusting(() =>
+      runCheck(checkLdap, target({ service: 'ldaps', ...user })),
+    );
     assert.deepEqual(result, { up: true, reason: 'Success' });
   });
 
   test('ldaps: down when the certificate chain is not trusted', async () => {
-    const { result } = await runCheck(ldap, target({ service: 'ldaps' }));
+    const { result } = await runCheck(checkLdap, target({ service: 'ldaps' }));
     assert.equal(result.up, false);
     assert.match(result.reason, /^Connection failed \(.*self-signed/);
   });
@@ -123,7 +125,7 @@ describe('against slapd', { skip: unavailable }, () => {
   test('IPv6: ldap and ldaps on ::1', async () => {
     for (const service of ['ldap', 'ldaps'] as const) {
       const { result } = await trusting(() =>
-        runCheck(ldap, target({ service, host: '::1', family: 6, ...user })),
+        runCheck(checkLdap, target({ service, host: '::1', family: 6, ...user })),
       );
       assert.deepEqual(result, { up: true, reason: 'Success' }, service);
     }
@@ -133,7 +135,7 @@ describe('against slapd', { skip: unavailable }, () => {
 describe('failure paths', () => {
   test('port closed: Connection failed, at once', async () => {
     const { result, elapsedMs } = await runCheck(
-      ldap,
+      checkLdap,
       target({ port: closedPort, timeoutMs: SLOW_DEADLINE_MS }),
     );
     assert.equal(result.up, false);
@@ -145,7 +147,7 @@ describe('failure paths', () => {
     test(`${service}: a listener that stays silent: the deadline, connection closed`, async () => {
       const baseline = openSockets();
       const { result, elapsedMs } = await runCheck(
-        ldap,
+        checkLdap,
         target({ service, port: silent.port, ...user }),
       );
       assert.deepEqual(result, { up: false, reason: 'timeout' });
@@ -159,7 +161,7 @@ describe('failure paths', () => {
   }
 
   test('a listener that speaks garbage: down within the deadline', async () => {
-    const { result, elapsedMs } = await runCheck(ldap, target({ port: garbage.port }));
+    const { result, elapsedMs } = await runCheck(checkLdap, target({ port: garbage.port }));
     assert.equal(result.up, false);
     assert.ok(elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
     assert.ok(await eventually(() => garbage.open === 0), 'the server saw the connection close');
@@ -209,14 +211,14 @@ test('differential: the Perl original and ours agree', { skip: perlSkip }, async
     };
     // The original does not verify ldaps certificates; ours does (docs/compatibility.md), so
     // ours trusts the test certificate to compare, and is down without that trust.
-    const { result } = await trusting(() => runCheck(ldap, target(overrides)));
+    const { result } = await trusting(() => runCheck(checkLdap, target(overrides)));
     assert.equal(result.up, perl.status === 'up', `case ${c.weight}: ${perl.message}`);
     assert.ok(
       result.reason.startsWith(perl.message),
       `case ${c.weight}: ours "${result.reason}", original "${perl.message}"`,
     );
     if (c.service === 'ldaps') {
-      const untrusted = await runCheck(ldap, target(overrides));
+      const untrusted = await runCheck(checkLdap, target(overrides));
       assert.equal(untrusted.result.up, false, 'the documented difference: chain verification');
     }
   }

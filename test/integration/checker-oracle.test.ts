@@ -3,7 +3,7 @@
 // against a real Oracle is untested; the README says so.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connectDescriptor, oracle } from '../../src/checkers/oracle.ts';
+import { checkOracle, connectDescriptor } from '../../src/checkers/oracle.ts';
 import type { CheckTarget } from '../../src/checkers/types.ts';
 import { makeTarget, runCheck } from '../support/check-target.ts';
 import { freePort } from '../support/daemon.ts';
@@ -65,9 +65,12 @@ test('the connect descriptor names the SID, as the original DSN does', () => {
 });
 
 test('login and request are required, as in the original', async () => {
-  for (const overrides of [{ login: '' }, { request: '/' }]) {
-    const { result } = await runCheck(oracle, target(overrides));
-    assert.deepEqual(result, { up: false, reason: 'Must specify a login and request string' });
+  for (const overrides of [{ login: '' }, { login: '0' }, { request: '/' }]) {
+    const { result } = await runCheck(checkOracle, target(overrides));
+    assert.deepEqual(result, {
+      up: false,
+      reason: `Error: Must specify a login and request string for MySQL, Oracle and PostgreSQL checks. Not adding ${HOST}.`,
+    });
   }
 });
 
@@ -76,7 +79,7 @@ describe('failure paths', () => {
     for (const host of [HOST, '::1']) {
       const port = host === HOST ? closedPort : await freePort('::1');
       const { result, elapsedMs } = await runCheck(
-        oracle,
+        checkOracle,
         target({ host, port, timeoutMs: SLOW_DEADLINE_MS }),
       );
       assert.equal(result.up, false, host);
@@ -89,7 +92,7 @@ describe('failure paths', () => {
   test('a listener that stays silent: the deadline, connection closed', async () => {
     const baseline = openSockets();
     const accepted = silent.accepted;
-    const { result, elapsedMs } = await runCheck(oracle, target({ port: silent.port }));
+    const { result, elapsedMs } = await runCheck(checkOracle, target({ port: silent.port }));
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     assert.ok(elapsedMs >= DEADLINE_MS - 50 && elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
     assert.equal(silent.accepted, accepted + 1, 'the driver did connect');
@@ -98,21 +101,21 @@ describe('failure paths', () => {
   });
 
   test('an early deadline ends the check early', async () => {
-    const { result, elapsedMs } = await runCheck(oracle, target({ port: silent.port }), 300);
+    const { result, elapsedMs } = await runCheck(checkOracle, target({ port: silent.port }), 300);
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     assert.ok(elapsedMs < 300 + MARGIN_MS, `${elapsedMs}`);
     assert.ok(await eventually(() => silent.open === 0), 'the server saw the connection close');
   });
 
   test('a listener that speaks garbage: down within the deadline', async () => {
-    const { result, elapsedMs } = await runCheck(oracle, target({ port: garbage.port }));
+    const { result, elapsedMs } = await runCheck(checkOracle, target({ port: garbage.port }));
     assert.equal(result.up, false);
     assert.ok(elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
     assert.ok(await eventually(() => garbage.open === 0), 'the server saw the connection close');
   });
 
   test('a listener that hangs up at once: down before the deadline', async () => {
-    const { result, elapsedMs } = await runCheck(oracle, target({ port: hangsUp.port }));
+    const { result, elapsedMs } = await runCheck(checkOracle, target({ port: hangsUp.port }));
     assert.equal(result.up, false);
     assert.notEqual(result.reason, 'timeout');
     assert.ok(elapsedMs < DEADLINE_MS, `${elapsedMs}`);

@@ -2,7 +2,7 @@
 // original's verdicts where DBD::Pg is installed.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { pgsql } from '../../src/checkers/pgsql.ts';
+import { checkPgsql } from '../../src/checkers/pgsql.ts';
 import type { CheckTarget } from '../../src/checkers/types.ts';
 import { makeTarget, runCheck } from '../support/check-target.ts';
 import { perlModuleMissing, perlVerdicts } from '../support/checker-differential.ts';
@@ -67,37 +67,40 @@ function target(overrides: Partial<CheckTarget>): CheckTarget {
 }
 
 test('login and request are required, as in the original', async () => {
-  for (const overrides of [{ login: '' }, { request: '/' }]) {
-    const { result } = await runCheck(pgsql, target(overrides));
-    assert.deepEqual(result, { up: false, reason: 'Must specify a login and request string' });
+  for (const overrides of [{ login: '' }, { login: '0' }, { request: '/' }]) {
+    const { result } = await runCheck(checkPgsql, target(overrides));
+    assert.deepEqual(result, {
+      up: false,
+      reason: `Error: Must specify a login and request string for MySQL, Oracle and PostgreSQL checks. Not adding ${HOST}.`,
+    });
   }
 });
 
 describe('against PostgreSQL', { skip: unavailable }, () => {
   test('up when the request returns a row', async () => {
-    const { result } = await runCheck(pgsql, target({}));
-    assert.deepEqual(result, { up: true, reason: 'Success: 1 row' });
+    const { result } = await runCheck(checkPgsql, target({}));
+    assert.deepEqual(result, { up: true, reason: '1 row' });
   });
 
   test('IPv6: up on ::1', async () => {
-    const { result } = await runCheck(pgsql, target({ host: '::1', family: 6 }));
-    assert.deepEqual(result, { up: true, reason: 'Success: 1 row' });
+    const { result } = await runCheck(checkPgsql, target({ host: '::1', family: 6 }));
+    assert.deepEqual(result, { up: true, reason: '1 row' });
   });
 
   test('down when it returns no row', async () => {
-    const { result } = await runCheck(pgsql, target({ request: '/SELECT ok FROM empty' }));
-    assert.deepEqual(result, { up: false, reason: 'No rows returned' });
+    const { result } = await runCheck(checkPgsql, target({ request: '/SELECT ok FROM empty' }));
+    assert.deepEqual(result, { up: false, reason: 'Query returned no rows' });
   });
 
   test('down on a wrong password, which the reason does not show', async () => {
-    const { result } = await runCheck(pgsql, target({ passwd: 'wrong-Secret-9' }));
+    const { result } = await runCheck(checkPgsql, target({ passwd: 'wrong-Secret-9' }));
     assert.equal(result.up, false);
     assert.match(result.reason, /password authentication failed/);
     assert.doesNotMatch(result.reason, /wrong-Secret-9/);
   });
 
   test('down on an SQL error', async () => {
-    const { result } = await runCheck(pgsql, target({ request: '/SELECT * FROM missing' }));
+    const { result } = await runCheck(checkPgsql, target({ request: '/SELECT * FROM missing' }));
     assert.equal(result.up, false);
     assert.match(result.reason, /relation "missing" does not exist/);
   });
@@ -105,7 +108,7 @@ describe('against PostgreSQL', { skip: unavailable }, () => {
   test('a query outlasting the deadline: timeout, connection released', async () => {
     const baseline = openSockets();
     const { result, elapsedMs } = await runCheck(
-      pgsql,
+      checkPgsql,
       target({ request: '/SELECT pg_sleep(10)' }),
     );
     assert.deepEqual(result, { up: false, reason: 'timeout' });
@@ -117,7 +120,7 @@ describe('against PostgreSQL', { skip: unavailable }, () => {
 describe('failure paths', () => {
   test('port closed: down at once', async () => {
     const { result, elapsedMs } = await runCheck(
-      pgsql,
+      checkPgsql,
       target({ port: closedPort, timeoutMs: SLOW_DEADLINE_MS }),
     );
     assert.equal(result.up, false);
@@ -127,7 +130,7 @@ describe('failure paths', () => {
 
   test('a listener that stays silent: the deadline, connection closed', async () => {
     const baseline = openSockets();
-    const { result, elapsedMs } = await runCheck(pgsql, target({ port: silent.port }));
+    const { result, elapsedMs } = await runCheck(checkPgsql, target({ port: silent.port }));
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     assert.ok(elapsedMs >= DEADLINE_MS - 50 && elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
     assert.ok(await eventually(() => silent.open === 0), 'the server saw the connection close');
@@ -135,7 +138,7 @@ describe('failure paths', () => {
   });
 
   test('a listener that speaks garbage: down within the deadline', async () => {
-    const { result, elapsedMs } = await runCheck(pgsql, target({ port: garbage.port }));
+    const { result, elapsedMs } = await runCheck(checkPgsql, target({ port: garbage.port }));
     assert.equal(result.up, false);
     assert.ok(elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
     assert.ok(await eventually(() => garbage.open === 0), 'the server saw the connection close');
@@ -169,7 +172,7 @@ test('differential: the Perl original and ours agree', { skip: perlSkip }, async
   for (const c of cases) {
     const perl = verdicts.get(c.weight)!;
     const { result } = await runCheck(
-      pgsql,
+      checkPgsql,
       target({ request: `/${c.request}`, passwd: c.passwd }),
     );
     assert.equal(result.up, perl.status === 'up', `case ${c.weight}: ours "${result.reason}"`);

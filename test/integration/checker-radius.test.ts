@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
-import { radius } from '../../src/checkers/radius.ts';
+import { checkRadius } from '../../src/checkers/radius.ts';
 import type { CheckTarget } from '../../src/checkers/types.ts';
 import { makeTarget, runCheck } from '../support/check-target.ts';
 import { perlModuleMissing, perlVerdicts } from '../support/checker-differential.ts';
@@ -70,24 +70,24 @@ function target(overrides: Partial<CheckTarget>): CheckTarget {
 
 describe('against FreeRADIUS', { skip: unavailable }, () => {
   test('up on Access-Accept', async () => {
-    const { result } = await runCheck(radius, target({}));
+    const { result } = await runCheck(checkRadius, target({}));
     assert.deepEqual(result, { up: true, reason: 'Access-Accept' });
   });
 
   test('IPv6: up on ::1 (NAS-IPv6-Address)', async () => {
-    const { result } = await runCheck(radius, target({ host: '::1', family: 6 }));
+    const { result } = await runCheck(checkRadius, target({ host: '::1', family: 6 }));
     assert.deepEqual(result, { up: true, reason: 'Access-Accept' });
   });
 
   test('down on a wrong password or an unknown user: Access-Reject', async () => {
     for (const overrides of [{ passwd: 'wrong' }, { login: 'nobody-here' }]) {
-      const { result } = await runCheck(radius, target(overrides));
+      const { result } = await runCheck(checkRadius, target(overrides));
       assert.deepEqual(result, { up: false, reason: 'Access-Reject' });
     }
   });
 
   test('down on a wrong secret (the server drops the request): the deadline', async () => {
-    const { result, elapsedMs } = await runCheck(radius, target({ secret: 'not-the-secret' }));
+    const { result, elapsedMs } = await runCheck(checkRadius, target({ secret: 'not-the-secret' }));
     assert.equal(result.up, false);
     assert.match(result.reason, /^timeout/);
     assert.ok(elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
@@ -118,7 +118,7 @@ describe('the Response Authenticator', () => {
   test('a reply signed with our secret counts', async () => {
     const fake = await fakeRadius(2, RADIUS_SECRET);
     try {
-      const { result } = await runCheck(radius, target({ port: fake.port }));
+      const { result } = await runCheck(checkRadius, target({ port: fake.port }));
       assert.deepEqual(result, { up: true, reason: 'Access-Accept' });
     } finally {
       fake.close();
@@ -128,7 +128,7 @@ describe('the Response Authenticator', () => {
   test('an Access-Accept signed with another secret is ignored', async () => {
     const fake = await fakeRadius(2, 'a-forger');
     try {
-      const { result, elapsedMs } = await runCheck(radius, target({ port: fake.port }));
+      const { result, elapsedMs } = await runCheck(checkRadius, target({ port: fake.port }));
       assert.equal(result.up, false);
       assert.match(result.reason, /^timeout \(ignored a reply that failed authentication/);
       assert.ok(elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
@@ -140,7 +140,7 @@ describe('the Response Authenticator', () => {
   test('an Access-Challenge is down', async () => {
     const fake = await fakeRadius(11, RADIUS_SECRET);
     try {
-      const { result } = await runCheck(radius, target({ port: fake.port }));
+      const { result } = await runCheck(checkRadius, target({ port: fake.port }));
       assert.deepEqual(result, { up: false, reason: 'Access-Challenge' });
     } finally {
       fake.close();
@@ -151,7 +151,7 @@ describe('the Response Authenticator', () => {
 describe('failure paths', () => {
   test('port closed: Connection refused, at once', async () => {
     const { result, elapsedMs } = await runCheck(
-      radius,
+      checkRadius,
       target({ port: closedPort, timeoutMs: SLOW_DEADLINE_MS }),
     );
     assert.deepEqual(result, { up: false, reason: 'Connection refused' });
@@ -160,7 +160,7 @@ describe('failure paths', () => {
 
   test('a server that never answers: the deadline, with resends, no socket left', async () => {
     const baseline = openSockets();
-    const { result, elapsedMs } = await runCheck(radius, target({ port: silent.port }));
+    const { result, elapsedMs } = await runCheck(checkRadius, target({ port: silent.port }));
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     assert.ok(elapsedMs >= DEADLINE_MS - 50 && elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
     assert.ok(silent.received >= 2, `resent: ${silent.received} datagrams`);
@@ -168,7 +168,7 @@ describe('failure paths', () => {
   });
 
   test('a server answering garbage: ignored until the deadline', async () => {
-    const { result, elapsedMs } = await runCheck(radius, target({ port: garbage.port }));
+    const { result, elapsedMs } = await runCheck(checkRadius, target({ port: garbage.port }));
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     assert.ok(elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
   });
@@ -204,7 +204,7 @@ test('differential: the Perl original and ours agree', { skip: perlSkip }, async
   for (const c of cases) {
     const perl = verdicts.get(c.weight)!;
     const { result } = await runCheck(
-      radius,
+      checkRadius,
       target({ login: c.login, passwd: c.passwd, port: c.port }),
     );
     assert.equal(result.up, perl.status === 'up', `case ${c.weight}: ours "${result.reason}"`);

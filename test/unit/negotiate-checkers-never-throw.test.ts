@@ -3,22 +3,22 @@
 // (No host names: resolving them would leave the loopback network.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dns } from '../../src/checkers/dns.ts';
-import { ldap } from '../../src/checkers/ldap.ts';
-import { oracle } from '../../src/checkers/oracle.ts';
-import { pgsql } from '../../src/checkers/pgsql.ts';
-import { radius } from '../../src/checkers/radius.ts';
+import { checkDns } from '../../src/checkers/dns.ts';
+import { checkLdap } from '../../src/checkers/ldap.ts';
+import { checkOracle } from '../../src/checkers/oracle.ts';
+import { checkPgsql } from '../../src/checkers/pgsql.ts';
+import { checkRadius } from '../../src/checkers/radius.ts';
 import type { Checker } from '../../src/checkers/types.ts';
 import type { Service } from '../../src/config/model.ts';
 import { makeTarget } from '../support/check-target.ts';
 
 const checkers: [Service, Checker][] = [
-  ['dns', dns],
-  ['ldap', ldap],
-  ['ldaps', ldap],
-  ['pgsql', pgsql],
-  ['radius', radius],
-  ['oracle', oracle],
+  ['dns', checkDns],
+  ['ldap', checkLdap],
+  ['ldaps', checkLdap],
+  ['pgsql', checkPgsql],
+  ['radius', checkRadius],
+  ['oracle', checkOracle],
 ];
 
 for (const [service, checker] of checkers) {
