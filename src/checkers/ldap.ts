@@ -4,8 +4,8 @@
 //
 // The client is ldapts (promise-based, TLS, maintained). Its sockets are created through our
 // own connect functions so an abort destroys them at once, even mid-handshake.
-// ldaps verifies the certificate chain but not the host name, as the https checker does; the
-// original verifies nothing (docs/compatibility.md).
+// ldaps verifies the certificate chain but not the host name, as the https checker does, against
+// the system store plus an optional CA file; the original verifies nothing (docs/compatibility.md).
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { Client, ResultCodeError } from 'ldapts';
@@ -21,7 +21,22 @@ import {
 } from './local-support.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
-export const checkLdap: Checker = neverThrows((target, signal) => {
+export interface LdapCheckOptions {
+  /** A PEM file of CA certificates trusted for ldaps in addition to the system store. */
+  caFile?: string;
+}
+
+export function createLdapChecker(options: LdapCheckOptions = {}): Checker {
+  return neverThrows((target, signal) => check(target, signal, options));
+}
+
+export const checkLdap: Checker = createLdapChecker();
+
+function check(
+  target: CheckTarget,
+  signal: AbortSignal,
+  options: LdapCheckOptions,
+): Promise<CheckResult> {
   const sockets: Socket[] = [];
   const track = <S extends Socket>(socket: S): S => {
     sockets.push(socket);
@@ -34,7 +49,7 @@ export const checkLdap: Checker = neverThrows((target, signal) => {
     connectTimeout: backstopMs(target),
     strictDN: false,
     // ldapts speaks TLS whenever tlsOptions is given, whatever the URL says.
-    ...(secure ? { tlsOptions: tlsClientOptions() } : {}),
+    ...(secure ? { tlsOptions: tlsClientOptions(options.caFile) } : {}),
     createConnection: ((port: number, host: string) =>
       track(netConnect({ port, host }))) as typeof netConnect,
     createSecureConnection: ((port: number, host: string, options: ConnectionOptions) =>
@@ -43,7 +58,7 @@ export const checkLdap: Checker = neverThrows((target, signal) => {
   const release = (): void => {
     for (const socket of sockets) socket.destroy(new Error('aborted'));
   };
-  const work = check(client, target);
+  const work = bindAndSearch(client, target);
   // Unbind in the background (bounded by the client's timeout): the verdict does not wait.
   const cleanup = (): Promise<void> =>
     client
@@ -52,9 +67,9 @@ export const checkLdap: Checker = neverThrows((target, signal) => {
       .finally(release);
   void work.then(cleanup, cleanup);
   return settleOnAbort(signal, work, release);
-});
+}
 
-async function check(client: Client, target: CheckTarget): Promise<CheckResult> {
+async function bindAndSearch(client: Client, target: CheckTarget): Promise<CheckResult> {
   try {
     // Perl's `$$v{login} && $$v{passwd}`: '' and '0' are false.
     if (perlTrue(target.login) && perlTrue(target.passwd)) {

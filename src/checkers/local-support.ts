@@ -1,7 +1,7 @@
 // Temporary helpers for the dns, ldap, pgsql, radius and oracle checkers, until the shared ones
 // of src/checkers/support/ and src/lib/perl-regex.ts land on main; then this file goes away.
 import { readFileSync } from 'node:fs';
-import { type ConnectionOptions, rootCertificates } from 'node:tls';
+import { type ConnectionOptions, getCACertificates } from 'node:tls';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
 /** What a checker reports when the scheduler's deadline aborted it. */
@@ -64,19 +64,12 @@ export function receiveRegex(receive: string): RegExp | undefined {
 }
 
 /**
- * TLS as the https checker does it: the certificate chain is verified (node's CA store plus the
- * PEM file named by SSL_CERT_FILE, as OpenSSL honours it), the host name is not.
+ * TLS as the https checker does it: the certificate chain is verified (the system store, which
+ * honours SSL_CERT_FILE at start as OpenSSL does, plus `caFile`), the host name is not.
  */
-export function tlsClientOptions(): ConnectionOptions {
-  const extra = process.env.SSL_CERT_FILE;
-  let ca: string[] | undefined;
-  if (extra) {
-    try {
-      ca = [...rootCertificates, readFileSync(extra, 'utf8')];
-    } catch {
-      ca = undefined;
-    }
-  }
+export function tlsClientOptions(caFile?: string): ConnectionOptions {
+  const ca = [...getCACertificates('system')];
+  if (caFile) ca.push(readFileSync(caFile, 'utf8'));
   return { rejectUnauthorized: true, checkServerIdentity: () => undefined, ca };
 }
 

@@ -58,8 +58,7 @@ async function run(target: CheckTarget, query: string): Promise<CheckResult> {
     });
     connection.callTimeout = backstopMs(target);
     const result = await connection.execute(query, [], { maxRows: 1 });
-    const rows = result.rows?.length ?? result.rowsAffected ?? 0;
-    return rows > 0 ? { up: true, reason: 'Success' } : { up: false, reason: 'No rows returned' };
+    return rowsResult(result.rows?.length ?? result.rowsAffected ?? 0);
   } finally {
     await connection?.close().catch(() => {});
   }

@@ -2,8 +2,9 @@
 // self-signed certificate), the failure paths, and the Perl original's verdicts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { checkLdap } from '../../src/checkers/ldap.ts';
-import type { CheckTarget } from '../../src/checkers/types.ts';
+import { checkLdap, createLdapChecker } from '../../src/checkers/ldap.ts';
+import type { Checker, CheckTarget } from '../../src/checkers/types.ts';
+import { runCommand } from '../../src/lib/run-command.ts';
 import { makeTarget, runCheck } from '../support/check-target.ts';
 import { perlModuleMissing, perlVerdicts } from '../support/checker-differential.ts';
 import { freePort } from '../support/daemon.ts';
@@ -66,14 +67,9 @@ function target(overrides: LdapOverrides): CheckTarget {
   });
 }
 
-/** Runs `body` with SSL_CERT_FILE naming the server's self-signed certificate. */
-async function trusting<T>(body: () => Promise<T>): Promise<T> {
-  process.env.SSL_CERT_FILE = server!.certFile;
-  try {
-    return await body();
-  } finally {
-    delete process.env.SSL_CERT_FILE;
-  }
+/** An ldap checker trusting the server's self-signed certificate. */
+function trusting(): Checker {
+  return createLdapChecker({ caFile: server!.certFile });
 }
 
 const user = { login: USER_DN, passwd: USER_PASSWORD };
@@ -109,10 +105,8 @@ describe('against slapd', { skip: unavailable }, () => {
     assert.deepEqual(result, { up: false, reason: 'No answer received' });
   });
 
-  test('ldaps: up when the self-signed certificate is trusted (SSL_CERT_FILE)', async () => {
-    const { result } = await trusting(() =>
-      runCheck(checkLdap, target({ service: 'ldaps', ...user })),
-    );
+  test('ldaps: up when the self-signed certificate is trusted (a CA file)', async () => {
+    const { result } = await runCheck(trusting(), target({ service: 'ldaps', ...user }));
     assert.deepEqual(result, { up: true, reason: 'Success' });
   });
 
@@ -122,10 +116,25 @@ describe('against slapd', { skip: unavailable }, () => {
     assert.match(result.reason, /^Connection failed \(.*self-signed/);
   });
 
+  test('ldaps: SSL_CERT_FILE in the environment at start is trusted, as OpenSSL does', async () => {
+    const script = [
+      `import { checkLdap } from ${JSON.stringify(new URL('../../src/checkers/ldap.ts', import.meta.url).href)};`,
+      `const target = ${JSON.stringify(target({ service: 'ldaps' }))};`,
+      'console.log(JSON.stringify(await checkLdap(target, AbortSignal.timeout(5000))));',
+    ].join('\n');
+    const run = await runCommand(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, SSL_CERT_FILE: server!.certFile },
+      timeoutMs: 20_000,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { up: true, reason: 'Success' });
+  });
+
   test('IPv6: ldap and ldaps on ::1', async () => {
     for (const service of ['ldap', 'ldaps'] as const) {
-      const { result } = await trusting(() =>
-        runCheck(checkLdap, target({ service, host: '::1', family: 6, ...user })),
+      const { result } = await runCheck(
+        trusting(),
+        target({ service, host: '::1', family: 6, ...user }),
       );
       assert.deepEqual(result, { up: true, reason: 'Success' }, service);
     }
@@ -211,7 +220,7 @@ test('differential: the Perl original and ours agree', { skip: perlSkip }, async
     };
     // The original does not verify ldaps certificates; ours does (docs/compatibility.md), so
     // ours trusts the test certificate to compare, and is down without that trust.
-    const { result } = await trusting(() => runCheck(checkLdap, target(overrides)));
+    const { result } = await runCheck(trusting(), target(overrides));
     assert.equal(result.up, perl.status === 'up', `case ${c.weight}: ${perl.message}`);
     assert.ok(
       result.reason.startsWith(perl.message),

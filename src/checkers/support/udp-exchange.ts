@@ -53,8 +53,10 @@ export function udpExchange(exchange: UdpExchange): Promise<UdpOutcome> {
     // The callback also gets a failed lookup or connect (node's typing omits the argument).
     const onConnect = (error?: NodeJS.ErrnoException): void => {
       if (settled) return;
-      if (error)
-        return finish({ kind: 'error', code: error.code ?? 'EIO', message: error.message });
+      if (error) {
+        finish({ kind: 'error', code: error.code ?? 'EIO', message: error.message });
+        return;
+      }
       let request: Buffer;
       try {
         request =
@@ -62,7 +64,8 @@ export function udpExchange(exchange: UdpExchange): Promise<UdpOutcome> {
             ? exchange.request(socket.address())
             : exchange.request;
       } catch (error) {
-        return finish({ kind: 'error', code: 'EINVAL', message: String(error) });
+        finish({ kind: 'error', code: 'EINVAL', message: String(error) });
+        return;
       }
       const send = (): void => {
         if (!settled) socket.send(request);
