@@ -9,18 +9,23 @@ import { randomInt } from 'node:crypto';
 import { connect, isIP, isIPv4 } from 'node:net';
 import dnsPacket, { type DecodedPacket, type Question } from 'dns-packet';
 import { ipv6Groups } from '../lib/address.ts';
-import { ABORTED, neverThrows, receiveRegex } from './local-support.ts';
+import { perlBytes } from '../lib/perl-regex.ts';
+import { runWithin } from './support/deadline.ts';
+import { receivePattern } from './support/receive.ts';
+import { down, TIMEOUT, up } from './support/result.ts';
 import { udpExchange } from './support/udp-exchange.ts';
-import type { Checker, CheckResult } from './types.ts';
+import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
 /** The original's word for every resolver failure: refused, NXDOMAIN, no answer, timeout. */
-const FAILED: CheckResult = { up: false, reason: 'Connection timed out' };
-const MISMATCH: CheckResult = { up: false, reason: 'Response mismatch' };
+const FAILED = down('Connection timed out');
+const MISMATCH = down('Response mismatch');
 const UDP_RETRANSMIT_MS = 1000;
 
 type Outcome = { kind: 'answer'; message: Buffer } | { kind: 'failed' } | { kind: 'aborted' };
 
-export const checkDns: Checker = neverThrows(async (target, signal) => {
+export const checkDns: Checker = (target, signal) => runWithin(signal, () => query(target, signal));
+
+async function query(target: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
   const question = questionFor(target.request.replace(/^\//, ''));
   const id = randomInt(0, 0x10000);
   const query: Parameters<typeof dnsPacket.encode>[0] = {
@@ -60,7 +65,7 @@ export const checkDns: Checker = neverThrows(async (target, signal) => {
       outcome = await tcpQuery(target.host, target.port, dnsPacket.streamEncode(query), signal);
     }
   }
-  if (outcome.kind === 'aborted') return ABORTED;
+  if (outcome.kind === 'aborted') return TIMEOUT;
   if (outcome.kind === 'failed') return FAILED;
   const response = isAnswer(outcome.message);
   const answers = response?.answers ?? [];
@@ -69,15 +74,15 @@ export const checkDns: Checker = neverThrows(async (target, signal) => {
 
   // Empty receive: always down, as the original (§6 item 27; the config layer warns).
   if (target.receive === '') return MISMATCH;
-  const receive = receiveRegex(target.receive);
-  if (!receive) return { up: false, reason: 'Invalid receive regex' };
+  const receive = receivePattern(target.receive);
+  if (typeof receive === 'string') return down(receive);
   for (const answer of answers) {
-    if ((answer.type === 'A' || answer.type === 'PTR') && receive.test(answer.data)) {
-      return { up: true, reason: 'Success' };
+    if ((answer.type === 'A' || answer.type === 'PTR') && receive.test(perlBytes(answer.data))) {
+      return up('Success');
     }
   }
   return MISMATCH;
-});
+}
 
 /** An address asks for its PTR (in-addr.arpa or ip6.arpa), anything else for an A record. */
 export function questionFor(request: string): Question {

@@ -12,21 +12,32 @@
 // checktimeout; ping gets checktimeout x checkcount (split across the attempts).
 import type { Service } from '../config/model.ts';
 import { checkConnect } from './connect.ts';
+import { checkDns } from './dns.ts';
 import { checkExternal } from './external.ts';
 import { checkExternalPerl } from './external-perl.ts';
 import { checkHttp } from './http.ts';
+import { checkLdap } from './ldap.ts';
 import { checkMysql } from './mysql.ts';
 import { checkNone } from './none.ts';
+import { checkOracle } from './oracle.ts';
+import { checkPgsql } from './pgsql.ts';
 import { checkPing } from './ping.ts';
+import { checkRadius } from './radius.ts';
 import { checkSimpletcp } from './simpletcp.ts';
 import type { Checker } from './types.ts';
 
 export const negotiateCheckers: Partial<Record<Service, Checker>> = {
+  dns: checkDns,
   http: checkHttp,
   http_proxy: checkHttp,
   https: checkHttp,
+  ldap: checkLdap,
+  ldaps: checkLdap,
   mysql: checkMysql,
   none: checkNone,
+  oracle: checkOracle,
+  pgsql: checkPgsql,
+  radius: checkRadius,
   simpletcp: checkSimpletcp,
 };
 

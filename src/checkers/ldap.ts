@@ -3,22 +3,19 @@
 // exactly one entry is required, and its DN must match receive when receive is set (§4.6).
 //
 // The client is ldapts (promise-based, TLS, maintained). Its sockets are created through our
-// own connect functions so an abort destroys them at once, even mid-handshake.
+// own connect functions, so they are destroyed when the check ends or is aborted, even
+// mid-handshake (no unbind is sent: the original does not send one either).
 // ldaps verifies the certificate chain but not the host name, as the https checker does, against
 // the system store plus an optional CA file; the original verifies nothing (docs/compatibility.md).
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { Client, ResultCodeError } from 'ldapts';
 import { bracket } from '../lib/address.ts';
-import {
-  backstopMs,
-  errorText,
-  neverThrows,
-  perlTrue,
-  receiveRegex,
-  settleOnAbort,
-  tlsClientOptions,
-} from './local-support.ts';
+import { perlBytes } from '../lib/perl-regex.ts';
+import { backstopMs, runWithin } from './support/deadline.ts';
+import { hasReceive, perlTrue, receivePattern } from './support/receive.ts';
+import { down, errorText, up } from './support/result.ts';
+import { verifyChainOnly } from './support/tls.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
 export interface LdapCheckOptions {
@@ -27,47 +24,36 @@ export interface LdapCheckOptions {
 }
 
 export function createLdapChecker(options: LdapCheckOptions = {}): Checker {
-  return neverThrows((target, signal) => check(target, signal, options));
+  return (target, signal) => {
+    const sockets: Socket[] = [];
+    const track = <S extends Socket>(socket: S): S => {
+      sockets.push(socket);
+      return socket;
+    };
+    const release = (): void => {
+      for (const socket of sockets) socket.destroy();
+    };
+    const work = (): Promise<CheckResult> => {
+      const secure = target.service === 'ldaps';
+      const client = new Client({
+        url: `${secure ? 'ldaps' : 'ldap'}://${bracket(target.host)}:${target.port}`,
+        timeout: backstopMs(target),
+        connectTimeout: backstopMs(target),
+        strictDN: false,
+        // ldapts speaks TLS whenever tlsOptions is given, whatever the URL says.
+        ...(secure ? { tlsOptions: verifyChainOnly(options.caFile) } : {}),
+        createConnection: ((port: number, host: string) =>
+          track(netConnect({ port, host }))) as typeof netConnect,
+        createSecureConnection: ((port: number, host: string, tls: ConnectionOptions) =>
+          track(tlsConnect({ ...tls, port, host }))) as typeof tlsConnect,
+      });
+      return bindAndSearch(client, target);
+    };
+    return runWithin(signal, work, release);
+  };
 }
 
 export const checkLdap: Checker = createLdapChecker();
-
-function check(
-  target: CheckTarget,
-  signal: AbortSignal,
-  options: LdapCheckOptions,
-): Promise<CheckResult> {
-  const sockets: Socket[] = [];
-  const track = <S extends Socket>(socket: S): S => {
-    sockets.push(socket);
-    return socket;
-  };
-  const secure = target.service === 'ldaps';
-  const client = new Client({
-    url: `${secure ? 'ldaps' : 'ldap'}://${bracket(target.host)}:${target.port}`,
-    timeout: backstopMs(target),
-    connectTimeout: backstopMs(target),
-    strictDN: false,
-    // ldapts speaks TLS whenever tlsOptions is given, whatever the URL says.
-    ...(secure ? { tlsOptions: tlsClientOptions(options.caFile) } : {}),
-    createConnection: ((port: number, host: string) =>
-      track(netConnect({ port, host }))) as typeof netConnect,
-    createSecureConnection: ((port: number, host: string, options: ConnectionOptions) =>
-      track(tlsConnect({ ...options, port, host }))) as typeof tlsConnect,
-  });
-  const release = (): void => {
-    for (const socket of sockets) socket.destroy(new Error('aborted'));
-  };
-  const work = bindAndSearch(client, target);
-  // Unbind in the background (bounded by the client's timeout): the verdict does not wait.
-  const cleanup = (): Promise<void> =>
-    client
-      .unbind()
-      .catch(() => {})
-      .finally(release);
-  void work.then(cleanup, cleanup);
-  return settleOnAbort(signal, work, release);
-}
 
 async function bindAndSearch(client: Client, target: CheckTarget): Promise<CheckResult> {
   try {
@@ -77,8 +63,8 @@ async function bindAndSearch(client: Client, target: CheckTarget): Promise<Check
     } else await client.bind('', '');
   } catch (error) {
     // A result code from the server is a refused bind; anything else never reached one.
-    if (error instanceof ResultCodeError) return { up: false, reason: 'Bind failed' };
-    return { up: false, reason: `Connection failed (${errorText(error)})` };
+    if (error instanceof ResultCodeError) return down('Bind failed');
+    return down(`Connection failed (${errorText(error)})`);
   }
 
   let entries: { dn: string }[];
@@ -90,15 +76,12 @@ async function bindAndSearch(client: Client, target: CheckTarget): Promise<Check
     });
     entries = result.searchEntries;
   } catch {
-    return { up: false, reason: 'No answer received' };
+    return down('No answer received');
   }
-  if (entries.length !== 1) return { up: false, reason: 'No answer received' };
+  if (entries.length !== 1) return down('No answer received');
 
-  // Perl's `!($recstr =~ /.+/)`: a receive of newlines only is no receive.
-  if (!/[^\n]/.test(target.receive)) return { up: true, reason: 'Success' };
-  const receive = receiveRegex(target.receive);
-  if (!receive) return { up: false, reason: 'Invalid receive regex' };
-  return receive.test(entries[0]!.dn)
-    ? { up: true, reason: 'Success' }
-    : { up: false, reason: 'Response mismatch' };
+  if (!hasReceive(target.receive)) return up('Success');
+  const receive = receivePattern(target.receive);
+  if (typeof receive === 'string') return down(receive);
+  return receive.test(perlBytes(entries[0]!.dn)) ? up('Success') : down('Response mismatch');
 }

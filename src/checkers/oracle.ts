@@ -11,13 +11,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import type { Connection } from 'oracledb';
-import {
-  backstopMs,
-  neverThrows,
-  rowsResult,
-  settleOnAbort,
-  sqlPrerequisite,
-} from './local-support.ts';
+import { backstopMs, runWithin } from './support/deadline.ts';
+import { redact } from './support/result.ts';
+import { rowsResult, sqlPrerequisite } from './support/sql.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
 const socketsOfCheck = new AsyncLocalStorage<Set<Socket>>();
@@ -31,18 +27,18 @@ function collectSockets(): void {
   });
 }
 
-export const checkOracle: Checker = neverThrows((target, signal) => {
+export const checkOracle: Checker = async (target, signal) => {
   const query = target.request.replace(/^\//, '');
   const missing = sqlPrerequisite(target, query);
-  if (missing) return Promise.resolve(missing);
+  if (missing) return missing;
   collectSockets();
   const sockets = new Set<Socket>();
   const release = (): void => {
     for (const socket of sockets) socket.destroy();
   };
-  const work = socketsOfCheck.run(sockets, () => run(target, query)).finally(release);
-  return settleOnAbort(signal, work, release);
-});
+  const work = (): Promise<CheckResult> => socketsOfCheck.run(sockets, () => run(target, query));
+  return redact(await runWithin(signal, work, release), target);
+};
 
 async function run(target: CheckTarget, query: string): Promise<CheckResult> {
   const { default: oracledb } = await import('oracledb');

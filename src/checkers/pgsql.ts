@@ -7,49 +7,46 @@
 // TLS follows PGSSLMODE as pg reads it (default: none; libpq's default would be "prefer").
 import { Socket } from 'node:net';
 import pg from 'pg';
-import {
-  backstopMs,
-  neverThrows,
-  rowsResult,
-  settleOnAbort,
-  sqlPrerequisite,
-} from './local-support.ts';
+import { backstopMs, runWithin } from './support/deadline.ts';
+import { redact } from './support/result.ts';
+import { rowsResult, sqlPrerequisite } from './support/sql.ts';
 import type { Checker, CheckResult } from './types.ts';
 
-export const checkPgsql: Checker = neverThrows((target, signal) => {
+export const checkPgsql: Checker = async (target, signal) => {
   const query = target.request.replace(/^\//, '');
   const missing = sqlPrerequisite(target, query);
-  if (missing) return Promise.resolve(missing);
+  if (missing) return missing;
   const socket = new Socket();
-  const client = new pg.Client({
-    host: target.host,
-    port: target.port,
-    user: target.login,
-    password: target.passwd,
-    database: target.database === '' ? undefined : target.database,
-    stream: () => socket,
-    connectionTimeoutMillis: backstopMs(target),
-    query_timeout: backstopMs(target),
-    statement_timeout: backstopMs(target),
-    application_name: 'ldirectord-ts',
-  });
-  // A connection lost after the result is in must not crash the daemon.
-  client.on('error', () => {});
-  const release = (): void => {
-    socket.destroy();
+  const work = (): Promise<CheckResult> => {
+    const client = new pg.Client({
+      host: target.host,
+      port: target.port,
+      user: target.login,
+      password: target.passwd,
+      database: target.database === '' ? undefined : target.database,
+      stream: () => socket,
+      connectionTimeoutMillis: backstopMs(target),
+      query_timeout: backstopMs(target),
+      statement_timeout: backstopMs(target),
+      application_name: 'ldirectord-ts',
+    });
+    // A connection lost after the result is in must not crash the daemon.
+    client.on('error', () => {});
+    return run(client, query);
   };
-  const work = run(client, query).finally(() => {
-    // Terminate politely (the message is written at once), then let go of the socket.
-    client.end().catch(() => {});
-    release();
-  });
-  return settleOnAbort(signal, work, release);
-});
+  const result = await runWithin(signal, work, () => socket.destroy());
+  return redact(result, target);
+};
 
 async function run(client: pg.Client, query: string): Promise<CheckResult> {
-  await client.connect();
-  const results = await client.query(query);
-  // Several statements give one result each; the last one counts.
-  const result = Array.isArray(results) ? (results.at(-1) as pg.QueryResult) : results;
-  return rowsResult(result.rowCount ?? result.rows.length);
+  try {
+    await client.connect();
+    const results = await client.query(query);
+    // Several statements give one result each; the last one counts.
+    const result = Array.isArray(results) ? (results.at(-1) as pg.QueryResult) : results;
+    return rowsResult(result.rowCount ?? result.rows.length);
+  } finally {
+    // Terminate politely: the message is written at once, before the socket is let go.
+    client.end().catch(() => {});
+  }
 }

@@ -4,15 +4,24 @@
 // Message-Authenticator, when present) verifies with our secret; others are ignored, as
 // RFC 2865 says, so a wrong secret ends in the deadline.
 import { randomBytes, randomInt } from 'node:crypto';
-import { ABORTED, neverThrows } from './local-support.ts';
 import { CODE, classifyReply, codeName, encodeAccessRequest } from './radius-packet.ts';
+import { down, errorText, redact, TIMEOUT, up } from './support/result.ts';
 import { udpExchange } from './support/udp-exchange.ts';
-import type { Checker } from './types.ts';
+import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
 /** A lost datagram is sent again (same identifier and authenticator) after this long. */
 const RETRANSMIT_MS = 1000;
 
-export const checkRadius: Checker = neverThrows(async (target, signal) => {
+// Not run inside runWithin: on abort it must be able to say that a forged reply was seen.
+export const checkRadius: Checker = async (target, signal) => {
+  try {
+    return redact(await exchange(target, signal), target);
+  } catch (error) {
+    return down(errorText(error));
+  }
+};
+
+async function exchange(target: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
   const request = {
     identifier: randomInt(0, 256),
     authenticator: randomBytes(16),
@@ -40,15 +49,9 @@ export const checkRadius: Checker = neverThrows(async (target, signal) => {
     signal,
   });
   if (outcome.kind === 'aborted') {
-    if (forged === 0) return ABORTED;
-    return {
-      up: false,
-      reason: 'timeout (ignored a reply that failed authentication: wrong secret?)',
-    };
+    if (forged === 0) return TIMEOUT;
+    return down('timeout (ignored a reply that failed authentication: wrong secret?)');
   }
-  if (outcome.kind === 'error') {
-    const refused = outcome.code === 'ECONNREFUSED';
-    return { up: false, reason: refused ? 'Connection refused' : outcome.message };
-  }
-  return { up: code === CODE.accessAccept, reason: codeName(code) };
-});
+  if (outcome.kind === 'error') return down(errorText(outcome.error));
+  return code === CODE.accessAccept ? up(codeName(code)) : down(codeName(code));
+}

@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import dnsPacket from 'dns-packet';
 import { checkDns, questionFor } from '../../src/checkers/dns.ts';
 import type { CheckTarget } from '../../src/checkers/types.ts';
-import { makeTarget, runCheck } from '../support/check-target.ts';
 import { perlModuleMissing, perlVerdicts } from '../support/checker-differential.ts';
+import { target as baseTarget, MARGIN_MS, runCheck } from '../support/checkers.ts';
 import { freePort } from '../support/daemon.ts';
 import { type DnsmasqServer, dnsmasqUnavailable, startDnsmasq } from '../support/dnsmasq.ts';
 import {
@@ -26,7 +26,6 @@ import { perlUnavailableReason } from '../support/perl-ldirectord.ts';
 const HOST = '127.0.3.1';
 const RECORDS = { 'www.example.test': '192.0.2.11', 'mail.example.test': '192.0.2.25' };
 const DEADLINE_MS = 1500;
-const MARGIN_MS = 300;
 /** For "at once": a long deadline, and the check must end well before it. */
 const SLOW_DEADLINE_MS = 6000;
 
@@ -69,7 +68,8 @@ after(async () => {
 });
 
 function target(overrides: Partial<CheckTarget>): CheckTarget {
-  return makeTarget('dns', {
+  return baseTarget({
+    service: 'dns',
     protocol: 'udp',
     host: HOST,
     port: server?.port ?? closedPort,
@@ -91,12 +91,12 @@ test('an address asks for its PTR, a name for its A record', () => {
 
 describe('against dnsmasq', { skip: unavailable }, () => {
   test('up when an A answer matches receive (UDP)', async () => {
-    const { result } = await runCheck(checkDns, target({}));
+    const { ms: _ms, ...result } = await runCheck(checkDns, target({}));
     assert.deepEqual(result, { up: true, reason: 'Success' });
   });
 
   test('up when a PTR answer matches receive', async () => {
-    const { result } = await runCheck(
+    const { ms: _ms, ...result } = await runCheck(
       checkDns,
       target({ request: '/192.0.2.25', receive: '^mail\\.example' }),
     );
@@ -104,13 +104,13 @@ describe('against dnsmasq', { skip: unavailable }, () => {
   });
 
   test('TCP when the virtual is tcp', async () => {
-    const { result } = await runCheck(checkDns, target({ protocol: 'tcp' }));
+    const { ms: _ms, ...result } = await runCheck(checkDns, target({ protocol: 'tcp' }));
     assert.deepEqual(result, { up: true, reason: 'Success' });
   });
 
   test('IPv6: UDP and TCP to a server on ::1', async () => {
     for (const protocol of ['udp', 'tcp'] as const) {
-      const { result } = await runCheck(
+      const { ms: _ms, ...result } = await runCheck(
         checkDns,
         target({ host: '::1', family: 6, port: server6!.port, protocol }),
       );
@@ -119,17 +119,20 @@ describe('against dnsmasq', { skip: unavailable }, () => {
   });
 
   test('down on a wrong answer: Response mismatch', async () => {
-    const { result } = await runCheck(checkDns, target({ receive: '^10\\.' }));
+    const { ms: _ms, ...result } = await runCheck(checkDns, target({ receive: '^10\\.' }));
     assert.deepEqual(result, { up: false, reason: 'Response mismatch' });
   });
 
   test('down with an empty receive, even on a good answer (§6 item 27)', async () => {
-    const { result } = await runCheck(checkDns, target({ receive: '' }));
+    const { ms: _ms, ...result } = await runCheck(checkDns, target({ receive: '' }));
     assert.deepEqual(result, { up: false, reason: 'Response mismatch' });
   });
 
   test('down when the server has no answer for the name', async () => {
-    const { result } = await runCheck(checkDns, target({ request: '/nothing.example.test' }));
+    const { ms: _ms, ...result } = await runCheck(
+      checkDns,
+      target({ request: '/nothing.example.test' }),
+    );
     assert.deepEqual(result, { up: false, reason: 'Connection timed out' });
   });
 });
@@ -174,7 +177,7 @@ async function truncatingServer(): Promise<{ port: number; close(): Promise<void
 test('a truncated UDP answer is asked again over TCP, as Net::DNS does', async () => {
   const server = await truncatingServer();
   try {
-    const { result } = await runCheck(
+    const { ms: _ms, ...result } = await runCheck(
       checkDns,
       target({ port: server.port, receive: '^192\\.0\\.2\\.99$' }),
     );
@@ -187,7 +190,7 @@ test('a truncated UDP answer is asked again over TCP, as Net::DNS does', async (
 describe('failure paths', () => {
   test('port closed, UDP and TCP: down at once', async () => {
     for (const protocol of ['udp', 'tcp'] as const) {
-      const { result, elapsedMs } = await runCheck(
+      const { ms: elapsedMs, ...result } = await runCheck(
         checkDns,
         target({ port: closedPort, timeoutMs: SLOW_DEADLINE_MS, protocol }),
       );
@@ -198,7 +201,7 @@ describe('failure paths', () => {
 
   test('a UDP server that never answers: the deadline, with resends, no socket left', async () => {
     const baseline = openSockets();
-    const { result, elapsedMs } = await runCheck(checkDns, target({ port: silentUdp.port }));
+    const { ms: elapsedMs, ...result } = await runCheck(checkDns, target({ port: silentUdp.port }));
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     assert.ok(elapsedMs >= DEADLINE_MS - 50 && elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
     assert.ok(silentUdp.received >= 2, `resent: ${silentUdp.received} datagrams`);
@@ -206,7 +209,10 @@ describe('failure paths', () => {
   });
 
   test('a UDP server answering garbage: ignored until the deadline', async () => {
-    const { result, elapsedMs } = await runCheck(checkDns, target({ port: garbageUdp.port }));
+    const { ms: elapsedMs, ...result } = await runCheck(
+      checkDns,
+      target({ port: garbageUdp.port }),
+    );
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     assert.ok(elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
   });
@@ -214,7 +220,7 @@ describe('failure paths', () => {
   test('a TCP listener that stays silent: the deadline, connection closed', async () => {
     const baseline = openSockets();
     const accepted = silentTcp.accepted;
-    const { result, elapsedMs } = await runCheck(
+    const { ms: elapsedMs, ...result } = await runCheck(
       checkDns,
       target({ port: silentTcp.port, protocol: 'tcp' }),
     );
@@ -226,7 +232,10 @@ describe('failure paths', () => {
   });
 
   test('a TCP listener that speaks garbage: down', async () => {
-    const { result } = await runCheck(checkDns, target({ port: garbageTcp.port, protocol: 'tcp' }));
+    const { ms: _ms, ...result } = await runCheck(
+      checkDns,
+      target({ port: garbageTcp.port, protocol: 'tcp' }),
+    );
     assert.equal(result.up, false);
   });
 
@@ -273,7 +282,7 @@ test('differential: the Perl original and ours agree', { skip: perlSkip }, async
   );
   for (const c of cases) {
     const perl = verdicts.get(c.weight)!;
-    const { result } = await runCheck(
+    const { ms: _ms, ...result } = await runCheck(
       checkDns,
       target({
         protocol: c.protocol,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkOracle, connectDescriptor } from '../../src/checkers/oracle.ts';
 import type { CheckTarget } from '../../src/checkers/types.ts';
-import { makeTarget, runCheck } from '../support/check-target.ts';
+import { target as baseTarget, MARGIN_MS, runCheck } from '../support/checkers.ts';
 import { freePort } from '../support/daemon.ts';
 import {
   eventually,
@@ -18,7 +18,6 @@ import {
 
 const HOST = '127.0.3.5';
 const DEADLINE_MS = 1500;
-const MARGIN_MS = 300;
 /** For "at once": a long deadline, and the check must end well before it. */
 const SLOW_DEADLINE_MS = 6000;
 
@@ -45,7 +44,8 @@ after(async () => {
 });
 
 function target(overrides: Partial<CheckTarget>): CheckTarget {
-  return makeTarget('oracle', {
+  return baseTarget({
+    service: 'oracle',
     host: HOST,
     port: closedPort,
     login: 'scott',
@@ -66,7 +66,7 @@ test('the connect descriptor names the SID, as the original DSN does', () => {
 
 test('login and request are required, as in the original', async () => {
   for (const overrides of [{ login: '' }, { login: '0' }, { request: '/' }]) {
-    const { result } = await runCheck(checkOracle, target(overrides));
+    const { ms: _ms, ...result } = await runCheck(checkOracle, target(overrides));
     assert.deepEqual(result, {
       up: false,
       reason: `Error: Must specify a login and request string for MySQL, Oracle and PostgreSQL checks. Not adding ${HOST}.`,
@@ -78,7 +78,7 @@ describe('failure paths', () => {
   test('port closed (IPv4 and IPv6): down at once, the password not shown', async () => {
     for (const host of [HOST, '::1']) {
       const port = host === HOST ? closedPort : await freePort('::1');
-      const { result, elapsedMs } = await runCheck(
+      const { ms: elapsedMs, ...result } = await runCheck(
         checkOracle,
         target({ host, port, timeoutMs: SLOW_DEADLINE_MS }),
       );
@@ -92,7 +92,7 @@ describe('failure paths', () => {
   test('a listener that stays silent: the deadline, connection closed', async () => {
     const baseline = openSockets();
     const accepted = silent.accepted;
-    const { result, elapsedMs } = await runCheck(checkOracle, target({ port: silent.port }));
+    const { ms: elapsedMs, ...result } = await runCheck(checkOracle, target({ port: silent.port }));
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     assert.ok(elapsedMs >= DEADLINE_MS - 50 && elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
     assert.equal(silent.accepted, accepted + 1, 'the driver did connect');
@@ -101,21 +101,30 @@ describe('failure paths', () => {
   });
 
   test('an early deadline ends the check early', async () => {
-    const { result, elapsedMs } = await runCheck(checkOracle, target({ port: silent.port }), 300);
+    const { ms: elapsedMs, ...result } = await runCheck(
+      checkOracle,
+      target({ port: silent.port, timeoutMs: 300 }),
+    );
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     assert.ok(elapsedMs < 300 + MARGIN_MS, `${elapsedMs}`);
     assert.ok(await eventually(() => silent.open === 0), 'the server saw the connection close');
   });
 
   test('a listener that speaks garbage: down within the deadline', async () => {
-    const { result, elapsedMs } = await runCheck(checkOracle, target({ port: garbage.port }));
+    const { ms: elapsedMs, ...result } = await runCheck(
+      checkOracle,
+      target({ port: garbage.port }),
+    );
     assert.equal(result.up, false);
     assert.ok(elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
     assert.ok(await eventually(() => garbage.open === 0), 'the server saw the connection close');
   });
 
   test('a listener that hangs up at once: down before the deadline', async () => {
-    const { result, elapsedMs } = await runCheck(checkOracle, target({ port: hangsUp.port }));
+    const { ms: elapsedMs, ...result } = await runCheck(
+      checkOracle,
+      target({ port: hangsUp.port }),
+    );
     assert.equal(result.up, false);
     assert.notEqual(result.reason, 'timeout');
     assert.ok(elapsedMs < DEADLINE_MS, `${elapsedMs}`);

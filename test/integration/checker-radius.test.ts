@@ -7,8 +7,8 @@ import { createSocket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
 import { checkRadius } from '../../src/checkers/radius.ts';
 import type { CheckTarget } from '../../src/checkers/types.ts';
-import { makeTarget, runCheck } from '../support/check-target.ts';
 import { perlModuleMissing, perlVerdicts } from '../support/checker-differential.ts';
+import { target as baseTarget, MARGIN_MS, runCheck } from '../support/checkers.ts';
 import { freePort } from '../support/daemon.ts';
 import {
   type FreeradiusServer,
@@ -29,7 +29,6 @@ import { perlUnavailableReason } from '../support/perl-ldirectord.ts';
 
 const HOST = '127.0.3.4';
 const DEADLINE_MS = 1500;
-const MARGIN_MS = 300;
 /** For "at once": a long deadline, and the check must end well before it. */
 const SLOW_DEADLINE_MS = 6000;
 
@@ -56,7 +55,8 @@ after(async () => {
 });
 
 function target(overrides: Partial<CheckTarget>): CheckTarget {
-  return makeTarget('radius', {
+  return baseTarget({
+    service: 'radius',
     protocol: 'udp',
     host: HOST,
     port: server?.ports.get(overrides.host ?? HOST) ?? closedPort,
@@ -70,24 +70,27 @@ function target(overrides: Partial<CheckTarget>): CheckTarget {
 
 describe('against FreeRADIUS', { skip: unavailable }, () => {
   test('up on Access-Accept', async () => {
-    const { result } = await runCheck(checkRadius, target({}));
+    const { ms: _ms, ...result } = await runCheck(checkRadius, target({}));
     assert.deepEqual(result, { up: true, reason: 'Access-Accept' });
   });
 
   test('IPv6: up on ::1 (NAS-IPv6-Address)', async () => {
-    const { result } = await runCheck(checkRadius, target({ host: '::1', family: 6 }));
+    const { ms: _ms, ...result } = await runCheck(checkRadius, target({ host: '::1', family: 6 }));
     assert.deepEqual(result, { up: true, reason: 'Access-Accept' });
   });
 
   test('down on a wrong password or an unknown user: Access-Reject', async () => {
     for (const overrides of [{ passwd: 'wrong' }, { login: 'nobody-here' }]) {
-      const { result } = await runCheck(checkRadius, target(overrides));
+      const { ms: _ms, ...result } = await runCheck(checkRadius, target(overrides));
       assert.deepEqual(result, { up: false, reason: 'Access-Reject' });
     }
   });
 
   test('down on a wrong secret (the server drops the request): the deadline', async () => {
-    const { result, elapsedMs } = await runCheck(checkRadius, target({ secret: 'not-the-secret' }));
+    const { ms: elapsedMs, ...result } = await runCheck(
+      checkRadius,
+      target({ secret: 'not-the-secret' }),
+    );
     assert.equal(result.up, false);
     assert.match(result.reason, /^timeout/);
     assert.ok(elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
@@ -118,7 +121,7 @@ describe('the Response Authenticator', () => {
   test('a reply signed with our secret counts', async () => {
     const fake = await fakeRadius(2, RADIUS_SECRET);
     try {
-      const { result } = await runCheck(checkRadius, target({ port: fake.port }));
+      const { ms: _ms, ...result } = await runCheck(checkRadius, target({ port: fake.port }));
       assert.deepEqual(result, { up: true, reason: 'Access-Accept' });
     } finally {
       fake.close();
@@ -128,7 +131,7 @@ describe('the Response Authenticator', () => {
   test('an Access-Accept signed with another secret is ignored', async () => {
     const fake = await fakeRadius(2, 'a-forger');
     try {
-      const { result, elapsedMs } = await runCheck(checkRadius, target({ port: fake.port }));
+      const { ms: elapsedMs, ...result } = await runCheck(checkRadius, target({ port: fake.port }));
       assert.equal(result.up, false);
       assert.match(result.reason, /^timeout \(ignored a reply that failed authentication/);
       assert.ok(elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
@@ -140,7 +143,7 @@ describe('the Response Authenticator', () => {
   test('an Access-Challenge is down', async () => {
     const fake = await fakeRadius(11, RADIUS_SECRET);
     try {
-      const { result } = await runCheck(checkRadius, target({ port: fake.port }));
+      const { ms: _ms, ...result } = await runCheck(checkRadius, target({ port: fake.port }));
       assert.deepEqual(result, { up: false, reason: 'Access-Challenge' });
     } finally {
       fake.close();
@@ -150,7 +153,7 @@ describe('the Response Authenticator', () => {
 
 describe('failure paths', () => {
   test('port closed: Connection refused, at once', async () => {
-    const { result, elapsedMs } = await runCheck(
+    const { ms: elapsedMs, ...result } = await runCheck(
       checkRadius,
       target({ port: closedPort, timeoutMs: SLOW_DEADLINE_MS }),
     );
@@ -160,7 +163,7 @@ describe('failure paths', () => {
 
   test('a server that never answers: the deadline, with resends, no socket left', async () => {
     const baseline = openSockets();
-    const { result, elapsedMs } = await runCheck(checkRadius, target({ port: silent.port }));
+    const { ms: elapsedMs, ...result } = await runCheck(checkRadius, target({ port: silent.port }));
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     assert.ok(elapsedMs >= DEADLINE_MS - 50 && elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
     assert.ok(silent.received >= 2, `resent: ${silent.received} datagrams`);
@@ -168,7 +171,10 @@ describe('failure paths', () => {
   });
 
   test('a server answering garbage: ignored until the deadline', async () => {
-    const { result, elapsedMs } = await runCheck(checkRadius, target({ port: garbage.port }));
+    const { ms: elapsedMs, ...result } = await runCheck(
+      checkRadius,
+      target({ port: garbage.port }),
+    );
     assert.deepEqual(result, { up: false, reason: 'timeout' });
     assert.ok(elapsedMs < DEADLINE_MS + MARGIN_MS, `${elapsedMs}`);
   });
@@ -203,7 +209,7 @@ test('differential: the Perl original and ours agree', { skip: perlSkip }, async
   );
   for (const c of cases) {
     const perl = verdicts.get(c.weight)!;
-    const { result } = await runCheck(
+    const { ms: _ms, ...result } = await runCheck(
       checkRadius,
       target({ login: c.login, passwd: c.passwd, port: c.port }),
     );

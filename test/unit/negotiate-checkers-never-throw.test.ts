@@ -10,7 +10,7 @@ import { checkPgsql } from '../../src/checkers/pgsql.ts';
 import { checkRadius } from '../../src/checkers/radius.ts';
 import type { Checker } from '../../src/checkers/types.ts';
 import type { Service } from '../../src/config/model.ts';
-import { makeTarget } from '../support/check-target.ts';
+import { target as baseTarget } from '../support/checkers.ts';
 
 const checkers: [Service, Checker][] = [
   ['dns', checkDns],
@@ -29,7 +29,8 @@ for (const [service, checker] of checkers) {
       { host: '127.0.0.1', port: 70000, protocol: 'udp' as const },
     ];
     for (const overrides of nonsense) {
-      const target = makeTarget(service, {
+      const target = baseTarget({
+        service,
         login: 'u',
         passwd: 'p',
         request: '/select 1',

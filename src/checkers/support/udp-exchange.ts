@@ -18,7 +18,7 @@ export interface UdpExchange {
 
 export type UdpOutcome =
   | { kind: 'answer'; message: Buffer }
-  | { kind: 'error'; code: string; message: string }
+  | { kind: 'error'; error: NodeJS.ErrnoException }
   | { kind: 'aborted' };
 
 export function udpExchange(exchange: UdpExchange): Promise<UdpOutcome> {
@@ -44,17 +44,21 @@ export function udpExchange(exchange: UdpExchange): Promise<UdpOutcome> {
     };
     const onAbort = (): void => finish({ kind: 'aborted' });
     signal.addEventListener('abort', onAbort, { once: true });
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      finish({ kind: 'error', code: error.code ?? 'EIO', message: error.message }),
-    );
+    socket.on('error', (error: NodeJS.ErrnoException) => finish({ kind: 'error', error }));
     socket.on('message', (message) => {
-      if (exchange.accept(message)) finish({ kind: 'answer', message });
+      let accepted = false;
+      try {
+        accepted = exchange.accept(message);
+      } catch {
+        // a datagram the caller cannot read is not the answer
+      }
+      if (accepted) finish({ kind: 'answer', message });
     });
     // The callback also gets a failed lookup or connect (node's typing omits the argument).
     const onConnect = (error?: NodeJS.ErrnoException): void => {
       if (settled) return;
       if (error) {
-        finish({ kind: 'error', code: error.code ?? 'EIO', message: error.message });
+        finish({ kind: 'error', error });
         return;
       }
       let request: Buffer;
@@ -64,7 +68,7 @@ export function udpExchange(exchange: UdpExchange): Promise<UdpOutcome> {
             ? exchange.request(socket.address())
             : exchange.request;
       } catch (error) {
-        finish({ kind: 'error', code: 'EINVAL', message: String(error) });
+        finish({ kind: 'error', error: error instanceof Error ? error : new Error(String(error)) });
         return;
       }
       const send = (): void => {
