@@ -1,11 +1,12 @@
 // OpenLDAP's slapd for tests: a private slapd.conf with an mdb database holding
-// dc=example,dc=test and one user, a self-signed certificate made at start, listening for
+// dc=example,dc=test and one user, a CA-signed certificate made at start, listening for
 // ldap:// and ldaps:// on one address.
 import { writeFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import { runCommand } from '../../src/lib/run-command.ts';
 import { Daemon, freePort, missingProgram, scratchDir, tcpAccepts } from './daemon.ts';
+import { makeCertificates } from './tls-certificates.ts';
 
 export const SLAPD = '/usr/sbin/slapd';
 export const SUFFIX = 'dc=example,dc=test';
@@ -23,8 +24,8 @@ export function slapdUnavailable(): string | undefined {
 export interface SlapdServer {
   /** ldap:// and ldaps:// ports on each address it listens on. */
   ports: Map<string, { ldap: number; ldaps: number }>;
-  /** The self-signed certificate of ldaps (PEM), to trust through SSL_CERT_FILE. */
-  certFile: string;
+  /** The CA that signed the ldaps certificate, to trust (a CA file, or SSL_CERT_FILE). */
+  caFile: string;
   stop(): Promise<void>;
 }
 
@@ -41,16 +42,12 @@ export async function startSlapd(hosts: string[]): Promise<SlapdServer> {
   const ports = new Map<string, { ldap: number; ldaps: number }>();
   for (const host of hosts)
     ports.set(host, { ldap: await freePort(host), ldaps: await freePort(host) });
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  await run(
-    '/usr/bin/openssl',
-    [
-      ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2'],
-      ...['-subj', '/CN=ldap.example.test', '-keyout', keyFile, '-out', certFile],
-    ],
-    dir,
-  );
+  // A server certificate signed by a private CA; ldaps clients trust it through the CA file.
+  const certificates = makeCertificates();
+  const certFile = join(dir, 'server.crt');
+  const keyFile = join(dir, 'server.key');
+  writeFileSync(certFile, certificates.signed.cert);
+  writeFileSync(keyFile, certificates.signed.key, { mode: 0o600 });
   const config = join(dir, 'slapd.conf');
   writeFileSync(
     config,
@@ -104,5 +101,12 @@ export async function startSlapd(hosts: string[]): Promise<SlapdServer> {
     }
     return true;
   });
-  return { ports, certFile, stop: () => daemon.stop() };
+  return {
+    ports,
+    caFile: certificates.caFile,
+    stop: async () => {
+      await daemon.stop();
+      certificates.remove();
+    },
+  };
 }
