@@ -88,6 +88,8 @@ const STRUCTURED = new Set([
 
 const SQL_SERVICES: readonly Service[] = ['mysql', 'pgsql', 'oracle'];
 const HTTP_SERVICES: readonly Service[] = ['http', 'https', 'http_proxy'];
+/** ipvsadm's limit for -p (MAX_TIMEOUT in ipvsadm.c). */
+const MAX_PERSISTENT = 86400 * 31;
 const NEGOTIATING: readonly CheckType[] = ['negotiate', 'combined'];
 /** Services whose negotiate check matches receive as a Perl regular expression. */
 const RECEIVE_REGEX_SERVICES: readonly Service[] = [
@@ -762,6 +764,25 @@ class Resolver {
         `ops has no effect on a ${vs.protocol} service`,
         'One-packet scheduling exists only for UDP; the original ignores it too.',
         'no-effect',
+      );
+    }
+    // ipvsadm accepts -p 1..31 days only; the original passes any number and its virtual
+    // service is then never created (every later command fails with "Service not defined").
+    if (vs.persistent === 0) {
+      this.warn(
+        ...at('persistent'),
+        'persistent-zero',
+        'persistent=0: the virtual service is created without persistence',
+        'ipvsadm refuses -p 0, so the Perl original never creates this virtual service. Remove the line, or give seconds.',
+        'differs-from-perl',
+      );
+      vs.persistent = undefined;
+    } else if (vs.persistent !== undefined && vs.persistent > MAX_PERSISTENT) {
+      this.error(
+        ...at('persistent'),
+        'persistent-too-long',
+        `invalid persistent timeout: ${vs.persistent} is more than ipvsadm accepts`,
+        `Seconds of persistence from 1 to ${MAX_PERSISTENT} (31 days).`,
       );
     }
     if (last.has('netmask') && vs.persistent === undefined) {
