@@ -22,6 +22,8 @@ export interface LegacyArgs {
   version: boolean;
   pidDir?: string;
   ipvsadm?: string;
+  /** Extension: `--log-format json` writes pino's JSON records instead of the original's lines. */
+  logFormat?: 'text' | 'json';
   /** Extension: `status --json`. */
   json: boolean;
   /** The config argument as given; undefined means the default `ldirectord.cf`. */
@@ -31,7 +33,7 @@ export interface LegacyArgs {
 
 export class UsageError extends Error {}
 
-const LONG_WITH_VALUE = new Set(['--pid-dir', '--ipvsadm']);
+const LONG_WITH_VALUE = new Set(['--pid-dir', '--ipvsadm', '--log-format']);
 
 export function parseLegacyArgs(argv: readonly string[]): LegacyArgs {
   const args: LegacyArgs = { debug: false, help: false, version: false, json: false };
@@ -50,7 +52,9 @@ export function parseLegacyArgs(argv: readonly string[]): LegacyArgs {
         if (value === undefined)
           throw new UsageError(`Option ${name!.slice(2)} requires an argument`);
         if (name === '--pid-dir') args.pidDir = value;
-        else args.ipvsadm = value;
+        else if (name === '--ipvsadm') args.ipvsadm = value;
+        else if (value === 'json' || value === 'text') args.logFormat = value;
+        else throw new UsageError(`Value "${value}" invalid for option log-format (text or json)`);
       } else if (name === '--debug') args.debug = true;
       else if (name === '--help') args.help = true;
       else if (name === '--version') args.version = true;
@@ -108,6 +112,9 @@ Options:
     --pid-dir DIR: (ldirectord-ts) keep the pid file in DIR instead of /var/run.
 
     --ipvsadm PATH: (ldirectord-ts) the ipvsadm program to run (also LDIRECTORD_IPVSADM).
+
+    --log-format text|json: (ldirectord-ts) json writes one JSON record per log line, with
+    structured fields beside the original's message.
 
     Commands:
 

@@ -1,7 +1,343 @@
-// Placeholder until the daemon lands (issue 5); replaced in the same session.
+// The original's actions (§1.4): start, stop, restart, try-restart, reload, force-reload,
+// status — with its messages, exit codes and pid file, which heartbeat, the OCF agent and
+// systemd depend on. Every action reads the config first: a config error exits 2 and changes
+// nothing (the original also deleted a running daemon's pid file: §6 item 5, fixed).
+//
+// `start` daemonizes by starting a detached copy of this program, which reports back through a
+// pipe once it has read the config and written its pid file; the parent then exits 0, or exits
+// with the child's error. The child's command line is the parent's (`... <cfg> start`), which
+// the OCF agent's pgrep fallback looks for.
+import { spawn } from 'node:child_process';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 import type { LegacyArgs } from '../cli/legacy.ts';
+import { type Diagnostic, formatDiagnostic, formatOriginalStyle } from '../config/diagnostics.ts';
+import {
+  ConfigNotFoundError,
+  type LocatedConfig,
+  loadConfig,
+  locateConfig,
+} from '../config/load.ts';
+import type { Config } from '../config/model.ts';
+import { locateIpvsadm } from '../ipvs/backend.ts';
+import { DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
+import { LdirectordDaemon, type RunMode } from './daemon.ts';
+import { isLdirectordProcess, pidFilePath, readPidState } from './pidfile.ts';
+import { statusFilePath } from './status-file.ts';
+import { SubInstances } from './sub-instances.ts';
 
-export async function runAction(_args: LegacyArgs): Promise<number> {
-  process.stderr.write('ldirectord-ts: daemon actions are not built yet\n');
+const READY_FD_ENV = 'LDIRECTORD_TS_READY_FD';
+const DEFAULT_LOG = '/var/log/ldirectord.log';
+
+export interface ActionContext {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** How long stop and restart wait for the daemon to exit. */
+  stopTimeoutMs: number;
+}
+
+function defaultContext(): ActionContext {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stopTimeoutMs: Number(process.env.LDIRECTORD_TS_STOP_TIMEOUT_MS ?? 60_000),
+  };
+}
+
+export async function runAction(
+  args: LegacyArgs,
+  context: ActionContext = defaultContext(),
+): Promise<number> {
+  const action = args.action!;
+  const readyFd = process.env[READY_FD_ENV] ? Number(process.env[READY_FD_ENV]) : undefined;
+  const report = readyReporter(readyFd);
+
+  let located: LocatedConfig;
+  try {
+    located = locateConfig(args.config);
+  } catch (error) {
+    if (!(error instanceof ConfigNotFoundError)) throw error;
+    if (!args.debug) context.stderr.write(`${error.message}\n`);
+    const log = new DaemonLogger({
+      target: args.debug ? { kind: 'debug' } : { kind: 'file', path: DEFAULT_LOG },
+      cfgname: args.config ?? 'ldirectord',
+    });
+    log.info(error.message);
+    log.info('Exiting with exit_status 1: Initialisation Error');
+    await log.close();
+    report.error(1, error.message);
+    return 1;
+  }
+
+  const { config, diagnostics } = await loadConfig(located.file, {
+    fileChecks: action === 'start' || action === 'restart' ? 'open' : 'access',
+    debug: args.debug,
+  });
+  if (!config) {
+    printConfigErrors(diagnostics, context);
+    report.error(2, diagnostics.find((d) => d.severity === 'error')?.message ?? 'config error');
+    return 2;
+  }
+
+  const supervised = config.global.supervised;
+  const logger = new DaemonLogger({
+    target: logTargetFor({ debug: args.debug, supervised, logfile: config.global.logfile }),
+    cfgname: located.cfgname,
+    debugLevel: args.debug ? 3 : 0,
+    json: args.logFormat === 'json',
+    stdout: context.stdout,
+    stderr: context.stderr,
+  });
+  const argWords = [args.config, action].filter((w) => w !== undefined);
+  // The parent of a daemon has logged this already.
+  if (!report.isChild) {
+    logger.info(
+      `Invoking ldirectord invoked as: ${process.argv[1]} ${argWords.map((w) => `${w} `).join('')}`,
+    );
+  }
+
+  const pidFile = pidFilePath(located.cfgname, args.pidDir);
+  const self = {
+    execPath: process.execPath,
+    script: process.argv[1]!,
+    options: globalOptions(args),
+  };
+
+  try {
+    switch (action) {
+      case 'status':
+        return await status(located, pidFile, config, args, logger, context, self);
+      case 'stop':
+        return await stop(pidFile, context);
+      case 'reload':
+      case 'force-reload': {
+        const state = readPidState(pidFile);
+        if (state.kind !== 'running') {
+          logger.info(`ldirectord is stopped for ${located.file}`);
+          return 1;
+        }
+        process.kill(state.pid, 'SIGHUP');
+        return 0;
+      }
+      case 'try-restart':
+        if (readPidState(pidFile).kind !== 'running') return 0;
+        return await restart(args, located, config, logger, pidFile, context, report);
+      case 'restart':
+        return await restart(args, located, config, logger, pidFile, context, report);
+      case 'start': {
+        if (readyFd === undefined && readPidState(pidFile).kind === 'running') return 0;
+        return await start(args, located, config, logger, pidFile, context, report);
+      }
+    }
+  } finally {
+    await logger.close();
+  }
+}
+
+function printConfigErrors(diagnostics: Diagnostic[], context: ActionContext): void {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  // The first line keeps the original's form; then every error, with what would be accepted.
+  context.stderr.write(`${formatOriginalStyle(errors[0]!)}\n`);
+  for (const d of errors) context.stderr.write(`${formatDiagnostic(d)}\n`);
+}
+
+/** The global options a daemon child or execute= instance must get again. */
+function globalOptions(args: LegacyArgs): string[] {
+  const options: string[] = [];
+  if (args.pidDir) options.push('--pid-dir', args.pidDir);
+  if (args.ipvsadm) options.push('--ipvsadm', args.ipvsadm);
+  if (args.logFormat) options.push('--log-format', args.logFormat);
+  return options;
+}
+
+async function status(
+  located: LocatedConfig,
+  pidFile: string,
+  config: Config,
+  args: LegacyArgs,
+  logger: DaemonLogger,
+  context: ActionContext,
+  self: { execPath: string; script: string; options: string[] },
+): Promise<number> {
+  const state = readPidState(pidFile);
+  if (args.json) {
+    let daemon: unknown = null;
+    if (state.kind === 'running') {
+      try {
+        daemon = JSON.parse(readFileSync(statusFilePath(pidFile), 'utf8'));
+      } catch {
+        daemon = null;
+      }
+    }
+    const out = {
+      config: located.file,
+      pidFile,
+      running: state.kind === 'running',
+      ...(state.kind !== 'none' ? { pid: state.pid } : {}),
+      ...(state.kind === 'stale' ? { stale: true } : {}),
+      daemon,
+    };
+    context.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return state.kind === 'running' ? 0 : state.kind === 'stale' ? 1 : 3;
+  }
+  if (state.kind === 'running') {
+    const line = `ldirectord for ${located.file} is running with pid: ${state.pid}`;
+    context.stderr.write(`${line}\n`);
+    logger.info(line);
+    const children = new SubInstances(self, logger);
+    for (const key of config.global.execute) {
+      const r = await children.run(key, 'status');
+      context.stderr.write(r.stderr);
+      context.stdout.write(r.stdout);
+    }
+    logger.info('Exiting from ldirectord status');
+    return 0;
+  }
+  if (state.kind === 'stale') {
+    const line = `ldirectord stale pid file ${pidFile} for ${located.file}`;
+    context.stderr.write(`${line}\n`);
+    logger.info(line);
+    context.stdout.write(`ldirectord is stopped for ${located.file}\n`);
+    return 1;
+  }
+  context.stdout.write(`ldirectord is stopped for ${located.file}\n`);
+  return 3;
+}
+
+/** SIGTERM, then wait (bounded) until the daemon is gone, so callers can rely on it. */
+async function stop(pidFile: string, context: ActionContext): Promise<number> {
+  const state = readPidState(pidFile);
+  if (state.kind !== 'running') return 0;
+  process.kill(state.pid, 'SIGTERM');
+  if (await waitForExit(state.pid, context.stopTimeoutMs)) return 0;
+  context.stderr.write(
+    `ldirectord (pid ${state.pid}) did not stop within ${context.stopTimeoutMs / 1000} s\n`,
+  );
   return 1;
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isLdirectordProcess(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !isLdirectordProcess(pid);
+}
+
+async function restart(
+  args: LegacyArgs,
+  located: LocatedConfig,
+  config: Config,
+  logger: DaemonLogger,
+  pidFile: string,
+  context: ActionContext,
+  report: ReadyReporter,
+): Promise<number> {
+  const code = await stop(pidFile, context);
+  if (code !== 0) return code;
+  return start(args, located, config, logger, pidFile, context, report);
+}
+
+async function start(
+  args: LegacyArgs,
+  located: LocatedConfig,
+  config: Config,
+  logger: DaemonLogger,
+  pidFile: string,
+  context: ActionContext,
+  report: ReadyReporter,
+): Promise<number> {
+  const foreground = args.debug || config.global.supervised;
+  if (!foreground && !report.isChild) {
+    await logger.close();
+    return daemonize(context);
+  }
+  const ipvsadm = locateIpvsadm({ explicit: args.ipvsadm, debug: args.debug });
+  if (!ipvsadm) {
+    logger.error('Can not find ipvsadm');
+    report.error(1, 'Can not find ipvsadm');
+    if (foreground) context.stderr.write('Can not find ipvsadm\n');
+    return 1;
+  }
+  const mode: RunMode = args.debug ? 'debug' : config.global.supervised ? 'supervised' : 'daemon';
+  if (mode === 'daemon') process.chdir('/');
+  const daemon = new LdirectordDaemon({
+    file: located.file,
+    cfgname: located.cfgname,
+    config,
+    mode,
+    logger,
+    ...(mode === 'daemon' ? { pidFile, statusFile: statusFilePath(pidFile) } : {}),
+    ipvsadm,
+    self: { execPath: process.execPath, script: process.argv[1]!, options: globalOptions(args) },
+    onReady: () => report.ready(),
+    ...(process.env.LDIRECTORD_TS_SMTP_PORT
+      ? { smtpPort: Number(process.env.LDIRECTORD_TS_SMTP_PORT) }
+      : {}),
+  });
+  return daemon.run();
+}
+
+/** Starts a detached copy of this command and waits for it to report ready or failed. */
+function daemonize(context: ActionContext): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+      env: { ...process.env, [READY_FD_ENV]: '3' },
+    });
+    let message = '';
+    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    pipe.on('data', (b: Buffer) => {
+      message += b.toString();
+    });
+    const finish = (): void => {
+      const line = message.split('\n')[0] ?? '';
+      if (line === 'ready') {
+        child.unref();
+        (pipe as unknown as { destroy(): void }).destroy();
+        resolve(0);
+        return;
+      }
+      const m = /^error (\d+) (.*)$/s.exec(message.trim());
+      if (m) {
+        context.stderr.write(`${m[2]}\n`);
+        resolve(Number(m[1]));
+      } else {
+        context.stderr.write('ldirectord-ts: the daemon exited before it was ready\n');
+        resolve(1);
+      }
+    };
+    pipe.on('end', finish);
+    child.on('error', (e) => {
+      context.stderr.write(`ldirectord-ts: cannot start the daemon: ${e.message}\n`);
+      resolve(1);
+    });
+  });
+}
+
+interface ReadyReporter {
+  isChild: boolean;
+  ready(): void;
+  error(code: number, message: string): void;
+}
+
+/** In a daemon child, tells the parent through the inherited pipe; elsewhere does nothing. */
+function readyReporter(fd: number | undefined): ReadyReporter {
+  let done = false;
+  const send = (text: string): void => {
+    if (fd === undefined || done) return;
+    done = true;
+    try {
+      writeSync(fd, text);
+      closeSync(fd);
+    } catch {
+      // the parent is gone; nothing to tell
+    }
+  };
+  return {
+    isChild: fd !== undefined,
+    ready: () => send('ready\n'),
+    error: (code, message) => send(`error ${code} ${message}\n`),
+  };
 }

@@ -1,0 +1,47 @@
+// The daemon's state as JSON beside its pid file, for `ldirectord-ts status --json` (which must
+// answer without talking to the daemon, as the OCF agent calls status every 20 s). Written
+// atomically, at most a few times a second, and removed when the daemon stops.
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+
+export function statusFilePath(pidFile: string): string {
+  return pidFile.replace(/\.pid$/, '') + '.status.json';
+}
+
+export class StatusFile {
+  readonly path: string;
+  private readonly snapshot: () => unknown;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly delayMs: number;
+
+  constructor(path: string, snapshot: () => unknown, delayMs = 250) {
+    this.path = path;
+    this.snapshot = snapshot;
+    this.delayMs = delayMs;
+  }
+
+  /** Something changed: write soon (changes within the delay are written once). */
+  changed(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.write();
+    }, this.delayMs);
+    this.timer.unref();
+  }
+
+  write(): void {
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, `${JSON.stringify(this.snapshot(), null, 2)}\n`, { mode: 0o644 });
+      renameSync(tmp, this.path);
+    } catch {
+      // The status file is a convenience; the daemon's work never depends on it.
+    }
+  }
+
+  remove(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    rmSync(this.path, { force: true });
+  }
+}
