@@ -112,21 +112,29 @@ function shellQuote(word: string): string {
  */
 export async function runScriptInGuest(guest: Guest, script: IpvsScript): Promise<IpvsTranscript> {
   const files: Record<string, string> = {};
-  const body = ['ipvsadm -C || exit 90'];
+  // Outputs go to the guest's tmpfs and come back as one tar: a file created over 9p costs
+  // more than the ipvsadm run itself under emulation.
+  const body = ['out=$(mktemp -d) || exit 90', 'ipvsadm -C || exit 91'];
   script.steps.forEach((step, index) => {
     const input = step.stdin === null ? '/dev/null' : `stdin.${index}`;
     if (step.stdin !== null) files[`stdin.${index}`] = step.stdin;
     body.push(
-      `ipvsadm ${step.argv.map(shellQuote).join(' ')} <${input} >out.${index} 2>err.${index}; ` +
-        `echo $? >rc.${index}`,
+      `ipvsadm ${step.argv.map(shellQuote).join(' ')} <${input} >"$out/out.${index}" ` +
+        `2>"$out/err.${index}"; echo $? >"$out/rc.${index}"`,
     );
   });
-  body.push('ipvsadm -S -n >final-table || exit 91');
-  const result = await guest.run(`${body.join('\n')}\n`, { files, timeoutMs: 60_000 });
+  body.push('ipvsadm -S -n >"$out/final-table" || exit 92');
+  body.push('tar -C "$out" -cf results.tar . || exit 93');
+  const result = await guest.run(`${body.join('\n')}\n`, { files, timeoutMs: 120_000 });
   if (result.code !== 0) {
     throw new Error(`${script.name}: guest job exited ${result.code}: ${result.stderr}`);
   }
-  const read = (file: string): string => readFileSync(join(result.hostDir, file), 'utf8');
+  const outputs = readTar(readFileSync(join(result.hostDir, 'results.tar')));
+  const read = (file: string): string => {
+    const content = outputs.get(file);
+    if (content === undefined) throw new Error(`${script.name}: the guest job wrote no ${file}`);
+    return content;
+  };
   return {
     script: script.name,
     steps: script.steps.map((step, index) => ({
@@ -137,6 +145,87 @@ export async function runScriptInGuest(guest: Guest, script: IpvsScript): Promis
     })),
     finalTable: read('final-table'),
   };
+}
+
+/** The regular files of a (GNU or POSIX) tar archive by base name, as UTF-8 text. */
+function readTar(archive: Buffer): Map<string, string> {
+  const files = new Map<string, string>();
+  for (let offset = 0; offset + 512 <= archive.length; ) {
+    const header = archive.subarray(offset, offset + 512);
+    if (header.every((byte) => byte === 0)) break;
+    const field = (start: number, length: number): string =>
+      header.toString('latin1', start, start + length).replace(/\0.*$/s, '');
+    const size = Number.parseInt(field(124, 12).trim() || '0', 8);
+    const type = field(156, 1);
+    if (type === '0' || type === '') {
+      const name = field(0, 100).replace(/^.*\//, '');
+      files.set(name, archive.toString('utf8', offset + 512, offset + 512 + size));
+    }
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
+
+/**
+ * Every difference between two transcripts of the same script, one readable entry per step
+ * (and one for the final table); empty when they agree.
+ */
+export function diffTranscripts(
+  expected: IpvsTranscript,
+  actual: IpvsTranscript,
+  names: { expected: string; actual: string } = { expected: 'kernel', actual: 'fake' },
+): string[] {
+  const differences: string[] = [];
+  const count = Math.max(expected.steps.length, actual.steps.length);
+  for (let i = 0; i < count; i++) {
+    const e = expected.steps[i];
+    const a = actual.steps[i];
+    if (!e || !a || e.argv.join('\0') !== a.argv.join('\0')) {
+      differences.push(`step ${i + 1}: the transcripts run different commands`);
+      break;
+    }
+    const lines: string[] = [];
+    if (e.exitCode !== a.exitCode) {
+      lines.push(`  exit status: ${names.expected} ${e.exitCode}, ${names.actual} ${a.exitCode}`);
+    }
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (e[stream] !== a[stream]) lines.push(`  ${stream}:`, ...lineDiff(e[stream], a[stream]));
+    }
+    if (lines.length > 0) {
+      const command = `ipvsadm ${e.argv.join(' ')}${e.stdin === null ? '' : ' <<batch'}`;
+      differences.push([`${expected.script}:${e.line} ${command}`, ...lines].join('\n'));
+    }
+  }
+  if (expected.finalTable !== actual.finalTable) {
+    differences.push(
+      [
+        `${expected.script}: table after the last step (-S -n)`,
+        ...lineDiff(expected.finalTable, actual.finalTable),
+      ].join('\n'),
+    );
+  }
+  return differences;
+}
+
+/** The lines between the common head and tail: `-` expected, `+` actual. */
+function lineDiff(expected: string, actual: string): string[] {
+  const e = expected.split('\n');
+  const a = actual.split('\n');
+  let head = 0;
+  while (head < e.length && head < a.length && e[head] === a[head]) head++;
+  let tail = 0;
+  while (
+    tail < e.length - head &&
+    tail < a.length - head &&
+    e[e.length - 1 - tail] === a[a.length - 1 - tail]
+  ) {
+    tail++;
+  }
+  const show = (sign: string, l: string): string => `    ${sign} ${JSON.stringify(l).slice(1, -1)}`;
+  return [
+    ...e.slice(head, e.length - tail).map((l) => show('-', l)),
+    ...a.slice(head, a.length - tail).map((l) => show('+', l)),
+  ];
 }
 
 /** The environment variable naming the fake ipvsadm's state file. */

@@ -46,6 +46,11 @@ export interface JobOptions {
   timeoutMs?: number;
   /** Extra files written into the job folder before it runs (name -> content). */
   files?: Record<string, string | Buffer>;
+  /**
+   * How much longer than timeoutMs the host waits for the guest to report before it calls the
+   * guest hung and kills it; default 20 s (a loaded host slows the emulated guest down).
+   */
+  hostGraceMs?: number;
 }
 
 export interface JobResult {
@@ -63,6 +68,8 @@ export interface JobResult {
 
 export interface Guest extends AsyncDisposable {
   readonly host: GuestHost;
+  /** The qemu process. */
+  readonly pid: number | undefined;
   /** From spawning qemu until the driver reported ready. */
   readonly bootMs: number;
   /** The share folder on the host (mounted at GUEST_SHARE in the guest). */
@@ -76,8 +83,6 @@ export interface Guest extends AsyncDisposable {
   /** Powers the guest off (killing it if it does not stop in time) and removes the share. */
   close(): Promise<void>;
 }
-
-const HOST_MARGIN_MS = 20_000;
 
 export async function bootGuest(options: BootOptions = {}): Promise<Guest> {
   let host = options.host;
@@ -118,6 +123,7 @@ export async function bootGuest(options: BootOptions = {}): Promise<Guest> {
   try {
     await guest.waitReady(options.bootTimeoutMs ?? 180_000);
   } catch (error) {
+    guest.kill();
     await guest.close();
     throw error;
   }
@@ -159,15 +165,18 @@ class QemuGuest implements Guest {
     // If the test process dies, the guest must not outlive it.
     process.on('exit', this.killOnExit);
     this.exited = new Promise((resolve) => {
-      qemu.on('close', () => {
+      const gone = (): void => {
+        if (this.exitedNow) return;
         this.exitedNow = true;
         process.off('exit', this.killOnExit);
         for (const waiter of this.waiters) waiter.resolve('');
         resolve();
+      };
+      qemu.on('close', gone);
+      qemu.on('error', (error) => {
+        this.stderr += `${error.message}\n`;
+        if (qemu.pid === undefined) gone(); // never started
       });
-    });
-    qemu.on('error', (error) => {
-      this.stderr += `${error.message}\n`;
     });
     qemu.stderr?.on('data', (chunk: Buffer) => {
       if (this.stderr.length < 64 * 1024) this.stderr += chunk.toString();
@@ -238,11 +247,13 @@ class QemuGuest implements Guest {
     const timeoutMs = options.timeoutMs ?? 120_000;
     const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
     const started = performance.now();
-    const done = this.expect((l) => l.startsWith(`ldts-done ${id} `), timeoutMs + HOST_MARGIN_MS);
+    const hostDeadline = timeoutMs + (options.hostGraceMs ?? 20_000);
+    const done = this.expect((l) => l.startsWith(`ldts-done ${id} `), hostDeadline);
     this.qemu.stdin?.write(`run ${id} ${seconds}\n`);
     const line = await done;
     if (line === undefined) {
-      const error = await this.failure(`job ${id} did not finish; guest killed`);
+      const error = await this.failure(`job ${id} not done after ${hostDeadline} ms: guest killed`);
+      this.kill();
       await this.close();
       throw error;
     }
@@ -258,6 +269,10 @@ class QemuGuest implements Guest {
       hostDir,
       guestDir,
     };
+  }
+
+  get pid(): number | undefined {
+    return this.qemu.pid;
   }
 
   async console(): Promise<string> {
@@ -293,7 +308,8 @@ class QemuGuest implements Guest {
     if (!this.keepShare) await rm(this.shareDir, { recursive: true, force: true });
   }
 
-  private kill(): void {
+  /** SIGKILL to qemu's process group; close() still has to be called to clean up. */
+  kill(): void {
     const pid = this.qemu.pid;
     if (pid === undefined || this.exitedNow) return;
     try {
