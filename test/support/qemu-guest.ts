@@ -12,6 +12,7 @@
 // time; a job may leave processes running in the background for later jobs. A guest that
 // hangs is killed; close() always removes the share folder.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +85,8 @@ export interface Guest extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+const SETPRIV = '/usr/bin/setpriv';
+
 export async function bootGuest(options: BootOptions = {}): Promise<Guest> {
   let host = options.host;
   if (!host) {
@@ -101,24 +104,23 @@ export async function bootGuest(options: BootOptions = {}): Promise<Guest> {
   const keepShare = options.keepShare ?? process.env.LDTS_QEMU_KEEP === '1';
 
   const started = performance.now();
-  const qemu = spawn(
-    host.qemu,
-    [
-      ['-accel', 'tcg'],
-      ['-cpu', 'max', '-smp', String(options.cpus ?? 2), '-m', String(options.memoryMb ?? 1024)],
-      ['-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot'],
-      ['-kernel', host.kernel.image, '-initrd', initramfs],
-      ['-append', 'console=ttyS0 panic=-1 loglevel=4 rdinit=/init'],
-      ['-serial', `file:${consolePath}`, '-serial', 'stdio'],
-      [
-        '-virtfs',
-        'local,path=/,mount_tag=ldtsroot,readonly=on,security_model=none,multidevs=remap',
-      ],
-      ['-virtfs', `local,path=${shareDir},mount_tag=ldtsshare,security_model=none`],
-    ].flat(),
-    // Own process group, so a hung qemu and anything it started can be killed together.
-    { stdio: ['pipe', 'pipe', 'pipe'], detached: true },
-  );
+  const qemuArgs = [
+    ['-accel', 'tcg'],
+    ['-cpu', 'max', '-smp', String(options.cpus ?? 2), '-m', String(options.memoryMb ?? 1024)],
+    ['-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot'],
+    ['-kernel', host.kernel.image, '-initrd', initramfs],
+    ['-append', 'console=ttyS0 panic=-1 loglevel=4 rdinit=/init'],
+    ['-serial', `file:${consolePath}`, '-serial', 'stdio'],
+    ['-virtfs', 'local,path=/,mount_tag=ldtsroot,readonly=on,security_model=none,multidevs=remap'],
+    ['-virtfs', `local,path=${shareDir},mount_tag=ldtsshare,security_model=none`],
+  ].flat();
+  // setpriv (util-linux) makes the kernel kill qemu if this process dies without cleaning up
+  // (SIGKILL, a crash): a guest must never outlive its test.
+  const [file, args] = existsSync(SETPRIV)
+    ? [SETPRIV, ['--pdeathsig', 'KILL', '--', host.qemu, ...qemuArgs]]
+    : [host.qemu, qemuArgs];
+  // Own process group, so a hung qemu and anything it started can be killed together.
+  const qemu = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   const guest = new QemuGuest(host, qemu, shareDir, consolePath, keepShare);
   try {
     await guest.waitReady(options.bootTimeoutMs ?? 180_000);

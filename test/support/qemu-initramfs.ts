@@ -234,7 +234,7 @@ export interface InitramfsScripts {
 export async function buildInitramfs(
   host: GuestHost,
   scripts: InitramfsScripts,
-  cacheDir = join(tmpdir(), 'ldirectord-ts-qemu'),
+  cacheDir = join(tmpdir(), `ldirectord-ts-qemu-${process.getuid?.() ?? 0}`),
 ): Promise<string> {
   const order = moduleLoadOrder(host.kernel);
   const busyboxStat = statSync(host.busybox);
