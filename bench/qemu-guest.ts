@@ -20,9 +20,7 @@ for (let i = 0; i < runs; i++) {
     'for i in $(seq 1 50); do ipvsadm -A -t 10.0.0.1:$i -s rr; done; ipvsadm -C',
   );
   figures['ipvsadm command (of 50)']!.push(loop.durationMs / 50);
-  figures['node -e 1 in the guest']!.push(
-    (await guest.run(`${process.execPath} -e 1`)).durationMs,
-  );
+  figures['node -e 1 in the guest']!.push((await guest.run(`${process.execPath} -e 1`)).durationMs);
 }
 
 for (const [name, values] of Object.entries(figures)) {
