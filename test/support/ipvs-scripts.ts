@@ -13,8 +13,10 @@
 // Every script starts from an empty table; after its last command the table is saved with
 // `ipvsadm -S -n` so two runs can be compared as a whole, too.
 import { readdirSync, readFileSync } from 'node:fs';
+import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCommand } from '../../src/lib/run-command.ts';
+import { REAL_IPVSADM } from './guest-prerequisites.ts';
 import type { Guest } from './qemu-guest.ts';
 
 export const IPVS_SCRIPTS_DIR = new URL('../fixtures/ipvs-scripts/', import.meta.url).pathname;
@@ -107,24 +109,33 @@ function shellQuote(word: string): string {
 }
 
 /**
- * Runs the script through the guest's real ipvsadm in one job, after `ipvsadm -C`.
- * ipvsadm prints its argv[0] in some messages: it is called as plain `ipvsadm` through PATH.
+ * How both ipvsadms are called. ipvsadm prints its argv[0] in some messages, and the fake (a
+ * script) only ever sees the path it was started by: both are started as `./ipvsadm` from a
+ * folder holding a symlink, the way the Perl ldirectord calls it in debug mode.
  */
+export const IPVSADM_INVOCATION = './ipvsadm';
+
+/** Runs the script through the guest's real ipvsadm in one job, after `ipvsadm -C`. */
 export async function runScriptInGuest(guest: Guest, script: IpvsScript): Promise<IpvsTranscript> {
   const files: Record<string, string> = {};
   // Outputs go to the guest's tmpfs and come back as one tar: a file created over 9p costs
   // more than the ipvsadm run itself under emulation.
-  const body = ['out=$(mktemp -d) || exit 90', 'ipvsadm -C || exit 91'];
+  const ipvsadm = IPVSADM_INVOCATION;
+  const body = [
+    'out=$(mktemp -d) && cd "$out" || exit 90',
+    `ln -s ${REAL_IPVSADM} ${ipvsadm} || exit 91`,
+    `${ipvsadm} -C || exit 92`,
+  ];
   script.steps.forEach((step, index) => {
-    const input = step.stdin === null ? '/dev/null' : `stdin.${index}`;
+    const input = step.stdin === null ? '/dev/null' : `"$LDTS_JOB_DIR/stdin.${index}"`;
     if (step.stdin !== null) files[`stdin.${index}`] = step.stdin;
     body.push(
-      `ipvsadm ${step.argv.map(shellQuote).join(' ')} <${input} >"$out/out.${index}" ` +
-        `2>"$out/err.${index}"; echo $? >"$out/rc.${index}"`,
+      `${ipvsadm} ${step.argv.map(shellQuote).join(' ')} <${input} >out.${index} ` +
+        `2>err.${index}; echo $? >rc.${index}`,
     );
   });
-  body.push('ipvsadm -S -n >"$out/final-table" || exit 92');
-  body.push('tar -C "$out" -cf results.tar . || exit 93');
+  body.push(`${ipvsadm} -S -n >final-table || exit 93`);
+  body.push('tar -cf "$LDTS_JOB_DIR/results.tar" out.* err.* rc.* final-table || exit 94');
   const result = await guest.run(`${body.join('\n')}\n`, { files, timeoutMs: 120_000 });
   if (result.code !== 0) {
     throw new Error(`${script.name}: guest job exited ${result.code}: ${result.stderr}`);
@@ -231,15 +242,20 @@ function lineDiff(expected: string, actual: string): string[] {
 /** The environment variable naming the fake ipvsadm's state file. */
 export const FAKE_STATE_ENV = 'FAKE_IPVSADM_STATE';
 
-/** Runs the script through the fake ipvsadm on the host, with its own fresh state file. */
+/**
+ * Runs the script through the fake ipvsadm on the host, in `workDir` (which must be empty): a
+ * symlink to the fake and a fresh state file go there.
+ */
 export async function runScriptWithFake(
   fake: string,
   script: IpvsScript,
-  stateFile: string,
+  workDir: string,
 ): Promise<IpvsTranscript> {
-  const env = { ...process.env, [FAKE_STATE_ENV]: stateFile };
+  await symlink(fake, join(workDir, 'ipvsadm'));
+  const env = { ...process.env, [FAKE_STATE_ENV]: join(workDir, 'state.json') };
   const run = async (argv: string[], stdin: string | null) => {
-    const r = await runCommand(fake, argv, {
+    const r = await runCommand(IPVSADM_INVOCATION, argv, {
+      cwd: workDir,
       env,
       timeoutMs: 30_000,
       ...(stdin === null ? {} : { input: stdin }),

@@ -6,7 +6,7 @@
 // test/fixtures/ipvs-kernel/ when the kernel and ipvsadm are the recorded versions.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -21,7 +21,10 @@ import {
 } from '../support/ipvs-scripts.ts';
 import { bootGuest, type Guest } from '../support/qemu-guest.ts';
 
-const FAKE = new URL('../support/fake-ipvsadm/ipvsadm', import.meta.url).pathname;
+// LDTS_FAKE_IPVSADM points the comparison at another copy of the fake (one in progress).
+const FAKE =
+  process.env.LDTS_FAKE_IPVSADM ??
+  new URL('../support/fake-ipvsadm/ipvsadm', import.meta.url).pathname;
 
 const prerequisites = guestPrerequisites();
 const skip = prerequisites.ok ? false : prerequisites.skip;
@@ -88,8 +91,9 @@ for (const script of scripts) {
   }, async () => {
     assert.ok(existsSync(FAKE), `${FAKE} exists`);
     const kernel = await kernelRuns.get(script.name)!;
-    const stateFile = join(stateDir, script.name.replace(/\.sh$/, '.state'));
-    const fake = await runScriptWithFake(FAKE, script, stateFile);
+    const workDir = join(stateDir, script.name.replace(/\.sh$/, ''));
+    await mkdir(workDir);
+    const fake = await runScriptWithFake(FAKE, script, workDir);
     const differences = diffTranscripts(kernel, fake);
     assert.ok(
       differences.length === 0,
