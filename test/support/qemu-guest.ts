@@ -30,6 +30,11 @@ export { checkGuestHost, type GuestHost, type GuestKernel } from './qemu-initram
 export interface BootOptions {
   /** Found by checkGuestHost() when absent; boot throws if the host cannot run a guest. */
   host?: GuestHost;
+  /**
+   * qemu accelerator; default LDTS_QEMU_ACCEL or 'tcg' (software emulation: KVM hangs on the
+   * development machine, but 'kvm' is much faster where it works).
+   */
+  accel?: 'tcg' | 'kvm';
   /** vCPUs; default 2 (TCG runs one host thread per vCPU). */
   cpus?: number;
   /** Default 1024: enough for node inside. */
@@ -105,7 +110,7 @@ export async function bootGuest(options: BootOptions = {}): Promise<Guest> {
 
   const started = performance.now();
   const qemuArgs = [
-    ['-accel', 'tcg'],
+    ['-accel', options.accel ?? (process.env.LDTS_QEMU_ACCEL === 'kvm' ? 'kvm' : 'tcg')],
     ['-cpu', 'max', '-smp', String(options.cpus ?? 2), '-m', String(options.memoryMb ?? 1024)],
     ['-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot'],
     ['-kernel', host.kernel.image, '-initrd', initramfs],
