@@ -3,6 +3,15 @@
 
 export type Severity = 'error' | 'warning';
 
+/**
+ * Migration warnings, for people moving a config from the Perl original:
+ * - 'differs-from-perl': this file behaves differently under ldirectord-ts (a fix or a
+ *   leniency; docs/compatibility.md has the row);
+ * - 'deprecated': the directive is deprecated;
+ * - 'no-effect': the directive is accepted but changes nothing.
+ */
+export type DiagnosticCategory = 'differs-from-perl' | 'deprecated' | 'no-effect';
+
 export interface Diagnostic {
   severity: Severity;
   file: string;
@@ -16,6 +25,8 @@ export interface Diagnostic {
   hint?: string;
   /** Stable identifier for tests and --json, e.g. 'unknown-directive'. */
   code: string;
+  /** Set on migration warnings (see DiagnosticCategory). */
+  category?: DiagnosticCategory;
 }
 
 /** The original's start-up error line: `Error [<pid>] reading file <file> at line <n>: <msg>`. */

@@ -60,6 +60,11 @@ export interface Origin {
   source: ValueSource;
   /** Line of the directive that set it; absent for defaults. */
   line?: number;
+  /**
+   * The directive the value was taken from when that is not the key itself, e.g. the
+   * effective checktimeout taken from `negotiatetimeout`, or service derived from `port`.
+   */
+  from?: string;
 }
 
 /** A position in a config file (1-based line and column). */
@@ -94,6 +99,11 @@ export interface FallbackServer {
   port: number;
   forward: Forward;
   line: number;
+  /**
+   * Only on the global fallback: true when it gave no port, so that each virtual service
+   * uses its own port (port is 0 here then). A virtual's effective fallback never has it.
+   */
+  portUnset?: boolean;
 }
 
 export interface VirtualService {

@@ -1,0 +1,177 @@
+// Where log lines go. Each sink takes finished lines (no trailing newline).
+//  - FileSink: `logfile="/path"`. Keeps the file open, and notices when logrotate has moved or
+//    removed it (Debian's logrotate sends no signal: the original opened the file per line) by
+//    comparing inodes at most once a second; reopen() forces it (SIGHUP).
+//  - SyslogSink: `logfile="<facility>"`. Node cannot write to /dev/log (a datagram socket), so
+//    lines go through one long-lived `logger` (bsdutils, Essential on Debian) with the
+//    original's ident `ldirectord`, our pid, and priority info for every message.
+//  - StreamSink: stderr (-d) or stdout (supervised).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, fstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface LineSink {
+  write(line: string): void;
+  reopen(): void;
+  close(): Promise<void>;
+}
+
+export class StreamSink implements LineSink {
+  private readonly stream: NodeJS.WritableStream;
+
+  constructor(stream: NodeJS.WritableStream) {
+    this.stream = stream;
+  }
+
+  write(line: string): void {
+    this.stream.write(`${line}\n`);
+  }
+
+  reopen(): void {}
+
+  async close(): Promise<void> {}
+}
+
+export class FileSink implements LineSink {
+  readonly path: string;
+  private fd: number | undefined;
+  private inode = -1;
+  private lastCheck = 0;
+  private readonly now: () => number;
+  /** Called once per failure episode, so a full disk does not flood stderr. */
+  private readonly onError: (error: Error) => void;
+  private failing = false;
+
+  constructor(path: string, options: { now?: () => number; onError?: (e: Error) => void } = {}) {
+    this.path = path;
+    this.now = options.now ?? Date.now;
+    this.onError =
+      options.onError ?? ((e) => process.stderr.write(`ldirectord-ts: ${e.message}\n`));
+  }
+
+  /** Opens the file for append, creating it and its folder; throws when it cannot. */
+  open(): void {
+    mkdirSync(dirname(this.path), { recursive: true });
+    const fd = openSync(this.path, 'a', 0o640);
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = fd;
+    this.inode = fstatSync(fd).ino;
+    this.lastCheck = this.now();
+  }
+
+  write(line: string): void {
+    try {
+      if (this.fd === undefined || this.rotated()) this.open();
+      writeSync(this.fd!, `${line}\n`);
+      this.failing = false;
+    } catch (error) {
+      if (!this.failing) this.onError(error as Error);
+      this.failing = true;
+    }
+  }
+
+  reopen(): void {
+    try {
+      this.open();
+    } catch (error) {
+      this.onError(error as Error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private rotated(): boolean {
+    const t = this.now();
+    if (t - this.lastCheck < 1000) return false;
+    this.lastCheck = t;
+    try {
+      return statSync(this.path).ino !== this.inode;
+    } catch {
+      return true; // moved away or removed: start a new file
+    }
+  }
+}
+
+export const SYSLOG_FACILITIES = new Set([
+  'auth',
+  'authpriv',
+  'cron',
+  'daemon',
+  'ftp',
+  'kern',
+  'lpr',
+  'mail',
+  'news',
+  'security',
+  'syslog',
+  'user',
+  'uucp',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
+]);
+
+export class SyslogSink implements LineSink {
+  private child: ChildProcess | undefined;
+  private readonly facility: string;
+  private readonly socket: string | undefined;
+  private readonly pid: number;
+  private warned = false;
+  private lastSpawn = 0;
+
+  /** `socket` overrides /dev/log (tests, chroots); `pid` is the id logged with each line. */
+  constructor(facility: string, options: { socket?: string; pid?: number } = {}) {
+    this.facility = SYSLOG_FACILITIES.has(facility) ? facility : 'daemon';
+    this.socket = options.socket;
+    this.pid = options.pid ?? process.pid;
+  }
+
+  write(line: string): void {
+    const child = this.ensureChild();
+    if (!child?.stdin?.writable) return;
+    child.stdin.write(`${line}\n`);
+  }
+
+  reopen(): void {}
+
+  async close(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.on('close', () => resolve());
+      child.stdin?.end();
+    });
+  }
+
+  private ensureChild(): ChildProcess | undefined {
+    if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
+    // A logger that keeps dying (no /dev/log) is restarted at most every 5 s.
+    if (Date.now() - this.lastSpawn < 5000 && this.child) return undefined;
+    this.lastSpawn = Date.now();
+    const args = ['-t', 'ldirectord', `--id=${this.pid}`, '-p', `${this.facility}.info`];
+    if (this.socket) args.push('-u', this.socket);
+    const child = spawn('logger', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    child.stdin?.on('error', () => {});
+    child.on('error', (e) => this.warnOnce(`cannot run logger for syslog: ${e.message}`));
+    child.stderr?.on('data', (b: Buffer) => this.warnOnce(`syslog: ${b.toString().trim()}`));
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    this.child = child;
+    return child;
+  }
+
+  private warnOnce(message: string): void {
+    if (this.warned) return;
+    this.warned = true;
+    process.stderr.write(`ldirectord-ts: ${message}\n`);
+  }
+}

@@ -1,0 +1,56 @@
+// Small constructors so that every diagnostic carries file, line, column and a stable code.
+import type { Diagnostic, DiagnosticCategory } from '../config/diagnostics.ts';
+
+export type { Diagnostic } from '../config/diagnostics.ts';
+
+export function error(
+  file: string,
+  line: number,
+  column: number,
+  code: string,
+  message: string,
+  hint?: string,
+): Diagnostic {
+  return { severity: 'error', file, line, column, code, message, ...(hint ? { hint } : {}) };
+}
+
+export function warning(
+  file: string,
+  line: number,
+  column: number,
+  code: string,
+  message: string,
+  hint?: string,
+  category?: DiagnosticCategory,
+): Diagnostic {
+  return {
+    severity: 'warning',
+    file,
+    line,
+    column,
+    code,
+    message,
+    ...(hint ? { hint } : {}),
+    ...(category ? { category } : {}),
+  };
+}
+
+/** A migration warning: this file behaves differently under ldirectord-ts. */
+export function differsFromPerl(
+  file: string,
+  line: number,
+  column: number,
+  code: string,
+  message: string,
+  hint?: string,
+): Diagnostic {
+  return warning(file, line, column, code, message, hint, 'differs-from-perl');
+}
+
+/** Diagnostics sorted by position (stable for equal positions). */
+export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
+  return list
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => a.d.line - b.d.line || a.d.column - b.d.column || a.i - b.i)
+    .map(({ d }) => d);
+}

@@ -1,0 +1,342 @@
+// parse(text, file): the syntax tree of an ldirectord.cf and every diagnostic, positioned at
+// file:line:column. Lexical rules are in lexer.ts; what each directive accepts is in the
+// directive table (directives.ts). Nothing is resolved here (see src/config/resolve.ts).
+import type { Family } from '../config/model.ts';
+import {
+  type Diagnostic,
+  differsFromPerl,
+  error,
+  sortDiagnostics,
+  warning,
+} from './diagnostic-helpers.ts';
+import { directive, rule, type ScopeRule, suggestName } from './directives.ts';
+import { indentedText, type LexItem, lex, processBodyLine, rawColumn } from './lexer.ts';
+import type { Note, Outcome } from './outcome.ts';
+import { printable, WS } from './perl.ts';
+import type { ConfigTree, DirectiveNode, RealSpec, Scope, VirtualNode } from './tree.ts';
+import type { ValueContext } from './values.ts';
+import { parseVirtualAddress } from './virtual-address.ts';
+
+export interface ParseResult {
+  tree: ConfigTree;
+  /** Every problem found, sorted by position. */
+  diagnostics: Diagnostic[];
+}
+
+const NAME_RE = new RegExp(`^([A-Za-z0-9_]+)${WS}*=${WS}*(.*)$`, 's');
+/** Names that may be a misspelt passwd= or secret= (their values are never echoed). */
+const SECRET_NAME_RE = /pa?s+w|pwd|secr|s?e?cret/i;
+
+/** Where a directive's text sits, to turn offsets into columns. */
+interface Placement {
+  raw: string;
+  /** Offset of the directive text in the processed line. */
+  textOffset: number;
+  /** Top-level lines are not TAB-expanded. */
+  expanded: boolean;
+}
+
+function column(p: Placement, offsetInText: number): number {
+  const offset = p.textOffset + offsetInText;
+  return p.expanded ? rawColumn(p.raw, offset) : offset + 1;
+}
+
+type Interpretation =
+  | { kind: 'node'; node: DirectiveNode; notes: Array<Note & { column: number }> }
+  | { kind: 'unknown'; name?: string; hint?: string; column?: number }
+  | { kind: 'error'; code: string; message: string; hint?: string; column: number; name: string };
+
+/** Read one directive line (top-level or the text of a section line) through the table. */
+function interpret(
+  text: string,
+  scope: Scope,
+  line: number,
+  placement: Placement,
+  ctx: ValueContext,
+): Interpretation {
+  let name: string;
+  let valueText: string;
+  let valueOffset: number;
+  let found: ScopeRule | undefined;
+  const notes: Array<Note & { column: number }> = [];
+
+  if (scope === 'global' && text.startsWith('supervised')) {
+    // The original matches the bare prefix `^supervised` (§2.3).
+    name = 'supervised';
+    found = rule(name, scope)!;
+    valueText = text.slice(name.length);
+    valueOffset = name.length;
+  } else {
+    const m = NAME_RE.exec(text);
+    if (!m) return { kind: 'unknown', column: column(placement, 0) };
+    name = m[1]!;
+    found = rule(name, scope);
+    if (!found) return { kind: 'unknown', name, column: column(placement, 0) };
+    valueText = m[2]!;
+    valueOffset = text.length - valueText.length;
+  }
+
+  if (found.form === 'quoted' || found.form === 'quoted-or-raw') {
+    const q = /^"(.*)"/s.exec(valueText);
+    if (q) {
+      valueText = q[1]!;
+      valueOffset += 1;
+    } else if (found.form === 'quoted') {
+      if (valueText.startsWith('"')) {
+        return {
+          kind: 'unknown',
+          name,
+          column: column(placement, 0),
+          hint: `The value must be in double quotes: ${name}="..."${scope === 'virtual' ? "; inside a virtual section a '#' starts a comment even between quotes" : ''}.`,
+        };
+      }
+      const unquoted =
+        scope === 'global' ? valueText.replace(new RegExp(`${WS}+#.*$`, 's'), '') : valueText;
+      valueText = unquoted.replace(new RegExp(`${WS}+$`), '');
+      notes.push({
+        code: 'unquoted-value',
+        category: 'differs-from-perl',
+        message: `${name} value without quotes accepted`,
+        hint: `The Perl original requires ${name}="..." and rejects this line as "Unknown command".`,
+        column: column(placement, valueOffset),
+      });
+    }
+  } else if (found.form === 'leading-digits') {
+    valueText = /^\d*/.exec(valueText)![0];
+  }
+
+  const outcome: Outcome<unknown> = found.parse(valueText, ctx);
+  if (!outcome.ok) {
+    return {
+      kind: 'error',
+      code: outcome.code,
+      message: outcome.message,
+      ...(outcome.hint ? { hint: outcome.hint } : {}),
+      column: column(placement, valueOffset + (outcome.offset ?? 0)),
+      name,
+    };
+  }
+  for (const n of outcome.notes ?? []) {
+    notes.push({ ...n, column: column(placement, valueOffset + (n.offset ?? 0)) });
+  }
+  const notice = directive(name)!.notice;
+  if (notice) notes.push({ ...notice, column: column(placement, 0) });
+
+  let value = outcome.value;
+  if (name === 'real' || name === 'real6') {
+    const r = value as RealSpec & { hostOffset: number; portOffset: number };
+    const { hostOffset, portOffset, ...rest } = r;
+    value = {
+      ...rest,
+      hostColumn: column(placement, valueOffset + hostOffset),
+      portColumn: column(placement, valueOffset + portOffset),
+    } satisfies RealSpec;
+  }
+  return {
+    kind: 'node',
+    node: {
+      name,
+      scope,
+      line,
+      column: column(placement, 0),
+      valueColumn: column(placement, valueOffset),
+      text: valueText,
+      value,
+    },
+    notes,
+  };
+}
+
+function unknownMessage(raw: string, scope: Scope, name: string | undefined): string {
+  let shown = raw;
+  if (name !== undefined && SECRET_NAME_RE.test(name)) {
+    // Never echo what may be a password (a misspelt passwd= or secret=).
+    shown = raw.replace(/=.*$/s, '=********');
+  }
+  return scope === 'global'
+    ? `Unknown command ${printable(shown)}`
+    : `Unknown command "${printable(shown)}"`;
+}
+
+function unknownHint(raw: string, text: string, scope: Scope, name: string | undefined): string {
+  if (name !== undefined) {
+    const other: Scope = scope === 'global' ? 'virtual' : 'global';
+    if (rule(name, other) && !rule(name, scope)) {
+      return scope === 'global'
+        ? `${name} is only valid inside a virtual section (indented under a virtual= line; a blank line ends a section).`
+        : `${name} is a global directive: write it in column 0, outside the virtual sections.`;
+    }
+    const suggestion = suggestName(name, scope);
+    if (suggestion !== undefined) {
+      return `Did you mean ${suggestion}? Directive names are case-sensitive.`;
+    }
+  }
+  if (scope === 'global' && /^[\t\n\v\f\r ]/.test(raw)) {
+    const inner = NAME_RE.exec(text.trimStart());
+    if (inner && (rule(inner[1]!, 'global') || rule(inner[1]!, 'virtual'))) {
+      return 'Outside a virtual section directives start in column 0; indented lines belong to the virtual= line above them, and a blank line ends that section.';
+    }
+  }
+  return scope === 'global'
+    ? 'Expected a global directive name=value in column 0, or virtual=<address>:<port>.'
+    : 'Expected a virtual-service directive name=value, indented by at least 4 spaces or a TAB.';
+}
+
+export function parse(text: string, file: string): ParseResult {
+  const lexed = lex(text, file);
+  const diagnostics: Diagnostic[] = [...lexed.diagnostics];
+  const tree: ConfigTree = { file, globals: [], virtuals: [] };
+  let current: VirtualNode | undefined;
+
+  const handle = (
+    item: LexItem,
+    result: Interpretation,
+    scope: Scope,
+    raw: string,
+    directiveText: string,
+  ): void => {
+    if (result.kind === 'node') {
+      if (scope === 'global') tree.globals.push(result.node);
+      else current!.directives.push(result.node);
+      for (const n of result.notes) {
+        diagnostics.push(warning(file, item.line, n.column, n.code, n.message, n.hint, n.category));
+      }
+      return;
+    }
+    if (result.kind === 'error') {
+      diagnostics.push(
+        error(file, item.line, result.column, result.code, result.message, result.hint),
+      );
+      return;
+    }
+    diagnostics.push(
+      error(
+        file,
+        item.line,
+        result.column ?? 1,
+        'unknown-directive',
+        unknownMessage(raw, scope, result.name),
+        result.hint ?? unknownHint(raw, directiveText, scope, result.name),
+      ),
+    );
+  };
+
+  for (const item of lexed.items) {
+    if (item.kind === 'top') {
+      current = undefined;
+      const ctx: ValueContext = { scope: 'global', family: 4, fwmark: false };
+      const placement: Placement = { raw: item.raw, textOffset: 0, expanded: false };
+      handle(
+        item,
+        interpret(item.raw, 'global', item.line, placement, ctx),
+        'global',
+        item.raw,
+        item.raw,
+      );
+      continue;
+    }
+    if (item.kind === 'virtual') {
+      current = openVirtual(item, file, diagnostics, lexed.lineCount);
+      tree.virtuals.push(current);
+      continue;
+    }
+    // A section line.
+    const v = current!;
+    v.endLine = item.line;
+    const ctx: ValueContext = {
+      scope: 'virtual',
+      family: v.family,
+      fwmark: v.address?.kind === 'fwmark',
+    };
+    const placement: Placement = { raw: item.raw, textOffset: item.textOffset, expanded: true };
+    const first = interpret(item.text, 'virtual', item.line, placement, ctx);
+    if (first.kind !== 'node' && item.raw.includes('#')) {
+      // The original cuts the line at the first '#', even inside quotes. If the line only
+      // makes sense with the '#' kept, keep it (with a migration warning).
+      const processed = processBodyLine(item.raw, true);
+      const indented = indentedText(processed);
+      if (indented) {
+        const retry = interpret(
+          indented.text,
+          'virtual',
+          item.line,
+          { raw: item.raw, textOffset: indented.offset, expanded: true },
+          ctx,
+        );
+        if (retry.kind === 'node') {
+          retry.notes.push({
+            code: 'hash-inside-quotes',
+            category: 'differs-from-perl',
+            message: "'#' inside quotes kept as part of the value",
+            hint: "The Perl original cuts every line of a virtual section at the first '#', even between quotes, and rejects this line.",
+            column: rawColumn(item.raw, item.raw.indexOf('#')),
+          });
+          handle(item, retry, 'virtual', item.raw, indented.text);
+          continue;
+        }
+      }
+    }
+    handle(item, first, 'virtual', item.raw, item.text);
+  }
+  return { tree, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+function openVirtual(
+  item: Extract<LexItem, { kind: 'virtual' }>,
+  file: string,
+  diagnostics: Diagnostic[],
+  lineCount: number,
+): VirtualNode {
+  const family: Family = item.family;
+  const valueColumn = item.valueOffset + 1;
+  const node: VirtualNode = {
+    line: item.line,
+    column: 1,
+    valueColumn,
+    family,
+    text: item.value,
+    directives: [],
+    endLine: item.line,
+  };
+  const outcome = parseVirtualAddress(item.value, family);
+  if (outcome.ok) {
+    node.address = outcome.value;
+    for (const n of outcome.notes ?? []) {
+      diagnostics.push(
+        warning(
+          file,
+          item.line,
+          valueColumn + (n.offset ?? 0),
+          n.code,
+          n.message,
+          n.hint,
+          n.category,
+        ),
+      );
+    }
+  } else {
+    diagnostics.push(
+      error(
+        file,
+        item.line,
+        valueColumn + (outcome.offset ?? 0),
+        outcome.code,
+        outcome.message,
+        outcome.hint,
+      ),
+    );
+  }
+  if (item.line === lineCount) {
+    diagnostics.push(
+      differsFromPerl(
+        file,
+        item.line,
+        1,
+        'virtual-last-line',
+        'virtual service on the last line of the file, with no directives',
+        'The Perl original reads this line twice and rejects the file with "duplicate virtual server".',
+      ),
+    );
+  }
+  return node;
+}

@@ -1,0 +1,111 @@
+// Value checkers shared by the directive table. Each reproduces one of the original's idioms
+// (which text it takes, what it rejects, its error message) and adds a hint and, where the
+// original silently reads something unexpected, a warning.
+import { fail, type Note, type Outcome, ok } from './outcome.ts';
+import { firstDigitRun, isPlainInteger, perlTrue, printable, WS } from './perl.ts';
+import type { Scope } from './tree.ts';
+
+export interface ValueContext {
+  scope: Scope;
+  family: 4 | 6;
+  /** Inside a firewall-mark virtual service. */
+  fwmark: boolean;
+}
+
+export type ValueParser = (text: string, ctx: ValueContext) => Outcome<unknown>;
+
+const TRAILING_COMMENT_RE = new RegExp(`${WS}+#.*$`, 's');
+const TRAILING_WS_RE = new RegExp(`${WS}+$`);
+
+/**
+ * An exact-match value (yes/no, a netmask): the original rejects trailing spaces and, at top
+ * level, a trailing comment. We accept them with a migration warning.
+ */
+function exactOrTrimmed<T>(
+  text: string,
+  ctx: ValueContext,
+  accept: (t: string) => T | undefined,
+): { value: T; notes?: Note[] } | undefined {
+  const exact = accept(text);
+  if (exact !== undefined) return { value: exact };
+  let trimmed = text;
+  if (ctx.scope === 'global') trimmed = trimmed.replace(TRAILING_COMMENT_RE, '');
+  trimmed = trimmed.replace(TRAILING_WS_RE, '');
+  if (trimmed === text) return undefined;
+  const lenient = accept(trimmed);
+  if (lenient === undefined) return undefined;
+  return {
+    value: lenient,
+    notes: [
+      {
+        code: 'trailing-text-accepted',
+        category: 'differs-from-perl',
+        message: `trailing ${trimmed.length < text.trimEnd().length ? 'comment' : 'spaces'} after "${printable(trimmed)}" ignored`,
+        hint: 'The Perl original compares the whole rest of the line and rejects this value.',
+        offset: trimmed.length,
+      },
+    ],
+  };
+}
+
+export function yesNo(message: string): ValueParser {
+  return (text, ctx) => {
+    const r = exactOrTrimmed(text, ctx, (t) =>
+      t === 'yes' ? true : t === 'no' ? false : undefined,
+    );
+    if (!r) return fail('invalid-yes-no', message, 'Write yes or no (lower case).');
+    return ok(r.value, r.notes);
+  };
+}
+
+function digitNotes(text: string, n: number): Note[] {
+  const trimmed = text.trim();
+  if (isPlainInteger(trimmed)) return [];
+  return [
+    {
+      code: 'number-from-digits',
+      message: `"${printable(trimmed)}" is read as ${n}: only the first run of digits counts`,
+      hint: 'The Perl original reads it the same way; write the number alone.',
+    },
+  ];
+}
+
+/**
+ * `$v =~ /(\d+)/ && $1 [&& $1 > 0]`: the first run of digits anywhere.
+ * rule 'nonzero': Perl-true ('0' rejected, '00' accepted as 0); 'positive': > 0; 'any'.
+ */
+export function digits(
+  message: string,
+  rule: 'nonzero' | 'positive' | 'any',
+  hint: string,
+): ValueParser {
+  return (text) => {
+    const run = firstDigitRun(text);
+    if (run === undefined) return fail('invalid-number', message, hint);
+    const n = Number(run);
+    if (rule === 'nonzero' && !perlTrue(run)) return fail('invalid-number', message, hint);
+    if (rule === 'positive' && !(perlTrue(run) && n > 0))
+      return fail('invalid-number', message, hint);
+    const notes = digitNotes(text, n);
+    if (rule === 'nonzero' && n === 0) {
+      notes.push({
+        code: 'number-zero',
+        message: `"${printable(text.trim())}" is accepted as 0 (the original rejects only "0" itself)`,
+        hint: 'A zero here is almost certainly a mistake.',
+      });
+    }
+    return ok(n, notes);
+  };
+}
+
+/** Non-empty text (`$v =~ /(.+)/`). */
+export function nonEmpty(message: string, hint: string): ValueParser {
+  return (text) => (text.length > 0 ? ok(text) : fail('empty-value', message, hint));
+}
+
+export const anyText: ValueParser = (text) => ok(text);
+
+/** Always an error: a directive that the original has retired. */
+export function retired(message: string, hint: string): ValueParser {
+  return () => fail('retired-directive', message, hint);
+}
