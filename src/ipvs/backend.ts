@@ -1,0 +1,270 @@
+// Applying plans. Everything the daemon does to the kernel goes through here: a plan becomes
+// one `ipvsadm -R` batch that ends with the two listings, so the table is read back by the same
+// process. Where the table read back differs from the plan's expected table, the commands for
+// those entries run again one at a time, so one bad entry cannot hide or block the others, and
+// each failure comes back with ipvsadm's own message (the caller logs it; the next tick plans
+// again from the table returned and converges once the fault clears).
+//
+// Seen with ipvsadm 1.31: -R runs every line it can; a kernel refusal prints only the bare
+// message ("Destination already exists") and carries on; the exit status is the last line's;
+// an error of ipvsadm's own (bad option or value) ends the batch at once with exit 2; `#` is
+// not a comment. -R also runs -L and -S lines, which is how a batch reads the table back.
+import { accessSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
+import { runCommand } from '../lib/run-command.ts';
+import { commandTarget, restoreInput } from './commands.ts';
+import { type CommandFault, runIpvsadm } from './ipvsadm.ts';
+import { IpvsKernel, type KernelOptions } from './kernel.ts';
+import { ListingParseError, parseTable } from './listing.ts';
+import type { IpvsTable } from './model.ts';
+import { diffTables, entryKey, fromKernel, ipvsServiceKey, toKernel } from './table.ts';
+import type { ApplyResult, IpvsBackend, Plan, PlannedCommand } from './types.ts';
+
+export type { ApplyResult, IpvsBackend } from './types.ts';
+
+/** What one ipvsadm run gave back. */
+export interface IpvsadmRun {
+  /** Exit status; null when killed or not started. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Why it has no exit status: timed out, killed by a signal, could not start. */
+  problem?: string;
+}
+
+/** Runs ipvsadm once: a real process, or the emulation in memory. */
+export type IpvsadmRunner = (args: readonly string[], input?: string) => Promise<IpvsadmRun>;
+
+/** The read: both listings from one process. */
+export const READ_INPUT = '-L -n\n-L -n --thresholds\n';
+
+export class IpvsReadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IpvsReadError';
+  }
+}
+
+/** The applier over any runner; IpvsadmBackend and DryRunBackend are both this. */
+export class IpvsadmApplier implements IpvsBackend {
+  readonly #run: IpvsadmRunner;
+
+  constructor(runner: IpvsadmRunner) {
+    this.#run = runner;
+  }
+
+  async read(): Promise<IpvsTable> {
+    return (await this.#read()).table;
+  }
+
+  async #read(): Promise<{ table: IpvsTable }> {
+    const r = await this.#run(['-R'], READ_INPUT);
+    if (r.problem !== undefined || r.code !== 0) {
+      throw new IpvsReadError(
+        `could not read the IPVS table: ${r.problem ?? firstLine(r.stderr) ?? `exit ${r.code}`}`,
+      );
+    }
+    try {
+      return { table: parseTable(r.stdout) };
+    } catch (e) {
+      if (e instanceof ListingParseError) {
+        throw new IpvsReadError(`could not parse the IPVS table: ${e.message}`);
+      }
+      throw e;
+    }
+  }
+
+  async apply(plan: Plan): Promise<ApplyResult> {
+    if (plan.commands.length === 0) return { table: plan.expected, failed: [], processes: 0 };
+    let processes = 1;
+    const batch = await this.#run(['-R'], restoreInput(plan.commands) + READ_INPUT);
+    let table = batch.problem === undefined ? readBack(batch.stdout) : undefined;
+    if (!table) {
+      processes++;
+      table = (await this.#read()).table;
+    }
+    let diff = diffTables(plan.expected, table);
+    if (diff.services.size === 0 && diff.destinations.size === 0) {
+      return { table, failed: [], processes };
+    }
+
+    // One at a time for the entries that differ.
+    const present = new Set(table.services.map(ipvsServiceKey));
+    const again = plan.commands.filter((c) => {
+      const t = commandTarget(c.args);
+      if (t.destination === undefined) return diff.services.has(t.service);
+      return (
+        diff.destinations.has(entryKey(t.service, t.destination)) ||
+        (diff.services.has(t.service) && !present.has(t.service))
+      );
+    });
+    const failed: ApplyResult['failed'] = [];
+    const ran: PlannedCommand[] = [];
+    for (const command of again) {
+      processes++;
+      const r = await this.#run(command.args);
+      if (r.problem !== undefined || r.code !== 0) {
+        failed.push({
+          command,
+          message: r.problem ?? firstLine(r.stderr) ?? `ipvsadm exited with status ${r.code}`,
+        });
+      } else ran.push(command);
+    }
+    processes++;
+    table = (await this.#read()).table;
+
+    // A command that ran without complaint and still left its entry wrong failed too.
+    diff = diffTables(plan.expected, table);
+    for (const command of ran) {
+      const t = commandTarget(command.args);
+      const wrong =
+        t.destination === undefined
+          ? diff.services.has(t.service)
+          : diff.destinations.has(entryKey(t.service, t.destination));
+      if (wrong) failed.push({ command, message: 'the entry still differs after the command' });
+    }
+    const order = new Map(plan.commands.map((c, i) => [c, i]));
+    failed.sort((a, b) => order.get(a.command)! - order.get(b.command)!);
+    return { table, failed, processes };
+  }
+}
+
+/** The table from the end of a batch's output, when both listings made it. */
+function readBack(stdout: string): IpvsTable | undefined {
+  const start = stdout.indexOf('IP Virtual Server version');
+  if (start === -1) return undefined;
+  try {
+    const text = stdout.slice(start);
+    if (text.split('\nIP Virtual Server version').length !== 2) return undefined;
+    return parseTable(text);
+  } catch (e) {
+    if (e instanceof ListingParseError) return undefined;
+    throw e;
+  }
+}
+
+function firstLine(text: string): string | undefined {
+  const line = text.split('\n').find((l) => l.trim() !== '');
+  return line?.trim();
+}
+
+export interface IpvsadmBackendOptions {
+  /** The ipvsadm program (see locateIpvsadm). */
+  path: string;
+  /** A hung ipvsadm is killed after this long. Default 10 s. */
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** The real thing: runs the ipvsadm program (or the fake one) under a deadline. */
+export class IpvsadmBackend extends IpvsadmApplier {
+  readonly path: string;
+
+  constructor(options: IpvsadmBackendOptions) {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    super(async (args, input) => {
+      const r = await runCommand(options.path, args, {
+        timeoutMs,
+        killGraceMs: 500,
+        maxOutputBytes: 256 * 1024 * 1024,
+        ...(input === undefined ? {} : { input }),
+        ...(options.env ? { env: options.env } : {}),
+        ...(options.cwd ? { cwd: options.cwd } : {}),
+      });
+      let problem: string | undefined;
+      if (r.spawnError) problem = `cannot run ${options.path}: ${r.spawnError.message}`;
+      else if (r.timedOut) problem = `ipvsadm did not finish within ${timeoutMs} ms and was killed`;
+      else if (r.code === null) problem = `ipvsadm was killed by ${r.signal}`;
+      return { code: r.code, stdout: r.stdout, stderr: r.stderr, ...(problem ? { problem } : {}) };
+    });
+    this.path = options.path;
+  }
+}
+
+export interface LocateOptions {
+  /** --ipvsadm PATH from the command line. */
+  explicit?: string;
+  /** -d: the original prefers ./ipvsadm in the current directory (§3.1). */
+  debug?: boolean;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/**
+ * Which ipvsadm to run, like the original: --ipvsadm PATH, then $LDIRECTORD_IPVSADM, then (with
+ * -d) ./ipvsadm when it exists, then /sbin/ipvsadm, then /usr/sbin/ipvsadm. Undefined when none
+ * is found (the original dies with "Can not find ipvsadm").
+ */
+export function locateIpvsadm(options: LocateOptions = {}): string | undefined {
+  if (options.explicit) return options.explicit;
+  const fromEnv = (options.env ?? process.env).LDIRECTORD_IPVSADM;
+  if (fromEnv) return fromEnv;
+  const cwd = options.cwd ?? process.cwd();
+  if (options.debug && exists(resolve(cwd, 'ipvsadm'), constants.F_OK)) return './ipvsadm';
+  for (const path of ['/sbin/ipvsadm', '/usr/sbin/ipvsadm']) {
+    if (exists(path, constants.X_OK)) return path;
+  }
+  return undefined;
+}
+
+function exists(path: string, mode: number): boolean {
+  try {
+    accessSync(path, mode);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface DryRunOptions {
+  /** The table to start from. */
+  table?: IpvsTable;
+  kernel?: KernelOptions;
+  /** Faults to inject, as the fake ipvsadm takes them. */
+  fault?: (args: readonly string[]) => CommandFault | undefined;
+}
+
+/**
+ * An in-memory kernel with the kernel's semantics that records the commands instead of running
+ * a program: for `plan`, the demo and tests. It runs the same ipvsadm emulation as the fake.
+ */
+export class DryRunBackend extends IpvsadmApplier {
+  readonly kernel: IpvsKernel;
+  /** Every emulated ipvsadm run: its arguments and what it read on stdin. */
+  readonly runs: Array<{ args: string[]; input: string }> = [];
+
+  constructor(options: DryRunOptions = {}) {
+    const kernel = new IpvsKernel(toKernel(options.table ?? { services: [] }), options.kernel);
+    const runs: Array<{ args: string[]; input: string }> = [];
+    super(async (args, input) => {
+      runs.push({ args: [...args], input: input ?? '' });
+      const r = runIpvsadm(args, {
+        kernel,
+        stdin: input ?? '',
+        ...(options.fault ? { beforeCommand: options.fault } : {}),
+      });
+      return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+    });
+    this.kernel = kernel;
+    this.runs = runs;
+  }
+
+  /** The table now. */
+  get table(): IpvsTable {
+    return fromKernel(this.kernel.snapshot());
+  }
+
+  /** The command lines sent so far, in order (the lines of -R batches and single runs). */
+  get commandLines(): string[] {
+    const lines: string[] = [];
+    for (const run of this.runs) {
+      if (run.args[0] === '-R') {
+        for (const line of run.input.split('\n')) {
+          if (line !== '' && !line.startsWith('-L ')) lines.push(line);
+        }
+      } else lines.push(run.args.join(' '));
+    }
+    return lines;
+  }
+}

@@ -1,0 +1,163 @@
+// The ipvsadm command forms of the Perl original (§3.2, §3.3 of the behaviour reference), word
+// for word and in its flag order, and helpers to turn commands and tables into ipvsadm text.
+import type { Forward, VirtualService } from '../config/model.ts';
+import { hostPort } from '../lib/address.ts';
+import { inetAton } from './address.ts';
+import { FMT_NUMERIC, FMT_RULE, FMT_THRESHOLDS, listAll } from './ipvsadm-format.ts';
+import { IpvsKernel } from './kernel.ts';
+import type { IpvsTable } from './model.ts';
+import { destinationKey, familyOf, serviceKey, toKernel } from './table.ts';
+
+const FORWARD_FLAG: Record<Forward, string> = { gate: '-g', masq: '-m', ipip: '-i' };
+
+export function protocolFlag(v: VirtualService): '-t' | '-u' | '-f' {
+  return v.protocol === 'fwm' ? '-f' : v.protocol === 'udp' ? '-u' : '-t';
+}
+
+/** get_virtual_option: `addr:port`, `mark`, or `mark -6`. */
+export function virtualOption(v: VirtualService): string[] {
+  if (v.protocol === 'fwm') return v.family === 6 ? [String(v.fwmark), '-6'] : [String(v.fwmark)];
+  return [hostPort(v.address, v.port)];
+}
+
+/** The flags of ld_setup: `<-t|-u|-f> <vopt> [-o] -s <sched> [-p <n> [-M <mask>]] [-b <flags>]`. */
+export function virtualFlags(v: VirtualService): string[] {
+  const args = [protocolFlag(v), ...virtualOption(v)];
+  if (v.protocol === 'udp' && v.ops) args.push('-o');
+  args.push('-s', v.scheduler);
+  if (v.persistent !== undefined) {
+    args.push('-p', String(v.persistent));
+    if (v.netmask !== undefined) args.push('-M', v.netmask);
+  }
+  if (v.schedflags !== undefined) args.push('-b', v.schedflags);
+  return args;
+}
+
+export const addVirtualArgs = (v: VirtualService): string[] => ['-A', ...virtualFlags(v)];
+export const editVirtualArgs = (v: VirtualService): string[] => ['-E', ...virtualFlags(v)];
+export const deleteVirtualArgs = (v: VirtualService): string[] => [
+  '-D',
+  protocolFlag(v),
+  ...virtualOption(v),
+];
+
+export interface RealSpec {
+  address: string;
+  port: number;
+  forward: Forward;
+  weight: number;
+  upperThreshold: number;
+  lowerThreshold: number;
+}
+
+/** `-a|-e <p> <vopt> -x <upper> -y <lower> -r <rip:rport> <fwd> -w <weight>`. */
+export function realArgs(command: '-a' | '-e', v: VirtualService, r: RealSpec): string[] {
+  return [
+    command,
+    protocolFlag(v),
+    ...virtualOption(v),
+    '-x',
+    String(r.upperThreshold),
+    '-y',
+    String(r.lowerThreshold),
+    '-r',
+    hostPort(r.address, r.port),
+    FORWARD_FLAG[r.forward],
+    '-w',
+    String(r.weight),
+  ];
+}
+
+/** Quiesce (`-e`) or re-add quiesced (`-a`): `... -r <rip:rport> <fwd> -w 0`, no -x/-y. */
+export function quiescentArgs(
+  command: '-a' | '-e',
+  v: VirtualService,
+  r: { address: string; port: number; forward: Forward },
+): string[] {
+  return [
+    command,
+    protocolFlag(v),
+    ...virtualOption(v),
+    '-r',
+    hostPort(r.address, r.port),
+    FORWARD_FLAG[r.forward],
+    '-w',
+    '0',
+  ];
+}
+
+/** `-d <p> <vopt> -r <rip:rport>`. */
+export function deleteRealArgs(v: VirtualService, r: { address: string; port: number }): string[] {
+  return ['-d', protocolFlag(v), ...virtualOption(v), '-r', hostPort(r.address, r.port)];
+}
+
+/** The lines of an `ipvsadm -R` batch for these commands. */
+export function restoreInput(commands: ReadonlyArray<{ args: readonly string[] }>): string {
+  return commands.map((c) => `${c.args.join(' ')}\n`).join('');
+}
+
+/** The table as `ipvsadm -S -n` prints it (feed it to `ipvsadm -R` to rebuild the table). */
+export function saveText(table: IpvsTable): string {
+  return listAll(new IpvsKernel(toKernel(table)).listServices(), FMT_RULE | FMT_NUMERIC);
+}
+
+/** The table as `ipvsadm -L -n` (or with --thresholds) prints it. */
+export function listText(table: IpvsTable, thresholds = false): string {
+  const format = FMT_NUMERIC | (thresholds ? FMT_THRESHOLDS : 0);
+  return listAll(new IpvsKernel(toKernel(table)).listServices(), format);
+}
+
+/**
+ * What a command of ours changes in the table: the service key, and the destination key at the
+ * port the kernel gives it. For the applier's one-at-a-time fallback.
+ */
+export function commandTarget(args: readonly string[]): { service: string; destination?: string } {
+  let protocol: 'tcp' | 'udp' | 'fwm' = 'tcp';
+  let where = '';
+  let v6 = false;
+  let real: string | undefined;
+  let forward: string | undefined;
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-t' || a === '-u' || a === '-f') {
+      protocol = a === '-u' ? 'udp' : a === '-f' ? 'fwm' : 'tcp';
+      where = args[++i] ?? '';
+    } else if (a === '-6') v6 = true;
+    else if (a === '-r') real = args[++i];
+    else if (a === '-g' || a === '-m' || a === '-i') forward = a;
+    else if (['-s', '-p', '-M', '-b', '-w', '-x', '-y'].includes(a)) i++;
+  }
+  const split = (text: string): { address: string; port: number } => {
+    const colon = text.lastIndexOf(':');
+    const host = text.slice(0, colon);
+    return {
+      address: host.startsWith('[') ? host.slice(1, -1) : host,
+      port: Number(text.slice(colon + 1)),
+    };
+  };
+  const service =
+    protocol === 'fwm'
+      ? serviceKey({ family: v6 ? 6 : 4, protocol, address: '', port: 0, fwmark: Number(where) })
+      : (() => {
+          const s = split(where);
+          return serviceKey({ family: familyOf(s.address), protocol, ...s, fwmark: 0 });
+        })();
+  if (real === undefined) return { service };
+  const r = split(real);
+  const forced =
+    protocol !== 'fwm' && (args[0] === '-a' || args[0] === '-e') && forward !== '-m'
+      ? split(where).port
+      : r.port;
+  return {
+    service,
+    destination: destinationKey({ family: familyOf(r.address), address: r.address, port: forced }),
+  };
+}
+
+/** A configured IPv4 netmask as ipvsadm prints it (`255.255.255.0`). */
+export function normalizeNetmask(family: 4 | 6, netmask: string): string | undefined {
+  if (family === 6) return netmask === '128' ? undefined : String(Number(netmask));
+  const v = inetAton(netmask);
+  if (v === undefined || v === 0xffffffff) return undefined;
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
