@@ -68,10 +68,12 @@ export HOME=/root LANG=C.UTF-8 TERM=dumb LDTS_SHARE=${GUEST_SHARE}
 cd /
 exec 3<>/dev/ttyS1
 # The kernel's own module autoload cannot see the chroot: load IPVS here, softdeps included.
+modules=
 for m in /lib/modules/$(uname -r)/kernel/net/netfilter/ipvs/*.ko*; do
   m=\${m##*/}
-  modprobe "\${m%%.ko*}" || { echo "ldts-failed modprobe \${m%%.ko*}" >&3; exit 1; }
+  modules="$modules \${m%%.ko*}"
 done
+modprobe -a $modules || { echo "ldts-failed modprobe -a$modules" >&3; exit 1; }
 status=0
 if [ -f ${GUEST_SHARE}/boot.sh ]; then
   sh ${GUEST_SHARE}/boot.sh </dev/null >${GUEST_SHARE}/boot.out 2>&1 3>&-

@@ -1,7 +1,7 @@
 // A Linux guest with IPVS, booted under qemu (software emulation), for the real-kernel tier.
 //
 //   const check = checkGuestHost();            // qemu, kernel, busybox present?
-//   await using guest = await bootGuest();     // ~10 s idle, more under load
+//   await using guest = await bootGuest();     // ~4 s idle, more under load
 //   const r = await guest.run('ipvsadm -L -n'); // { code, stdout, stderr, ... }
 //
 // The guest sees the host's whole filesystem read-only (node, ipvsadm, the project at the same
@@ -18,7 +18,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DRIVER_SCRIPT, GUEST_SHARE, INIT_SCRIPT } from './guest-scripts.ts';
-import { buildInitramfs, checkGuestHost, type GuestHost } from './qemu-initramfs.ts';
+import {
+  buildInitramfs,
+  checkGuestHost,
+  type GuestHost,
+  uncompressedKernel,
+} from './qemu-initramfs.ts';
 
 export {
   GUEST_DUMMY_IPV4,
@@ -35,11 +40,14 @@ export interface BootOptions {
    * development machine, but 'kvm' is much faster where it works).
    */
   accel?: 'tcg' | 'kvm';
-  /** vCPUs; default 2 (TCG runs one host thread per vCPU). */
+  /**
+   * vCPUs; default 1. Under TCG a second vCPU made boot and exec slower here, not faster (one
+   * host thread per vCPU, competing for 2 cores with everything else).
+   */
   cpus?: number;
   /** Default 1024: enough for node inside. */
   memoryMb?: number;
-  /** From qemu start until the driver is ready; default 180 s (boot is ~10 s idle). */
+  /** From qemu start until the driver is ready; default 180 s (boot is ~4 s idle). */
   bootTimeoutMs?: number;
   /** Shell script run in the guest (in the chroot) before the first job, e.g. to write /etc/ha.d. */
   bootScript?: string;
@@ -100,6 +108,7 @@ export async function bootGuest(options: BootOptions = {}): Promise<Guest> {
     host = check.host;
   }
   const initramfs = await buildInitramfs(host, { init: INIT_SCRIPT, driver: DRIVER_SCRIPT });
+  const kernelImage = (await uncompressedKernel(host.kernel)) ?? host.kernel.image;
   const shareDir = await mkdtemp(join(tmpdir(), 'ldts-guest-'));
   await mkdir(join(shareDir, 'jobs'));
   if (options.bootScript !== undefined) {
@@ -111,9 +120,9 @@ export async function bootGuest(options: BootOptions = {}): Promise<Guest> {
   const started = performance.now();
   const qemuArgs = [
     ['-accel', options.accel ?? (process.env.LDTS_QEMU_ACCEL === 'kvm' ? 'kvm' : 'tcg')],
-    ['-cpu', 'max', '-smp', String(options.cpus ?? 2), '-m', String(options.memoryMb ?? 1024)],
+    ['-cpu', 'max', '-smp', String(options.cpus ?? 1), '-m', String(options.memoryMb ?? 1024)],
     ['-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot'],
-    ['-kernel', host.kernel.image, '-initrd', initramfs],
+    ['-kernel', kernelImage, '-initrd', initramfs],
     ['-append', 'console=ttyS0 panic=-1 loglevel=4 rdinit=/init'],
     ['-serial', `file:${consolePath}`, '-serial', 'stdio'],
     ['-virtfs', 'local,path=/,mount_tag=ldtsroot,readonly=on,security_model=none,multidevs=remap'],

@@ -9,7 +9,7 @@
 // host's binaries (node, ipvsadm, heartbeat...) and can still write anywhere, /etc included.
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync, gzipSync, zstdDecompressSync } from 'node:zlib';
@@ -110,6 +110,49 @@ function isStaticElf(path: string): boolean {
     if (elf.readUInt32LE(phoff + i * phentsize) === PT_INTERP) return false;
   }
   return true;
+}
+
+export function defaultCacheDir(): string {
+  return join(tmpdir(), `ldirectord-ts-qemu-${process.getuid?.() ?? 0}`);
+}
+
+/**
+ * The kernel as an uncompressed ELF (vmlinux), which qemu boots directly through the PVH entry:
+ * under emulation, unpacking the xz-compressed bzImage costs several seconds of every boot.
+ * Falls back to the bzImage (undefined) when the kernel has no PVH entry or another format.
+ */
+export async function uncompressedKernel(
+  kernel: GuestKernel,
+  cacheDir = defaultCacheDir(),
+): Promise<string | undefined> {
+  const config = readOptional(`/boot/config-${kernel.release}`);
+  if (!/^CONFIG_PVH=y$/m.test(config)) return undefined;
+  const target = join(cacheDir, `vmlinux-${kernel.release}`);
+  if (existsSync(target)) return target;
+  const image = await readFile(kernel.image);
+  const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+  const start = image.indexOf(XZ_MAGIC);
+  if (start < 0) return undefined;
+  await mkdir(cacheDir, { recursive: true });
+  const work = await mkdtemp(join(cacheDir, 'vmlinux-'));
+  try {
+    await writeFile(join(work, 'payload.xz'), image.subarray(start));
+    // --single-stream: the bzImage has more bytes after the xz stream.
+    const r = await runCommand('xz', ['-d', '--single-stream', join(work, 'payload.xz')], {
+      timeoutMs: 120_000,
+    });
+    if (r.code !== 0) return undefined;
+    const elf = join(work, 'payload');
+    const head = Buffer.alloc(4);
+    const file = await open(elf);
+    await file.read(head, 0, 4, 0);
+    await file.close();
+    if (head.readUInt32BE(0) !== 0x7f454c46) return undefined;
+    await rename(elf, target);
+    return target;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 /** Module paths (relative to the modules dir) in an order insmod accepts: dependencies first. */
@@ -234,7 +277,7 @@ export interface InitramfsScripts {
 export async function buildInitramfs(
   host: GuestHost,
   scripts: InitramfsScripts,
-  cacheDir = join(tmpdir(), `ldirectord-ts-qemu-${process.getuid?.() ?? 0}`),
+  cacheDir = defaultCacheDir(),
 ): Promise<string> {
   const order = moduleLoadOrder(host.kernel);
   const busyboxStat = statSync(host.busybox);
