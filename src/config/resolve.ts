@@ -3,6 +3,7 @@
 // the timeout chains, the login defaults of ftp and sip), host names and service names,
 // IPv4 ranges, the effective fallback, and `origins` saying where each value came from.
 // Host names go through an injectable resolver; everything else here is pure.
+import { translatePerlRegex } from '../lib/perl-regex.ts';
 import { type Diagnostic, error, sortDiagnostics, warning } from '../parser/diagnostic-helpers.ts';
 import { DIRECTIVES, type DirectiveSpec } from '../parser/directives.ts';
 import type {
@@ -87,7 +88,18 @@ const STRUCTURED = new Set([
 
 const SQL_SERVICES: readonly Service[] = ['mysql', 'pgsql', 'oracle'];
 const HTTP_SERVICES: readonly Service[] = ['http', 'https', 'http_proxy'];
+/** ipvsadm's limit for -p (MAX_TIMEOUT in ipvsadm.c). */
+const MAX_PERSISTENT = 86400 * 31;
 const NEGOTIATING: readonly CheckType[] = ['negotiate', 'combined'];
+/** Services whose negotiate check matches receive as a Perl regular expression. */
+const RECEIVE_REGEX_SERVICES: readonly Service[] = [
+  ...HTTP_SERVICES,
+  'simpletcp',
+  'dns',
+  'ldap',
+  'ldaps',
+  'ftp',
+];
 const SYSLOG_FACILITIES = [
   'auth',
   'authpriv',
@@ -170,6 +182,31 @@ class Resolver {
     category?: Diagnostic['category'],
   ): void {
     this.diagnostics.push(warning(this.file, line, column, code, message, hint, category));
+  }
+
+  /** receive is a Perl regex: refuse at load time what the checkers could not run. */
+  private checkReceive(pattern: string, line: number, column: number): void {
+    const result = translatePerlRegex(pattern);
+    if (!result.ok) {
+      this.error(
+        line,
+        column,
+        'receive-regex',
+        `invalid receive string: ${result.error}`,
+        'receive is a Perl regular expression; ldirectord-ts runs the constructs JavaScript can express (see docs/compatibility.md).',
+      );
+      return;
+    }
+    for (const note of result.warnings) {
+      this.warn(
+        line,
+        column,
+        'receive-regex-note',
+        `receive: ${note}`,
+        undefined,
+        'differs-from-perl',
+      );
+    }
   }
 
   // ---- host names: collected first, resolved concurrently, then read synchronously.
@@ -729,6 +766,25 @@ class Resolver {
         'no-effect',
       );
     }
+    // ipvsadm accepts -p 1..31 days only; the original passes any number and its virtual
+    // service is then never created (every later command fails with "Service not defined").
+    if (vs.persistent === 0) {
+      this.warn(
+        ...at('persistent'),
+        'persistent-zero',
+        'persistent=0: the virtual service is created without persistence',
+        'ipvsadm refuses -p 0, so the Perl original never creates this virtual service. Remove the line, or give seconds.',
+        'differs-from-perl',
+      );
+      vs.persistent = undefined;
+    } else if (vs.persistent !== undefined && vs.persistent > MAX_PERSISTENT) {
+      this.error(
+        ...at('persistent'),
+        'persistent-too-long',
+        `invalid persistent timeout: ${vs.persistent} is more than ipvsadm accepts`,
+        `Seconds of persistence from 1 to ${MAX_PERSISTENT} (31 days).`,
+      );
+    }
     if (last.has('netmask') && vs.persistent === undefined) {
       this.warn(
         ...at('netmask'),
@@ -776,6 +832,14 @@ class Resolver {
           'no-effect',
         );
       }
+    }
+    if (negotiates && RECEIVE_REGEX_SERVICES.includes(vs.service)) {
+      const patterns: Array<[string, number, number]> = [];
+      if (last.has('receive') && vs.receive !== '') patterns.push([vs.receive, ...at('receive')]);
+      for (const r of vs.reals) {
+        if (r.receive) patterns.push([r.receive, r.line, 1]);
+      }
+      for (const [pattern, line, column] of patterns) this.checkReceive(pattern, line, column);
     }
     if (last.has('virtualhost') && !HTTP_SERVICES.includes(vs.service)) {
       this.warn(

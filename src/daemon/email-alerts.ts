@@ -219,7 +219,6 @@ export function nodemailerSender(smtpPort = 25, sendmailPath = '/usr/sbin/sendma
 
 function encodeHeader(value: string): string {
   // RFC 2047 for non-ASCII (a servicename in another language); ASCII stays readable.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: printable ASCII range
   return /^[\x20-\x7e]*$/.test(value)
     ? value
     : `=?UTF-8?B?${Buffer.from(value).toString('base64')}?=`;

@@ -9,6 +9,8 @@ set -euo pipefail
 packages=(
   # reference implementation and the real ipvsadm (gcc builds the shim that runs it here)
   ldirectord ipvsadm gcc libc6-dev linux-libc-dev
+  # DBD::Pg for the original's pgsql check (the ldirectord package does not pull it in)
+  libdbd-pg-perl
   # checkers' real servers
   mariadb-server mariadb-client
   dnsmasq-base vsftpd exim4-daemon-light dovecot-pop3d dovecot-imapd slapd ldap-utils

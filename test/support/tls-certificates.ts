@@ -1,6 +1,8 @@
 // Certificates made at test time with openssl: a private CA, a server certificate it signed
 // (for a name that is not the server's address: hostname verification is off, as in the
-// original), and a self-signed certificate nobody trusts.
+// original), and a self-signed certificate nobody trusts. The signed certificate can also
+// name IP addresses, for clients that do verify the name against the address they dialled
+// (the original's IO::Socket::SSL defaults, in pops and imaps).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,15 +12,17 @@ export interface TestCertificates {
   dir: string;
   /** The CA certificate file, to trust. */
   caFile: string;
-  /** Signed by the CA, CN and SAN `not-this-address.example`. */
+  /** Signed by the CA, CN and SAN `not-this-address.example` (plus the IPs asked for). */
   signed: { key: string; cert: string };
+  /** The same as files, for servers configured with paths. */
+  signedFiles: { key: string; cert: string };
   /** Self-signed, trusted by nobody unless its own file is given as a CA. */
   selfSigned: { key: string; cert: string };
   selfSignedFile: string;
   remove(): void;
 }
 
-export function makeCertificates(): TestCertificates {
+export function makeCertificates(options: { addresses?: string[] } = {}): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'ldts-tls-'));
   const p = (name: string): string => join(dir, name);
   const openssl = (...args: string[]): void => {
@@ -51,7 +55,8 @@ export function makeCertificates(): TestCertificates {
     '-out',
     p('signed.csr'),
   );
-  writeFileSync(p('ext.cnf'), 'subjectAltName=DNS:not-this-address.example\n');
+  const ips = (options.addresses ?? []).map((address) => `,IP:${address}`).join('');
+  writeFileSync(p('ext.cnf'), `subjectAltName=DNS:not-this-address.example${ips}\n`);
   openssl(
     'x509',
     '-req',
@@ -89,6 +94,7 @@ export function makeCertificates(): TestCertificates {
     dir,
     caFile: p('ca.crt'),
     signed: { key: read('signed.key'), cert: read('signed.crt') },
+    signedFiles: { key: p('signed.key'), cert: p('signed.crt') },
     selfSigned: { key: read('self.key'), cert: read('self.crt') },
     selfSignedFile: p('self.crt'),
     remove: () => rmSync(dir, { recursive: true, force: true }),

@@ -25,7 +25,10 @@ function withoutDifference(n: Normal, what: string): Normal {
     global: n.global,
     virtuals: n.virtuals.map((v) => ({
       ...v,
-      fields: what === 'fallback' ? { ...v.fields, fallback: undefined } : v.fields,
+      fields:
+        what === 'fallback' || what === 'persistent'
+          ? { ...v.fields, [what]: undefined }
+          : v.fields,
       reals:
         what === 'reals'
           ? []

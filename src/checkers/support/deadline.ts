@@ -2,7 +2,7 @@
 // whatever the check is doing then (a TCP connect the kernel keeps trying, a server that
 // drips one byte a second, a child that ignores SIGTERM) must not delay the answer, so the
 // result is decided by whichever comes first, and `release` frees the socket or child at once.
-import type { CheckResult } from '../types.ts';
+import type { CheckResult, CheckTarget } from '../types.ts';
 import { down, errorText, TIMEOUT } from './result.ts';
 
 /**
@@ -38,4 +38,12 @@ export async function runWithin(
 /** An error that reads as a timeout to the checkers (see TIMEOUT_CODES). */
 export function timeoutError(what: string): Error {
   return Object.assign(new Error(`${what} timed out`), { code: 'ERR_CHECK_TIMEOUT' });
+}
+
+/**
+ * A library's own timeout (ldapts, pg, oracledb): a backstop a little past the deadline, so the
+ * scheduler's abort always decides (reason 'timeout') and the library cannot hold on longer.
+ */
+export function backstopMs(target: CheckTarget): number {
+  return target.timeoutMs + 250;
 }

@@ -1,0 +1,21 @@
+// The logging interface every part of the daemon writes through. A type only: the daemon
+// implements it with pino (file, syslog or terminal); tests record calls. The message is the
+// original's wording where it has one, so scripts that grep the log keep working; the fields
+// carry the same facts in structured form alongside.
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  error(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  debug(message: string, fields?: LogFields): void;
+}
+
+/** A logger that drops everything, for callers that do not care. */
+export const silentLogger: Logger = {
+  error() {},
+  warn() {},
+  info() {},
+  debug() {},
+};

@@ -1,0 +1,70 @@
+// One check under a hard deadline. At the deadline the signal is aborted and the check counts
+// as a failure with reason "timeout" whether or not the checker ever settles; a checker that
+// throws counts as a failure with its message. Nothing a checker does can reach the caller
+// as an exception or arrive after the result.
+import type { Checker, CheckResult, CheckTarget } from '../checkers/types.ts';
+import type { Clock } from './clock.ts';
+
+export interface TimedResult extends CheckResult {
+  timedOut: boolean;
+  durationMs: number;
+}
+
+const MAX_REASON = 500;
+
+/** One line, bounded, without the target's secrets. */
+export function cleanReason(reason: string, target: CheckTarget): string {
+  let text = reason;
+  for (const secret of [target.passwd, target.secret]) {
+    if (secret) text = text.split(secret).join('********');
+  }
+  return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}...` : text;
+}
+
+function normalise(value: unknown, target: CheckTarget): CheckResult {
+  if (typeof value !== 'object' || value === null || typeof (value as CheckResult).up !== 'boolean')
+    return { up: false, reason: 'the checker returned no result' };
+  const { up, reason } = value as CheckResult;
+  return { up, reason: cleanReason(typeof reason === 'string' ? reason : '', target) };
+}
+
+export function runWithDeadline(
+  checker: Checker,
+  target: CheckTarget,
+  deadlineMs: number,
+  clock: Clock,
+  controller: AbortController = new AbortController(),
+): Promise<TimedResult> {
+  const started = clock.now();
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: CheckResult, timedOut: boolean): void => {
+      if (settled) return;
+      settled = true;
+      clock.clearTimeout(timer);
+      controller.signal.removeEventListener('abort', onAbort);
+      resolve({ ...result, timedOut, durationMs: clock.now() - started });
+    };
+    const timer = clock.setTimeout(() => {
+      finish({ up: false, reason: 'timeout' }, true);
+      controller.abort(new DOMException('check deadline passed', 'TimeoutError'));
+    }, deadlineMs);
+    // Aborted from outside (stop, reload): settle now so no timer outlives the check.
+    const onAbort = (): void => finish({ up: false, reason: 'aborted' }, false);
+    if (controller.signal.aborted) onAbort();
+    else controller.signal.addEventListener('abort', onAbort, { once: true });
+    let pending: Promise<CheckResult>;
+    try {
+      pending = Promise.resolve(checker(target, controller.signal));
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (value) => finish(normalise(value, target), false),
+      (error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        finish({ up: false, reason: cleanReason(`error: ${message}`, target) }, false);
+      },
+    );
+  });
+}
