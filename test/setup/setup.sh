@@ -18,8 +18,9 @@ packages=(
   iputils-ping openssl python3
   # integration contracts
   heartbeat resource-agents
-  # the real-kernel IPVS tier
-  qemu-system-x86 linux-image-amd64 busybox-static
+  # the real-kernel IPVS tier (iproute2: `ip` for tests inside the guest, which runs the
+  # host's binaries)
+  qemu-system-x86 linux-image-amd64 busybox-static iproute2
 )
 
 missing=()
