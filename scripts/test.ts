@@ -27,7 +27,8 @@ function step(title: string, command: string, args: string[]): void {
 const requested = process.argv.slice(2);
 
 if (!process.env.LDTS_SKIP_SETUP) step('setup', 'bash', ['test/setup/setup.sh']);
-step('lint and format (biome)', 'npx', ['biome', 'check', '.']);
+step('format (prettier)', 'npx', ['prettier', '--check', '--log-level', 'warn', '.']);
+step('lint (eslint)', 'npx', ['eslint', '.']);
 step('type check (tsc)', 'npx', ['tsc', '--noEmit', '-p', '.']);
 step('build (esbuild)', process.execPath, ['scripts/build.ts']);
 

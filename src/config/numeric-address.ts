@@ -39,7 +39,7 @@ export function canonicalIPv6(address: string): string {
   const words = ipv6Words(address);
   let bestBase = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;

@@ -12,9 +12,7 @@ export function pidFilePath(cfgname: string, pidDir: string = DEFAULT_PID_DIR): 
 }
 
 export type PidState =
-  | { kind: 'none' }
-  | { kind: 'running'; pid: number }
-  | { kind: 'stale'; pid: number };
+  { kind: 'none' } | { kind: 'running'; pid: number } | { kind: 'stale'; pid: number };
 
 /** none: no file, or an empty one (the original treats both alike); stale: pid not ours. */
 export function readPidState(path: string, procRoot = '/proc'): PidState {

@@ -213,41 +213,37 @@ export function fromKernel(kernel: KernelTable): IpvsTable {
 /** The kernel emulation's table holding this table (destinations in the listed order). */
 export function toKernel(table: IpvsTable): KernelTable {
   return {
-    services: table.services.map(
-      (s): KernelService => ({
-        family: s.family,
-        protocol: s.protocol,
-        address: s.address,
-        port: s.port,
-        fwmark: s.fwmark,
-        scheduler: s.scheduler,
-        flags: serviceFlags(s),
-        timeout: s.persistent ?? 0,
-        netmask:
-          s.family === 4
-            ? s.netmask === undefined
-              ? 0xffffffff
-              : (parseIpv4Strict(s.netmask) ?? inetAton(s.netmask) ?? 0xffffffff)
-            : s.netmask === undefined
-              ? 128
-              : Number(s.netmask),
-        pe: '',
-        destinations: s.destinations.map(
-          (d): KernelDestination => ({
-            family: familyOf(d.address),
-            address: d.address,
-            port: d.port,
-            forward: d.forward,
-            weight: d.weight,
-            upperThreshold: d.upperThreshold,
-            lowerThreshold: d.lowerThreshold,
-            tunnelType: 'ipip',
-            tunnelPort: 0,
-            tunnelChecksum: 'nocsum',
-          }),
-        ),
-      }),
-    ),
+    services: table.services.map((s): KernelService => ({
+      family: s.family,
+      protocol: s.protocol,
+      address: s.address,
+      port: s.port,
+      fwmark: s.fwmark,
+      scheduler: s.scheduler,
+      flags: serviceFlags(s),
+      timeout: s.persistent ?? 0,
+      netmask:
+        s.family === 4
+          ? s.netmask === undefined
+            ? 0xffffffff
+            : (parseIpv4Strict(s.netmask) ?? inetAton(s.netmask) ?? 0xffffffff)
+          : s.netmask === undefined
+            ? 128
+            : Number(s.netmask),
+      pe: '',
+      destinations: s.destinations.map((d): KernelDestination => ({
+        family: familyOf(d.address),
+        address: d.address,
+        port: d.port,
+        forward: d.forward,
+        weight: d.weight,
+        upperThreshold: d.upperThreshold,
+        lowerThreshold: d.lowerThreshold,
+        tunnelType: 'ipip',
+        tunnelPort: 0,
+        tunnelChecksum: 'nocsum',
+      })),
+    })),
   };
 }
 

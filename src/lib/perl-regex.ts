@@ -37,8 +37,7 @@ import {
 } from './perl-regex-charset.ts';
 
 export type PerlRegexResult =
-  | { ok: true; regex: RegExp; warnings: string[] }
-  | { ok: false; error: string };
+  { ok: true; regex: RegExp; warnings: string[] } | { ok: false; error: string };
 
 /** A response or line as Perl sees it: one char per byte. */
 export function perlSubject(bytes: Uint8Array): string {

@@ -16,8 +16,7 @@ export interface Verdict {
 }
 
 export type StateNote =
-  | { kind: 'reset' }
-  | { kind: 'soft-failure'; failcount: number; failurecount: number };
+  { kind: 'reset' } | { kind: 'soft-failure'; failcount: number; failurecount: number };
 
 export interface StateStep {
   state: RealState;

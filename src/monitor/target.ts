@@ -7,14 +7,7 @@ import type { RealServer, Service, VirtualService } from '../config/model.ts';
 
 /** The check a virtual's checktype asks for, with the original's dispatch rules applied. */
 export type CheckMode =
-  | 'connect'
-  | 'ping'
-  | 'negotiate'
-  | 'combined'
-  | 'external'
-  | 'external-perl'
-  | 'on'
-  | 'off';
+  'connect' | 'ping' | 'negotiate' | 'combined' | 'external' | 'external-perl' | 'on' | 'off';
 
 /** The check one pass runs ('combined' alternates between connect and negotiate). */
 export type CheckKind = 'connect' | 'ping' | 'negotiate' | 'external' | 'external-perl' | 'on';

@@ -171,51 +171,63 @@ describe('ftp without a server', () => {
 });
 
 const perlSkip = skip ?? perlUnavailableReason();
-describe('differential: the Perl original agrees but where §6 says it is wrong', {
-  skip: perlSkip,
-  concurrency: true,
-}, () => {
-  test('up when the file matches; down on a mismatch and on a closed port', async () => {
-    const reals = [
-      { host: HOST, port: vsftpd.port },
-      { host: HOST, port: closed },
-    ];
-    const [matching, mismatching] = await Promise.all([
-      perlNegotiate({
-        service: 'ftp',
-        reals,
-        lines: ['request="check.txt"', 'receive="hello from"'],
-      }),
-      perlNegotiate({
-        service: 'ftp',
-        reals: [reals[0]!],
-        lines: ['request="check.txt"', 'receive="^goodbye"'],
-      }),
-    ]);
-    assert.equal(matching.get(`${HOST} ${vsftpd.port}`), 'up');
-    assert.equal(matching.get(`${HOST} ${closed}`), 'down');
-    assert.equal(mismatching.get(`${HOST} ${vsftpd.port}`), 'down');
-    assert.equal((await check({ request: '/check.txt', receive: 'hello from' })).up, true);
-    assert.equal(
-      (await check({ port: closed, request: '/check.txt', receive: 'hello from' })).up,
-      false,
-    );
-    assert.equal((await check({ request: '/check.txt', receive: '^goodbye' })).up, false);
-  });
+describe(
+  'differential: the Perl original agrees but where §6 says it is wrong',
+  {
+    skip: perlSkip,
+    concurrency: true,
+  },
+  () => {
+    test('up when the file matches; down on a mismatch and on a closed port', async () => {
+      const reals = [
+        { host: HOST, port: vsftpd.port },
+        { host: HOST, port: closed },
+      ];
+      const [matching, mismatching] = await Promise.all([
+        perlNegotiate({
+          service: 'ftp',
+          reals,
+          lines: ['request="check.txt"', 'receive="hello from"'],
+        }),
+        perlNegotiate({
+          service: 'ftp',
+          reals: [reals[0]!],
+          lines: ['request="check.txt"', 'receive="^goodbye"'],
+        }),
+      ]);
+      assert.equal(matching.get(`${HOST} ${vsftpd.port}`), 'up');
+      assert.equal(matching.get(`${HOST} ${closed}`), 'down');
+      assert.equal(mismatching.get(`${HOST} ${vsftpd.port}`), 'down');
+      assert.equal((await check({ request: '/check.txt', receive: 'hello from' })).up, true);
+      assert.equal(
+        (await check({ port: closed, request: '/check.txt', receive: 'hello from' })).up,
+        false,
+      );
+      assert.equal((await check({ request: '/check.txt', receive: '^goodbye' })).up, false);
+    });
 
-  test('with an empty receive the original ignores a missing file and a refused login (§6 item 24, fixed)', async () => {
-    const reals = [{ host: HOST, port: vsftpd.port }];
-    const [missing, refused] = await Promise.all([
-      perlNegotiate({ service: 'ftp', reals, lines: ['request="missing.txt"'] }),
-      perlNegotiate({
-        service: 'ftp',
-        reals,
-        lines: ['login="anonymous"', `passwd="${BANNED_PASSWORD}"`, 'request="check.txt"'],
-      }),
-    ]);
-    assert.equal(missing.get(`${HOST} ${vsftpd.port}`), 'up', "the original's bug, as documented");
-    assert.equal(refused.get(`${HOST} ${vsftpd.port}`), 'up', "the original's bug, as documented");
-    assert.equal((await check({ request: '/missing.txt' })).up, false);
-    assert.equal((await check({ passwd: BANNED_PASSWORD, request: '/check.txt' })).up, false);
-  });
-});
+    test('with an empty receive the original ignores a missing file and a refused login (§6 item 24, fixed)', async () => {
+      const reals = [{ host: HOST, port: vsftpd.port }];
+      const [missing, refused] = await Promise.all([
+        perlNegotiate({ service: 'ftp', reals, lines: ['request="missing.txt"'] }),
+        perlNegotiate({
+          service: 'ftp',
+          reals,
+          lines: ['login="anonymous"', `passwd="${BANNED_PASSWORD}"`, 'request="check.txt"'],
+        }),
+      ]);
+      assert.equal(
+        missing.get(`${HOST} ${vsftpd.port}`),
+        'up',
+        "the original's bug, as documented",
+      );
+      assert.equal(
+        refused.get(`${HOST} ${vsftpd.port}`),
+        'up',
+        "the original's bug, as documented",
+      );
+      assert.equal((await check({ request: '/missing.txt' })).up, false);
+      assert.equal((await check({ passwd: BANNED_PASSWORD, request: '/check.txt' })).up, false);
+    });
+  },
+);

@@ -100,20 +100,24 @@ test('a slow query is down at the deadline', { skip }, async () => {
   assert.ok(r.ms < 800 + MARGIN_MS, `took ${r.ms} ms`);
 });
 
-test('a stopped (SIGSTOP) server is down at the deadline, up again after SIGCONT', {
-  skip,
-}, async () => {
-  db.suspend();
-  try {
-    const r = await runCheck(checkMysql, mysql({ timeoutMs: 800 }));
-    assert.deepEqual([r.up, r.reason], [false, 'timeout']);
-    assert.ok(r.ms < 800 + MARGIN_MS, `took ${r.ms} ms`);
-  } finally {
-    db.resume();
-  }
-  const again = await runCheck(checkMysql, mysql());
-  assert.equal(again.up, true, again.reason);
-});
+test(
+  'a stopped (SIGSTOP) server is down at the deadline, up again after SIGCONT',
+  {
+    skip,
+  },
+  async () => {
+    db.suspend();
+    try {
+      const r = await runCheck(checkMysql, mysql({ timeoutMs: 800 }));
+      assert.deepEqual([r.up, r.reason], [false, 'timeout']);
+      assert.ok(r.ms < 800 + MARGIN_MS, `took ${r.ms} ms`);
+    } finally {
+      db.resume();
+    }
+    const again = await runCheck(checkMysql, mysql());
+    assert.equal(again.up, true, again.reason);
+  },
+);
 
 test('a server that is not running is down', { skip }, async () => {
   const r = await runCheck(checkMysql, mysql({ host: '127.0.1.254', port: 9 }));

@@ -212,109 +212,128 @@ describe('pop and imap without a server', () => {
 
 const perlSkip = skip ?? perlUnavailableReason();
 // Each Perl run waits for its checks; running them side by side keeps this file short.
-describe('differential: the Perl original agrees but where §6 says it is wrong', {
-  skip: perlSkip,
-  concurrency: true,
-}, () => {
-  const perlLogin = (credentials: { login: string; passwd: string }) => [
-    `login="${credentials.login}"`,
-    `passwd="${credentials.passwd}"`,
-  ];
+describe(
+  'differential: the Perl original agrees but where §6 says it is wrong',
+  {
+    skip: perlSkip,
+    concurrency: true,
+  },
+  () => {
+    const perlLogin = (credentials: { login: string; passwd: string }) => [
+      `login="${credentials.login}"`,
+      `passwd="${credentials.passwd}"`,
+    ];
 
-  test('pop: up with the right login, down with a wrong one or a closed port', async () => {
-    const port = dovecot.pop3Port;
-    const [right, wrong] = await Promise.all([
-      perlNegotiate({
-        service: 'pop',
-        reals: [
-          { host: HOST, port },
-          { host: HOST, port: closed },
-        ],
-        lines: perlLogin(login),
-      }),
-      perlNegotiate({
-        service: 'pop',
-        reals: [{ host: HOST, port }],
-        lines: perlLogin(wrongLogin),
-      }),
-    ]);
-    assert.equal(right.get(`${HOST} ${port}`), 'up');
-    assert.equal(right.get(`${HOST} ${closed}`), 'down');
-    assert.equal(wrong.get(`${HOST} ${port}`), 'down');
-    assert.equal((await run(checkPop, { service: 'pop', port, ...login })).up, true);
-    assert.equal((await run(checkPop, { service: 'pop', port: closed, ...login })).up, false);
-    assert.equal((await run(checkPop, { service: 'pop', port, ...wrongLogin })).up, false);
-  });
-
-  test('pop without a login: the original says up on a closed port (§6 item 24, fixed)', async () => {
-    const perl = await perlNegotiate({ service: 'pop', reals: [{ host: HOST, port: closed }] });
-    assert.equal(perl.get(`${HOST} ${closed}`), 'up', "the original's bug, as documented");
-    assert.equal((await run(checkPop, { service: 'pop', port: closed })).up, false);
-  });
-
-  test('imap: up with the right login, down with a wrong one or no server', {
-    skip: standardPortsSkip,
-  }, async () => {
-    const [right, wrong] = await Promise.all([
-      perlNegotiate({
-        service: 'imap',
-        reals: [
-          { host: HOST, port: 143 },
-          { host: EMPTY_HOST, port: 143 },
-        ],
-        lines: perlLogin(login),
-        timeoutMs: 40_000,
-      }),
-      perlNegotiate({
-        service: 'imap',
-        reals: [{ host: HOST, port: 143 }],
-        lines: perlLogin(wrongLogin),
-      }),
-    ]);
-    assert.equal(right.get(`${HOST} 143`), 'up');
-    assert.equal(right.get(`${EMPTY_HOST} 143`), 'down');
-    assert.equal(wrong.get(`${HOST} 143`), 'down');
-    assert.equal((await run(checkImap, { service: 'imap', port: 143, ...login })).up, true);
-    assert.equal(
-      (await run(checkImap, { service: 'imap', host: EMPTY_HOST, port: 143, ...login })).up,
-      false,
-    );
-    assert.equal((await run(checkImap, { service: 'imap', port: 143, ...wrongLogin })).up, false);
-  });
-
-  test('imap: the original checks port 143 whatever the check port (fixed)', {
-    skip: standardPortsSkip,
-  }, async () => {
-    const perl = await perlNegotiate({
-      service: 'imap',
-      reals: [{ host: HOST, port: closed }],
-      lines: perlLogin(login),
-    });
-    assert.equal(perl.get(`${HOST} ${closed}`), 'up', "the original's bug: it checked 143");
-    assert.equal((await run(checkImap, { service: 'imap', port: closed, ...login })).up, false);
-  });
-
-  for (const service of ['pops', 'imaps'] as const) {
-    const checker = service === 'pops' ? checkPop : checkImap;
-    const trust = service === 'pops' ? trusting.pop : trusting.imap;
-    test(`${service}: a certificate from an unknown CA is down for both, up for both once the CA is trusted`, {
-      skip: service === 'imaps' ? standardPortsSkip : undefined,
-    }, async () => {
-      const port = service === 'pops' ? dovecot.pop3sPort : dovecot.imapsPort;
-      const reals = [{ host: HOST, port }];
-      const [untrusted, trusted] = await Promise.all([
-        perlNegotiate({ service, reals, lines: perlLogin(login) }),
+    test('pop: up with the right login, down with a wrong one or a closed port', async () => {
+      const port = dovecot.pop3Port;
+      const [right, wrong] = await Promise.all([
         perlNegotiate({
-          service,
-          reals,
+          service: 'pop',
+          reals: [
+            { host: HOST, port },
+            { host: HOST, port: closed },
+          ],
           lines: perlLogin(login),
-          env: { SSL_CERT_FILE: certificates.caFile },
+        }),
+        perlNegotiate({
+          service: 'pop',
+          reals: [{ host: HOST, port }],
+          lines: perlLogin(wrongLogin),
         }),
       ]);
-      assert.equal(untrusted.get(`${HOST} ${port}`), 'down');
-      assert.equal(trusted.get(`${HOST} ${port}`), 'up');
-      assert.equal((await run(checker, { service, port, ...login })).up, false);
-      assert.equal((await run(trust(), { service, port, ...login })).up, true);
+      assert.equal(right.get(`${HOST} ${port}`), 'up');
+      assert.equal(right.get(`${HOST} ${closed}`), 'down');
+      assert.equal(wrong.get(`${HOST} ${port}`), 'down');
+      assert.equal((await run(checkPop, { service: 'pop', port, ...login })).up, true);
+      assert.equal((await run(checkPop, { service: 'pop', port: closed, ...login })).up, false);
+      assert.equal((await run(checkPop, { service: 'pop', port, ...wrongLogin })).up, false);
     });
-  }
-});
+
+    test('pop without a login: the original says up on a closed port (§6 item 24, fixed)', async () => {
+      const perl = await perlNegotiate({ service: 'pop', reals: [{ host: HOST, port: closed }] });
+      assert.equal(perl.get(`${HOST} ${closed}`), 'up', "the original's bug, as documented");
+      assert.equal((await run(checkPop, { service: 'pop', port: closed })).up, false);
+    });
+
+    test(
+      'imap: up with the right login, down with a wrong one or no server',
+      {
+        skip: standardPortsSkip,
+      },
+      async () => {
+        const [right, wrong] = await Promise.all([
+          perlNegotiate({
+            service: 'imap',
+            reals: [
+              { host: HOST, port: 143 },
+              { host: EMPTY_HOST, port: 143 },
+            ],
+            lines: perlLogin(login),
+            timeoutMs: 40_000,
+          }),
+          perlNegotiate({
+            service: 'imap',
+            reals: [{ host: HOST, port: 143 }],
+            lines: perlLogin(wrongLogin),
+          }),
+        ]);
+        assert.equal(right.get(`${HOST} 143`), 'up');
+        assert.equal(right.get(`${EMPTY_HOST} 143`), 'down');
+        assert.equal(wrong.get(`${HOST} 143`), 'down');
+        assert.equal((await run(checkImap, { service: 'imap', port: 143, ...login })).up, true);
+        assert.equal(
+          (await run(checkImap, { service: 'imap', host: EMPTY_HOST, port: 143, ...login })).up,
+          false,
+        );
+        assert.equal(
+          (await run(checkImap, { service: 'imap', port: 143, ...wrongLogin })).up,
+          false,
+        );
+      },
+    );
+
+    test(
+      'imap: the original checks port 143 whatever the check port (fixed)',
+      {
+        skip: standardPortsSkip,
+      },
+      async () => {
+        const perl = await perlNegotiate({
+          service: 'imap',
+          reals: [{ host: HOST, port: closed }],
+          lines: perlLogin(login),
+        });
+        assert.equal(perl.get(`${HOST} ${closed}`), 'up', "the original's bug: it checked 143");
+        assert.equal((await run(checkImap, { service: 'imap', port: closed, ...login })).up, false);
+      },
+    );
+
+    for (const service of ['pops', 'imaps'] as const) {
+      const checker = service === 'pops' ? checkPop : checkImap;
+      const trust = service === 'pops' ? trusting.pop : trusting.imap;
+      test(
+        `${service}: a certificate from an unknown CA is down for both, up for both once the CA is trusted`,
+        {
+          skip: service === 'imaps' ? standardPortsSkip : undefined,
+        },
+        async () => {
+          const port = service === 'pops' ? dovecot.pop3sPort : dovecot.imapsPort;
+          const reals = [{ host: HOST, port }];
+          const [untrusted, trusted] = await Promise.all([
+            perlNegotiate({ service, reals, lines: perlLogin(login) }),
+            perlNegotiate({
+              service,
+              reals,
+              lines: perlLogin(login),
+              env: { SSL_CERT_FILE: certificates.caFile },
+            }),
+          ]);
+          assert.equal(untrusted.get(`${HOST} ${port}`), 'down');
+          assert.equal(trusted.get(`${HOST} ${port}`), 'up');
+          assert.equal((await run(checker, { service, port, ...login })).up, false);
+          assert.equal((await run(trust(), { service, port, ...login })).up, true);
+        },
+      );
+    }
+  },
+);

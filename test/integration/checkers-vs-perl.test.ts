@@ -305,120 +305,128 @@ test('our checkers agree with the Perl original', { skip }, async () => {
   assert.deepEqual(disagreements, []);
 });
 
-test('external: the original and ours pass the same arguments (IPv4, IPv6, fwmark)', {
-  skip,
-}, async () => {
-  const perlArgs = mkdtempSync(join(tmpdir(), 'ldts-args-perl-'));
-  const ourArgs = mkdtempSync(join(tmpdir(), 'ldts-args-ours-'));
-  const command = join(scripts, 'args.sh');
-  const perl = PerlLdirectord.start({
-    env: { ARGS_DIR: perlArgs },
-    config: [
-      'checkinterval=1',
-      'checktimeout=3',
-      'virtual=10.1.2.1:80',
-      `\treal=127.0.1.80:8080 masq`,
-      '\tchecktype=external',
-      `\tcheckcommand="${command}"`,
-      '',
-      'virtual6=[2001:db8::1]:80',
-      `\treal6=[::1]:8081 masq`,
-      '\tchecktype=external',
-      `\tcheckcommand="${command}"`,
-      '',
-      'virtual=7',
-      `\treal=127.0.1.81 masq`,
-      '\tchecktype=external',
-      `\tcheckcommand="${command}"`,
-      '',
-    ].join('\n'),
-  });
-  const read = (d: string, rport: string) => {
-    try {
-      return readFileSync(join(d, `args-${rport}`), 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
-  try {
-    for (
-      let i = 0;
-      i < 150 && ['8080', '8081', '0'].some((p) => read(perlArgs, p) === undefined);
-      i++
-    ) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    await perl.stop();
-  }
-  process.env.ARGS_DIR = ourArgs;
-  const ext = (t: Partial<CheckTarget>) =>
-    runCheck(checkExternal, target({ checkcommand: command, ...t }));
-  await ext({ virtualAddress: '10.1.2.1', virtualPort: 80, host: '127.0.1.80', realPort: 8080 });
-  await ext({
-    family: 6,
-    virtualAddress: '2001:db8::1',
-    virtualPort: 80,
-    host: '::1',
-    realPort: 8081,
-  });
-  await ext({
-    protocol: 'fwm',
-    fwmark: 7,
-    virtualAddress: '',
-    virtualPort: 0,
-    host: '127.0.1.81',
-    realPort: 0,
-  });
-  for (const rport of ['8080', '8081', '0']) {
-    const theirs = read(perlArgs, rport);
-    assert.ok(theirs, `the original never ran the command for rport ${rport}:\n${perl.log}`);
-    assert.equal(read(ourArgs, rport), theirs, `arguments for rport ${rport}`);
-  }
-  rmSync(perlArgs, { recursive: true, force: true });
-  rmSync(ourArgs, { recursive: true, force: true });
-});
-
-test('external-perl: exit(n) in the script is its verdict, in the original and ours', {
-  skip,
-}, async () => {
-  const exit = (n: number) => {
-    const file = join(scripts, `exit${n}.pl`);
-    writeFileSync(file, `exit(${n});\nmy $never = 1;\n`);
-    return file;
-  };
-  const files = [exit(0), exit(3)];
-  const perl = PerlLdirectord.start({
-    config: [
-      'checkinterval=1',
-      ...files.flatMap((file, i) => [
-        `virtual=10.1.3.${i + 1}:80`,
-        `\treal=127.0.1.${83 + i}:80 masq`,
-        '\tchecktype=external-perl',
-        `\tcheckcommand="${file}"`,
+test(
+  'external: the original and ours pass the same arguments (IPv4, IPv6, fwmark)',
+  {
+    skip,
+  },
+  async () => {
+    const perlArgs = mkdtempSync(join(tmpdir(), 'ldts-args-perl-'));
+    const ourArgs = mkdtempSync(join(tmpdir(), 'ldts-args-ours-'));
+    const command = join(scripts, 'args.sh');
+    const perl = PerlLdirectord.start({
+      env: { ARGS_DIR: perlArgs },
+      config: [
+        'checkinterval=1',
+        'checktimeout=3',
+        'virtual=10.1.2.1:80',
+        `\treal=127.0.1.80:8080 masq`,
+        '\tchecktype=external',
+        `\tcheckcommand="${command}"`,
         '',
-      ]),
-    ].join('\n'),
-  });
-  const verdict = async (host: string): Promise<boolean> => {
-    const pattern = new RegExp(
-      `^DEBUG3: (Activated|Deactivated) service ${host.replaceAll('.', '\\.')}:80\\b`,
-      'm',
-    );
-    for (let n = 0; n < 150 && !pattern.test(perl.log); n++)
-      await new Promise((r) => setTimeout(r, 100));
-    const m = pattern.exec(perl.log);
-    assert.ok(m, perl.log);
-    return m[1] === 'Activated';
-  };
-  try {
-    assert.equal(await verdict('127.0.1.83'), true);
-    assert.equal(await verdict('127.0.1.84'), false);
-  } finally {
-    await perl.stop();
-  }
-  const ours = (file: string) =>
-    runCheck(checkExternalPerl, target({ host: '127.0.1.83', realPort: 80, checkcommand: file }));
-  assert.equal((await ours(files[0]!)).up, true);
-  assert.deepEqual(await ours(files[1]!).then((r) => [r.up, r.reason]), [false, 'exit status 3']);
-});
+        'virtual6=[2001:db8::1]:80',
+        `\treal6=[::1]:8081 masq`,
+        '\tchecktype=external',
+        `\tcheckcommand="${command}"`,
+        '',
+        'virtual=7',
+        `\treal=127.0.1.81 masq`,
+        '\tchecktype=external',
+        `\tcheckcommand="${command}"`,
+        '',
+      ].join('\n'),
+    });
+    const read = (d: string, rport: string) => {
+      try {
+        return readFileSync(join(d, `args-${rport}`), 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    try {
+      for (
+        let i = 0;
+        i < 150 && ['8080', '8081', '0'].some((p) => read(perlArgs, p) === undefined);
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await perl.stop();
+    }
+    process.env.ARGS_DIR = ourArgs;
+    const ext = (t: Partial<CheckTarget>) =>
+      runCheck(checkExternal, target({ checkcommand: command, ...t }));
+    await ext({ virtualAddress: '10.1.2.1', virtualPort: 80, host: '127.0.1.80', realPort: 8080 });
+    await ext({
+      family: 6,
+      virtualAddress: '2001:db8::1',
+      virtualPort: 80,
+      host: '::1',
+      realPort: 8081,
+    });
+    await ext({
+      protocol: 'fwm',
+      fwmark: 7,
+      virtualAddress: '',
+      virtualPort: 0,
+      host: '127.0.1.81',
+      realPort: 0,
+    });
+    for (const rport of ['8080', '8081', '0']) {
+      const theirs = read(perlArgs, rport);
+      assert.ok(theirs, `the original never ran the command for rport ${rport}:\n${perl.log}`);
+      assert.equal(read(ourArgs, rport), theirs, `arguments for rport ${rport}`);
+    }
+    rmSync(perlArgs, { recursive: true, force: true });
+    rmSync(ourArgs, { recursive: true, force: true });
+  },
+);
+
+test(
+  'external-perl: exit(n) in the script is its verdict, in the original and ours',
+  {
+    skip,
+  },
+  async () => {
+    const exit = (n: number) => {
+      const file = join(scripts, `exit${n}.pl`);
+      writeFileSync(file, `exit(${n});\nmy $never = 1;\n`);
+      return file;
+    };
+    const files = [exit(0), exit(3)];
+    const perl = PerlLdirectord.start({
+      config: [
+        'checkinterval=1',
+        ...files.flatMap((file, i) => [
+          `virtual=10.1.3.${i + 1}:80`,
+          `\treal=127.0.1.${83 + i}:80 masq`,
+          '\tchecktype=external-perl',
+          `\tcheckcommand="${file}"`,
+          '',
+        ]),
+      ].join('\n'),
+    });
+    const verdict = async (host: string): Promise<boolean> => {
+      const pattern = new RegExp(
+        `^DEBUG3: (Activated|Deactivated) service ${host.replaceAll('.', '\\.')}:80\\b`,
+        'm',
+      );
+      for (let n = 0; n < 150 && !pattern.test(perl.log); n++)
+        await new Promise((r) => setTimeout(r, 100));
+      const m = pattern.exec(perl.log);
+      assert.ok(m, perl.log);
+      return m[1] === 'Activated';
+    };
+    try {
+      assert.equal(await verdict('127.0.1.83'), true);
+      assert.equal(await verdict('127.0.1.84'), false);
+    } finally {
+      await perl.stop();
+    }
+    const ours = (file: string) =>
+      runCheck(checkExternalPerl, target({ host: '127.0.1.83', realPort: 80, checkcommand: file }));
+    assert.equal((await ours(files[0]!)).up, true);
+    assert.deepEqual(await ours(files[1]!).then((r) => [r.up, r.reason]), [false, 'exit status 3']);
+  },
+);

@@ -164,28 +164,32 @@ async function runPerl(): Promise<{ lines: string[]; monitor: string[] }> {
   }
 }
 
-test('the state machine logs what the Perl original logs, result for result', {
-  skip,
-}, async () => {
-  const [ours, perl] = await Promise.all([runOurs(), runPerl()]);
-  const oursByReal = byReal(ours.lines);
-  const perlByReal = byReal(perl.lines);
-  for (const rip of Object.keys(SEQUENCES)) {
-    let expected = perlByReal[rip] ?? [];
-    // At start-up the original adds every real missing from the table and deletes it again
-    // (§6 item 16), and that forced delete counts a failure it "resets" at the first success.
-    // The planner skips the transient add, so drop the pair and that reset.
-    assert.match(expected[0] ?? '', /^Added/);
-    assert.match(expected[1] ?? '', /^Deleted/);
-    expected = expected.slice(2);
-    if (/^Resetting/.test(expected[0] ?? '')) expected = expected.slice(1);
-    assert.deepEqual(oursByReal[rip], expected, `${rip}\nperl:\n${perl.lines.join('\n')}`);
-  }
-  // The monitorfile: the same real-ids and states, one line per scripted result. The original
-  // checks twice at start-up and we once, but each check consumes one result either way.
-  const first = (lines: string[], rip: string) =>
-    lines.filter((l) => l.includes(` ${rip} `)).slice(0, SEQUENCES[rip]!.length);
-  for (const rip of Object.keys(SEQUENCES))
-    assert.deepEqual(first(ours.monitor, rip), first(perl.monitor, rip), rip);
-  assert.ok(first(ours.monitor, '127.0.4.2').length === SEQUENCES['127.0.4.2']!.length);
-});
+test(
+  'the state machine logs what the Perl original logs, result for result',
+  {
+    skip,
+  },
+  async () => {
+    const [ours, perl] = await Promise.all([runOurs(), runPerl()]);
+    const oursByReal = byReal(ours.lines);
+    const perlByReal = byReal(perl.lines);
+    for (const rip of Object.keys(SEQUENCES)) {
+      let expected = perlByReal[rip] ?? [];
+      // At start-up the original adds every real missing from the table and deletes it again
+      // (§6 item 16), and that forced delete counts a failure it "resets" at the first success.
+      // The planner skips the transient add, so drop the pair and that reset.
+      assert.match(expected[0] ?? '', /^Added/);
+      assert.match(expected[1] ?? '', /^Deleted/);
+      expected = expected.slice(2);
+      if (/^Resetting/.test(expected[0] ?? '')) expected = expected.slice(1);
+      assert.deepEqual(oursByReal[rip], expected, `${rip}\nperl:\n${perl.lines.join('\n')}`);
+    }
+    // The monitorfile: the same real-ids and states, one line per scripted result. The original
+    // checks twice at start-up and we once, but each check consumes one result either way.
+    const first = (lines: string[], rip: string) =>
+      lines.filter((l) => l.includes(` ${rip} `)).slice(0, SEQUENCES[rip]!.length);
+    for (const rip of Object.keys(SEQUENCES))
+      assert.deepEqual(first(ours.monitor, rip), first(perl.monitor, rip), rip);
+    assert.ok(first(ours.monitor, '127.0.4.2').length === SEQUENCES['127.0.4.2']!.length);
+  },
+);

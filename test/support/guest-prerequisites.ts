@@ -7,8 +7,7 @@ import { checkGuestHost, type GuestHost } from './qemu-initramfs.ts';
 export const REAL_IPVSADM = '/usr/sbin/ipvsadm';
 
 export type GuestPrerequisites =
-  | { ok: true; host: GuestHost }
-  | { ok: false; skip: string | false; problems: string[] };
+  { ok: true; host: GuestHost } | { ok: false; skip: string | false; problems: string[] };
 
 export function guestPrerequisites(): GuestPrerequisites {
   const check = checkGuestHost();

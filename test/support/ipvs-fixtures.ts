@@ -25,8 +25,7 @@ export function fallback(address: string, port: number, forward: Forward = 'gate
 }
 
 type Where =
-  | { address: string; port: number; protocol?: 'tcp' | 'udp' }
-  | { fwmark: number; family?: 4 | 6 };
+  { address: string; port: number; protocol?: 'tcp' | 'udp' } | { fwmark: number; family?: 4 | 6 };
 
 export function virtual(
   where: Where,

@@ -161,7 +161,7 @@ export async function runScriptInGuest(guest: Guest, script: IpvsScript): Promis
 /** The regular files of a (GNU or POSIX) tar archive by base name, as UTF-8 text. */
 function readTar(archive: Buffer): Map<string, string> {
   const files = new Map<string, string>();
-  for (let offset = 0; offset + 512 <= archive.length; ) {
+  for (let offset = 0; offset + 512 <= archive.length;) {
     const header = archive.subarray(offset, offset + 512);
     if (header.every((byte) => byte === 0)) break;
     const field = (start: number, length: number): string =>

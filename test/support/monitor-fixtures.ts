@@ -420,9 +420,7 @@ export class ScriptedCheckers implements CheckerSet {
   set(
     host: string,
     answer:
-      | boolean
-      | CheckResult
-      | ((target: CheckTarget, signal: AbortSignal) => Promise<CheckResult>),
+      boolean | CheckResult | ((target: CheckTarget, signal: AbortSignal) => Promise<CheckResult>),
   ): void {
     this.answers.set(
       host,

@@ -25,11 +25,7 @@ import {
   uncompressedKernel,
 } from './qemu-initramfs.ts';
 
-export {
-  GUEST_DUMMY_IPV4,
-  GUEST_DUMMY_IPV6,
-  GUEST_SHARE,
-} from './guest-scripts.ts';
+export { GUEST_DUMMY_IPV4, GUEST_DUMMY_IPV6, GUEST_SHARE } from './guest-scripts.ts';
 export { checkGuestHost, type GuestHost, type GuestKernel } from './qemu-initramfs.ts';
 
 export interface BootOptions {

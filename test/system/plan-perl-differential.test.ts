@@ -131,20 +131,24 @@ test('the differential covers at least 30 configs', { skip: unavailable }, () =>
   assert.ok(selected.length >= 30, `${selected.length} configs selected`);
 });
 
-describe('plan | ipvsadm -R builds the table the Perl original settles to', {
-  concurrency: 4,
-}, () => {
-  for (const { file, why } of selected) {
-    test(file, async () => {
-      const [perl, ours] = await Promise.all([perlTable(file), Promise.resolve(oursTable(file))]);
-      if (why) {
-        const differs = perl.rejected !== undefined || perl.table !== ours;
-        assert.ok(differs, `expected a deliberate difference (${why}), but the tables agree`);
-        process.stdout.write(`# ${file}: differs on purpose: ${why}\n`);
-        return;
-      }
-      assert.equal(perl.rejected, undefined, `the original rejects ${file}: ${perl.rejected}`);
-      assert.equal(ours, perl.table);
-    });
-  }
-});
+describe(
+  'plan | ipvsadm -R builds the table the Perl original settles to',
+  {
+    concurrency: 4,
+  },
+  () => {
+    for (const { file, why } of selected) {
+      test(file, async () => {
+        const [perl, ours] = await Promise.all([perlTable(file), Promise.resolve(oursTable(file))]);
+        if (why) {
+          const differs = perl.rejected !== undefined || perl.table !== ours;
+          assert.ok(differs, `expected a deliberate difference (${why}), but the tables agree`);
+          process.stdout.write(`# ${file}: differs on purpose: ${why}\n`);
+          return;
+        }
+        assert.equal(perl.rejected, undefined, `the original rejects ${file}: ${perl.rejected}`);
+        assert.equal(ours, perl.table);
+      });
+    }
+  },
+);

@@ -41,18 +41,22 @@ test('boots and reports the boot time', { skip }, (t) => {
   assert.ok(guest.pid !== undefined);
 });
 
-test('a job returns its stdout, stderr and exit status and runs in its folder', {
-  skip,
-}, async () => {
-  const r = await guest.run('echo out; echo err >&2; cat given.txt; pwd; exit 7', {
-    files: { 'given.txt': 'a file from the host\n' },
-  });
-  assert.equal(r.code, 7);
-  assert.equal(r.stdout, `out\na file from the host\n${r.guestDir}\n`);
-  assert.equal(r.stderr, 'err\n');
-  assert.equal(r.timedOut, false);
-  assert.ok(r.guestDir.startsWith(`${GUEST_SHARE}/jobs/`));
-});
+test(
+  'a job returns its stdout, stderr and exit status and runs in its folder',
+  {
+    skip,
+  },
+  async () => {
+    const r = await guest.run('echo out; echo err >&2; cat given.txt; pwd; exit 7', {
+      files: { 'given.txt': 'a file from the host\n' },
+    });
+    assert.equal(r.code, 7);
+    assert.equal(r.stdout, `out\na file from the host\n${r.guestDir}\n`);
+    assert.equal(r.stderr, 'err\n');
+    assert.equal(r.timedOut, false);
+    assert.ok(r.guestDir.startsWith(`${GUEST_SHARE}/jobs/`));
+  },
+);
 
 test('files a job writes in its folder are visible on the host', { skip }, async () => {
   const r = await guest.run('printf "%s" "$(uname -r)" > kernel.txt');

@@ -62,7 +62,9 @@ function lock(): void {
         // A holder that died (or hangs by request) leaves its lock; 10 s old is stale.
         if (Date.now() - statSync(lockPath).mtimeMs > 10_000) unlinkSync(lockPath);
       } catch {}
-      if (Date.now() > deadline) throw new Error(`fake ipvsadm: cannot lock ${lockPath}`);
+      if (Date.now() > deadline) {
+        throw new Error(`fake ipvsadm: cannot lock ${lockPath}`, { cause: e });
+      }
       sleep(2);
     }
   }
@@ -116,8 +118,7 @@ function hostName(address: string): string | undefined {
   return hostsTable().find(([a]) => a === address)?.[1][0];
 }
 let services:
-  | Array<{ name: string; port: number; protocol: string; aliases: string[] }>
-  | undefined;
+  Array<{ name: string; port: number; protocol: string; aliases: string[] }> | undefined;
 function servicesTable() {
   services ??= readLines('/etc/services').flatMap((fields) => {
     const m = /^(\d+)\/(\w+)$/.exec(fields[1] ?? '');
