@@ -482,7 +482,7 @@ async function step(
   const script = `${action}
 cat > "$RUNDIR/expected" <<'LDTS_EOF'
 ${table(expectedTable)}LDTS_EOF
-end=$(( $(date +%s) + ${options.waitSeconds ?? 60} ))
+end=$(( $(date +%s) + ${options.waitSeconds ?? 90} ))
 while :; do
   "$IPVSADM" -S -n > "$RUNDIR/table" 2>&1
   cmp -s "$RUNDIR/table" "$RUNDIR/expected" && break
@@ -716,7 +716,7 @@ describe('the daemon scenario', { concurrency: 2 }, () => {
       { timeout: 240_000 },
     );
     after(() => site?.close());
-    scenario(() => site!, 120_000, guestSkip);
+    scenario(() => site!, 240_000, guestSkip);
   });
 
   describe('on the host, against the fake ipvsadm', { concurrency: 1 }, () => {

@@ -95,7 +95,7 @@ export HA_LOGFILE="$LDTS_JOB_DIR/ha.log" HA_DEBUGLOG="$LDTS_JOB_DIR/ha-debug.log
 # Waits (bounded) until ipvsadm -S -n prints exactly $1.
 await_table() {
   printf '%s' "$1" > "$LDTS_JOB_DIR/expected"
-  end=$(( $(date +%s) + 60 ))
+  end=$(( $(date +%s) + 90 ))
   until ipvsadm -S -n | cmp -s - "$LDTS_JOB_DIR/expected"; do
     [ "$(date +%s)" -ge "$end" ] && break
     sleep 0.3
@@ -139,7 +139,7 @@ interface Job {
   hostDir: string;
 }
 
-async function job(script: string, timeoutMs = 150_000): Promise<Job> {
+async function job(script: string, timeoutMs = 300_000): Promise<Job> {
   const r = await guest!.run(PRELUDE + script, { timeoutMs });
   const read = (name: string): string => {
     const path = join(r.hostDir, name);
@@ -187,7 +187,7 @@ done`,
     );
     assert.equal(servers.code, 0, servers.stdout + servers.stderr);
   },
-  { timeout: 300_000 },
+  { timeout: 480_000 },
 );
 
 after(async () => {
@@ -328,7 +328,7 @@ kill -CONT "$pid"
 i=0
 while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.2; done
 await_table '${FOREIGN_TABLE}'`,
-      200_000,
+      300_000,
     );
     assert.equal(exitOf(j, 'takegroup'), 0, j.haLog + j.haDebug);
     assert.match(j.haDebug, /did not stop within 1 s/);
