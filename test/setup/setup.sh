@@ -15,7 +15,7 @@ packages=(
   mariadb-server mariadb-client
   dnsmasq-base vsftpd exim4-daemon-light dovecot-pop3d dovecot-imapd slapd ldap-utils
   inn2 postgresql freeradius freeradius-utils sip-tester
-  iputils-ping openssl python3
+  iputils-ping openssl python3 groff-base
   # integration contracts
   heartbeat resource-agents
   # the real-kernel IPVS tier (iproute2: `ip` for tests inside the guest, which runs the
