@@ -5,6 +5,7 @@
 // Host names go through an injectable resolver; everything else here is pure.
 import { translatePerlRegex } from '../lib/perl-regex.ts';
 import { splitCommand } from '../lib/split-command.ts';
+import { SYSLOG_FACILITIES } from '../lib/syslog.ts';
 import { type Diagnostic, error, sortDiagnostics, warning } from '../parser/diagnostic-helpers.ts';
 import { DIRECTIVES, type DirectiveSpec } from '../parser/directives.ts';
 import type {
@@ -100,28 +101,6 @@ const RECEIVE_REGEX_SERVICES: readonly Service[] = [
   'ldap',
   'ldaps',
   'ftp',
-];
-const SYSLOG_FACILITIES = [
-  'auth',
-  'authpriv',
-  'cron',
-  'daemon',
-  'ftp',
-  'kern',
-  'lpr',
-  'mail',
-  'news',
-  'syslog',
-  'user',
-  'uucp',
-  'local0',
-  'local1',
-  'local2',
-  'local3',
-  'local4',
-  'local5',
-  'local6',
-  'local7',
 ];
 
 function unbracket(host: string): string {
