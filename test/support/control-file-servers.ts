@@ -7,11 +7,12 @@
 //   <host>_<port>.down   the listener is closed (connection refused) until the file is removed;
 //   <host>_<port>.wrong  it keeps listening but answers `maintenance` (no receive string).
 // Prints `up <host>:<port>` and `down <host>:<port>` as listeners change, and `ready` once all
-// are first reconciled. Runs until killed.
-import { existsSync } from 'node:fs';
+// are first reconciled. Runs until killed. The control folder must exist.
+import { existsSync, watch } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 
-const POLL_MS = 200;
+/** A safety net: changes in the control folder are seen at once through fs.watch. */
+const POLL_MS = 1000;
 
 interface Endpoint {
   host: string;
@@ -57,19 +58,33 @@ async function reconcile(endpoint: Endpoint): Promise<void> {
   process.stdout.write(`${wanted ? 'up' : 'down'} ${endpoint.host}:${endpoint.port}\n`);
 }
 
-// One pass at a time: a slow listen() must not overlap the next poll.
 async function reconcileAll(): Promise<void> {
   for (const endpoint of endpoints) await reconcile(endpoint);
 }
 
-await reconcileAll();
-process.stdout.write('ready\n');
-const poll = async (): Promise<void> => {
-  try {
-    await reconcileAll();
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
+// One pass at a time (a slow listen() must not overlap the next), and one more after a pass
+// when something changed meanwhile.
+let running: Promise<void> | undefined;
+let again = false;
+function pass(): void {
+  if (running) {
+    again = true;
+    return;
   }
-  setTimeout(() => void poll(), POLL_MS);
-};
-setTimeout(() => void poll(), POLL_MS);
+  running = reconcileAll()
+    .catch((error: unknown) => {
+      process.stderr.write(`${(error as Error).message}\n`);
+    })
+    .finally(() => {
+      running = undefined;
+      if (again) {
+        again = false;
+        pass();
+      }
+    });
+}
+
+await reconcileAll();
+watch(controlDir, () => pass());
+setInterval(pass, POLL_MS);
+process.stdout.write('ready\n');

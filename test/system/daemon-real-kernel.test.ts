@@ -328,6 +328,8 @@ async function guestSite(guest: Guest): Promise<Site> {
 ROOT='${ROOT}' NODE='${NODE}'
 IPVSADM=${REAL_IPVSADM} CTL=/run/ldts-ctl RUNDIR=/var/run LOG=/var/log/ldts-scenario.log
 CF=scenario.cf CFPATH=/etc/ha.d/scenario.cf
+# Node's compile cache: each command in the emulated guest starts a quarter faster.
+export NODE_COMPILE_CACHE=/tmp/ldts-node-cache
 # As an administrator runs it: found in /etc/ha.d, pid file in /var/run, /sbin/ipvsadm.
 ldts() { "$NODE" "$ROOT/bin/ldirectord-ts" "$@"; }
 `;
@@ -716,7 +718,7 @@ describe('the daemon scenario', { concurrency: 2 }, () => {
       { timeout: 240_000 },
     );
     after(() => site?.close());
-    scenario(() => site!, 240_000, guestSkip);
+    scenario(() => site!, 360_000, guestSkip);
   });
 
   describe('on the host, against the fake ipvsadm', { concurrency: 1 }, () => {

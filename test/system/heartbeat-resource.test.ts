@@ -92,6 +92,8 @@ RESOURCE=/etc/ha.d/resource.d/ldirectord
 KEY=ldirectord::ldirectord-test.cf
 PIDFILE=/var/run/ldirectord.ldirectord-test.cf.pid
 export HA_LOGFILE="$LDTS_JOB_DIR/ha.log" HA_DEBUGLOG="$LDTS_JOB_DIR/ha-debug.log"
+# Node's compile cache: each ldirectord-ts command in the emulated guest starts a quarter faster.
+export NODE_COMPILE_CACHE=/tmp/ldts-node-cache
 # Waits (bounded) until ipvsadm -S -n prints exactly $1.
 await_table() {
   printf '%s' "$1" > "$LDTS_JOB_DIR/expected"
@@ -139,7 +141,7 @@ interface Job {
   hostDir: string;
 }
 
-async function job(script: string, timeoutMs = 300_000): Promise<Job> {
+async function job(script: string, timeoutMs = 420_000): Promise<Job> {
   const r = await guest!.run(PRELUDE + script, { timeoutMs });
   const read = (name: string): string => {
     const path = join(r.hostDir, name);
@@ -328,7 +330,7 @@ kill -CONT "$pid"
 i=0
 while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.2; done
 await_table '${FOREIGN_TABLE}'`,
-      300_000,
+      420_000,
     );
     assert.equal(exitOf(j, 'takegroup'), 0, j.haLog + j.haDebug);
     assert.match(j.haDebug, /did not stop within 1 s/);
