@@ -60,6 +60,7 @@ export class LdirectordDaemon {
   private stopping: Promise<void> | undefined;
   private finished!: (code: number) => void;
   private readonly handlers = new Map<NodeJS.Signals, () => void>();
+  private readonly deliveries = new Set<Promise<void>>();
 
   constructor(options: DaemonOptions) {
     this.options = options;
@@ -139,6 +140,7 @@ export class LdirectordDaemon {
       this.timers = [];
       await this.subInstances.stopAll(this.config.global.execute);
       await this.monitor.stop();
+      await this.mailsSent(30_000);
       const farewell = `Linux Director Daemon terminated on signal: ${signalName}`;
       this.log.info(farewell);
       // The original's ld_exit logs this too when debugging (-d).
@@ -250,9 +252,26 @@ export class LdirectordDaemon {
 
   private onMonitorEvent(event: MonitorEvent): void {
     if (event.type === 'ipvs' && event.virtual) {
-      void this.alerter.notify(event.command, event.virtual, this.status);
+      this.track(this.alerter.notify(event.command, event.virtual, this.status));
     }
     this.statusFile?.changed();
+  }
+
+  /** A mail on its way: the stop waits for it (the mails of the stop itself come last). */
+  private track(delivery: Promise<void>): void {
+    this.deliveries.add(delivery);
+    void delivery.finally(() => this.deliveries.delete(delivery));
+  }
+
+  /** Waits for the mails on their way, at most `limitMs` (the mailer has its own timeouts). */
+  private async mailsSent(limitMs: number): Promise<void> {
+    if (this.deliveries.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, limitMs);
+    });
+    await Promise.race([Promise.allSettled([...this.deliveries]), limit]);
+    clearTimeout(timer);
   }
 
   private configChanged(missing: boolean): void {
@@ -301,7 +320,7 @@ export class LdirectordDaemon {
     // The original polls the file and sends reminders once per main-loop turn.
     const interval = Math.max(1, this.config.global.checkinterval) * 1000;
     this.timers.push(setInterval(() => this.watcher.poll(), interval));
-    this.timers.push(setInterval(() => void this.alerter.resend(this.status), 1000));
+    this.timers.push(setInterval(() => this.track(this.alerter.resend(this.status)), 1000));
     this.timers.push(setInterval(() => this.statusFile?.changed(), 5000));
     for (const t of this.timers) t.unref();
   }
