@@ -109,7 +109,8 @@ Options:
 
     -v|--version: Print version and exit.
 
-    --pid-dir DIR: (ldirectord-ts) keep the pid file in DIR instead of /var/run.
+    --pid-dir DIR: (ldirectord-ts) keep the pid file in DIR instead of /var/run (also
+    LDIRECTORD_TS_PID_DIR).
 
     --ipvsadm PATH: (ldirectord-ts) the ipvsadm program to run (also LDIRECTORD_IPVSADM).
 

@@ -99,7 +99,12 @@ export async function runAction(
     );
   }
 
-  const pidFile = pidFilePath(located.cfgname, args.pidDir);
+  // LDIRECTORD_TS_PID_DIR is for callers that must keep the command line `<prog> <cfg> start`
+  // as it is (the OCF agent finds the daemon with pgrep on exactly that).
+  const pidFile = pidFilePath(
+    located.cfgname,
+    args.pidDir ?? (process.env.LDIRECTORD_TS_PID_DIR || undefined),
+  );
   const self = {
     execPath: process.execPath,
     script: process.argv[1]!,
