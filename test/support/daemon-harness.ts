@@ -2,7 +2,7 @@
 // listeners for checktype=connect), the fake ipvsadm's invocation log read back as the table
 // commands it ran, and a scratch folder that runs one daemon with its log file.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { alive, FAKE_IPVSADM, type RunResult, Scratch } from './ldts.ts';
 
@@ -197,6 +197,35 @@ export function tableLines(table: string): string[] {
     .split('\n')
     .filter((l) => l.trim() !== '')
     .sort();
+}
+
+export interface Footprint {
+  /** Open file descriptors (/proc/<pid>/fd), and how many of them are sockets, pipes, files. */
+  fds: number;
+  sockets: number;
+  pipes: number;
+  files: number;
+  /** Resident set size, KiB (/proc/<pid>/status VmRSS). */
+  rssKiB: number;
+}
+
+/** What a process holds right now, from /proc. */
+export function footprint(pid: number): Footprint {
+  const links = readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  });
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return {
+    fds: links.length,
+    sockets: links.filter((l) => l.startsWith('socket:')).length,
+    pipes: links.filter((l) => l.startsWith('pipe:')).length,
+    files: links.filter((l) => l.startsWith('/')).length,
+    rssKiB: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0),
+  };
 }
 
 /** `promise`, or a failure naming `what` after timeoutMs. */
