@@ -2,16 +2,14 @@
 // must be `* OK` (or `* PREAUTH`), and when a login is set LOGIN must succeed; then LOGOUT.
 // imaps speaks implicit TLS, the chain verified as for https. The check port is used (the
 // original's library drops it for IPv4 reals and goes to 143 or 993).
-import { runWithin } from './support/deadline.ts';
 import {
   CheckFailure,
-  Dialogue,
-  endpoint,
+  type Dialogue,
+  dialogueChecker,
   oneLine,
   type TlsCheckOptions,
 } from './support/dialogue.ts';
-import { redact, up } from './support/result.ts';
-import { verifyChainOnly } from './support/tls.ts';
+import { up } from './support/result.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
 /** An IMAP quoted string (RFC 3501 §4.3); a line break cannot be quoted. */
@@ -36,22 +34,7 @@ async function negotiate(dialogue: Dialogue, target: CheckTarget): Promise<Check
 }
 
 export function createImapChecker(options: TlsCheckOptions = {}): Checker {
-  return async (target, signal) => {
-    let dialogue: Dialogue | undefined;
-    const result = await runWithin(
-      signal,
-      async () => {
-        dialogue = await Dialogue.open({
-          ...endpoint(target),
-          signal,
-          tls: target.service === 'imaps' ? verifyChainOnly(options.caFile) : undefined,
-        });
-        return negotiate(dialogue, target);
-      },
-      () => dialogue?.close(),
-    );
-    return redact(result, target);
-  };
+  return dialogueChecker(negotiate, { ...options, implicitTls: 'imaps' });
 }
 
 export const checkImap: Checker = createImapChecker();

@@ -2,16 +2,14 @@
 // when a login is set USER and PASS must be accepted; then QUIT. pops speaks implicit TLS,
 // the chain verified as for https. Unlike the original, which reports a POP server up
 // whenever the login is empty, even on a closed port, an unreachable server is down.
-import { runWithin } from './support/deadline.ts';
 import {
   CheckFailure,
-  Dialogue,
-  endpoint,
+  type Dialogue,
+  dialogueChecker,
   oneLine,
   type TlsCheckOptions,
 } from './support/dialogue.ts';
-import { redact, up } from './support/result.ts';
-import { verifyChainOnly } from './support/tls.ts';
+import { up } from './support/result.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
 async function expectOk(dialogue: Dialogue, what: string): Promise<string> {
@@ -36,22 +34,7 @@ async function negotiate(dialogue: Dialogue, target: CheckTarget): Promise<Check
 }
 
 export function createPopChecker(options: TlsCheckOptions = {}): Checker {
-  return async (target, signal) => {
-    let dialogue: Dialogue | undefined;
-    const result = await runWithin(
-      signal,
-      async () => {
-        dialogue = await Dialogue.open({
-          ...endpoint(target),
-          signal,
-          tls: target.service === 'pops' ? verifyChainOnly(options.caFile) : undefined,
-        });
-        return negotiate(dialogue, target);
-      },
-      () => dialogue?.close(),
-    );
-    return redact(result, target);
-  };
+  return dialogueChecker(negotiate, { ...options, implicitTls: 'pops' });
 }
 
 export const checkPop: Checker = createPopChecker();

@@ -2,11 +2,10 @@
 // EHLO (or, when refused, HELO) must succeed; then QUIT. request and receive are not used.
 // On submission, a server offering STARTTLS must also complete it (the chain verified as for
 // https) and accept EHLO again over TLS; the original never starts TLS.
-import { runWithin } from './support/deadline.ts';
 import {
   CheckFailure,
-  Dialogue,
-  endpoint,
+  type Dialogue,
+  dialogueChecker,
   oneLine,
   type TlsCheckOptions,
 } from './support/dialogue.ts';
@@ -64,17 +63,7 @@ async function negotiate(
 }
 
 export function createSmtpChecker(options: TlsCheckOptions = {}): Checker {
-  return (target, signal) => {
-    let dialogue: Dialogue | undefined;
-    return runWithin(
-      signal,
-      async () => {
-        dialogue = await Dialogue.open({ ...endpoint(target), signal });
-        return negotiate(dialogue, target, options);
-      },
-      () => dialogue?.close(),
-    );
-  };
+  return dialogueChecker((dialogue, target) => negotiate(dialogue, target, options));
 }
 
 export const checkSmtp: Checker = createSmtpChecker();

@@ -4,6 +4,8 @@
 // IPv4 ranges, the effective fallback, and `origins` saying where each value came from.
 // Host names go through an injectable resolver; everything else here is pure.
 import { translatePerlRegex } from '../lib/perl-regex.ts';
+import { splitCommand } from '../lib/split-command.ts';
+import { SYSLOG_FACILITIES } from '../lib/syslog.ts';
 import { type Diagnostic, error, sortDiagnostics, warning } from '../parser/diagnostic-helpers.ts';
 import { DIRECTIVES, type DirectiveSpec } from '../parser/directives.ts';
 import type {
@@ -99,28 +101,6 @@ const RECEIVE_REGEX_SERVICES: readonly Service[] = [
   'ldap',
   'ldaps',
   'ftp',
-];
-const SYSLOG_FACILITIES = [
-  'auth',
-  'authpriv',
-  'cron',
-  'daemon',
-  'ftp',
-  'kern',
-  'lpr',
-  'mail',
-  'news',
-  'syslog',
-  'user',
-  'uucp',
-  'local0',
-  'local1',
-  'local2',
-  'local3',
-  'local4',
-  'local5',
-  'local6',
-  'local7',
 ];
 
 function unbracket(host: string): string {
@@ -861,6 +841,28 @@ class Resolver {
     }
   }
 
+  /** fallbackcommand and callback run without a shell: refuse what would need one, here. */
+  checkCommands(global: GlobalConfig, virtuals: VirtualService[]): void {
+    const check = (name: string, command: string | undefined, line: number | undefined): void => {
+      if (command === undefined || line === undefined) return;
+      const split = splitCommand(command);
+      if (split.ok) return;
+      this.error(
+        line,
+        1,
+        'command-needs-shell',
+        `${name} cannot run without a shell: ${split.reason}`,
+        'ldirectord-ts runs commands without a shell (the original used /bin/sh). Put the pipeline, redirection or variables in a script and name the script.',
+      );
+    };
+    check('fallbackcommand', global.fallbackcommand, global.origins['fallbackcommand']?.line);
+    check('callback', global.callback, global.origins['callback']?.line);
+    for (const v of virtuals) {
+      const origin = v.origins['fallbackcommand'];
+      if (origin?.source === 'virtual') check('fallbackcommand', v.fallbackcommand, origin.line);
+    }
+  }
+
   async checkFiles(
     config: { global: GlobalConfig; virtuals: VirtualService[] },
     nodes: VirtualNode[],
@@ -961,6 +963,7 @@ export async function resolveConfig(
     );
   }
   await r.checkFiles({ global, virtuals }, resolvedNodes);
+  r.checkCommands(global, virtuals);
   const diagnostics = sortDiagnostics(r.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
   return { config: { file: tree.file, global, virtuals }, diagnostics };

@@ -128,11 +128,13 @@ function addressPort(
 }
 
 function schedFlags(s: KernelService): string {
+  // ipvsadm's print_sched_flags names only the two flags sh and mh define, seen on the real
+  // kernel: `-s sh -b flag-1,flag-2,flag-3` lists as (sh-fallback,sh-port).
   const names =
     s.scheduler === 'sh'
-      ? ['sh-fallback', 'sh-port', 'flag-3']
+      ? ['sh-fallback', 'sh-port']
       : s.scheduler === 'mh'
-        ? ['mh-fallback', 'mh-port', 'flag-3']
+        ? ['mh-fallback', 'mh-port']
         : ['flag-1', 'flag-2', 'flag-3'];
   const bits = [SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3];
   return names.filter((_, i) => s.flags & bits[i]!).join(',');
@@ -207,8 +209,10 @@ export function serviceEntry(s: KernelService, format: number, names: NameLookup
   const proto = s.protocol === 'udp' ? 'udp' : 'tcp';
   let svcName: string;
   if (s.protocol === 'fwm') {
-    if (format & FMT_RULE) svcName = s.family === 6 ? `-f ${s.fwmark} -6` : `-f ${s.fwmark}`;
-    else svcName = s.family === 6 ? `FWM  ${s.fwmark} IPv6` : `FWM  ${s.fwmark}`;
+    // ipvsadm prints the mark with %d: marks from 2^31 up show as negative numbers.
+    const mark = s.fwmark | 0;
+    if (format & FMT_RULE) svcName = s.family === 6 ? `-f ${mark} -6` : `-f ${mark}`;
+    else svcName = s.family === 6 ? `FWM  ${mark} IPv6` : `FWM  ${mark}`;
   } else {
     const vname = addressPort(s.family, s.address, s.port, proto, format, names);
     if (format & FMT_RULE) svcName = `${s.protocol === 'udp' ? '-u' : '-t'} ${vname}`;

@@ -99,8 +99,8 @@ function parseList(lines: string[]): ParsedListing {
     if (s) {
       const [, proto, where, v6, scheduler, flags, persistent, mask, , ops] = s;
       if (proto === 'FWM') {
-        if (!/^\d+$/.test(where!)) throw new ListingParseError('bad firewall mark', line);
-        current = newService('fwm', v6 ? 6 : 4, { fwmark: Number(where) }, scheduler!);
+        if (!/^-?\d+$/.test(where!)) throw new ListingParseError('bad firewall mark', line);
+        current = newService('fwm', v6 ? 6 : 4, { fwmark: Number(where) >>> 0 }, scheduler!);
       } else {
         const ap = addressPort(where!, line);
         current = newService(
@@ -163,7 +163,7 @@ function parseRules(lines: string[]): IpvsTable {
       if (flag === '-f') {
         const v6 = words[0] === '-6';
         if (v6) words.shift();
-        service = newService('fwm', v6 ? 6 : 4, { fwmark: Number(value) }, '');
+        service = newService('fwm', v6 ? 6 : 4, { fwmark: Number(value) >>> 0 }, '');
       } else {
         const ap = addressPort(value, line);
         service = newService(

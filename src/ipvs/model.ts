@@ -2,7 +2,10 @@
 // table with the actual one; the ipvsadm output parser and the fake ipvsadm produce it.
 import type { Family, Protocol } from '../config/model.ts';
 
-/** ipvsadm's forwarding methods; the kernel turns any method into 'local' for a local address. */
+/**
+ * ipvsadm's forwarding methods. 'local' is what kernels before 2.6.x showed for a destination
+ * on a local address; the 6.1 kernel keeps the configured method (seen under qemu).
+ */
 export type IpvsForward = 'gate' | 'masq' | 'ipip' | 'local' | 'bypass';
 
 export interface IpvsDestination {

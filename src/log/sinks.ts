@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { SYSLOG_FACILITIES } from '../lib/syslog.ts';
 
 export interface LineSink {
   write(line: string): void;
@@ -95,30 +96,6 @@ export class FileSink implements LineSink {
   }
 }
 
-export const SYSLOG_FACILITIES = new Set([
-  'auth',
-  'authpriv',
-  'cron',
-  'daemon',
-  'ftp',
-  'kern',
-  'lpr',
-  'mail',
-  'news',
-  'security',
-  'syslog',
-  'user',
-  'uucp',
-  'local0',
-  'local1',
-  'local2',
-  'local3',
-  'local4',
-  'local5',
-  'local6',
-  'local7',
-]);
-
 export class SyslogSink implements LineSink {
   private child: ChildProcess | undefined;
   private readonly facility: string;
@@ -129,7 +106,7 @@ export class SyslogSink implements LineSink {
 
   /** `socket` overrides /dev/log (tests, chroots); `pid` is the id logged with each line. */
   constructor(facility: string, options: { socket?: string; pid?: number } = {}) {
-    this.facility = SYSLOG_FACILITIES.has(facility) ? facility : 'daemon';
+    this.facility = SYSLOG_FACILITIES.includes(facility) ? facility : 'daemon';
     this.socket = options.socket;
     this.pid = options.pid ?? process.pid;
   }

@@ -15,7 +15,7 @@ packages=(
   mariadb-server mariadb-client
   dnsmasq-base vsftpd exim4-daemon-light dovecot-pop3d dovecot-imapd slapd ldap-utils
   inn2 postgresql freeradius freeradius-utils sip-tester
-  iputils-ping openssl python3
+  iputils-ping openssl python3 groff-base
   # integration contracts (ocf-tester checks the agent's meta-data with xmllint; the agent's
   # stop falls back to pgrep; the daemon tests rotate its log with Debian's logrotate)
   heartbeat resource-agents libxml2-utils procps logrotate
@@ -43,6 +43,13 @@ fi
 
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The tests start their own servers on private ports; keep the packages' system services
+# (mariadb, postgresql, slapd, dovecot, exim, innd...) from starting on the standard ones.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt_opts=(-y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confold)
 apt-get -q -o DPkg::Lock::Timeout=600 update >/dev/null
 if ! apt-get install "${apt_opts[@]}" "${missing[@]}" >/tmp/ldirectord-ts-setup.log 2>&1; then

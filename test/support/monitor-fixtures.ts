@@ -2,7 +2,7 @@
 // that emits ipvsadm-like commands, an in-memory IPVS backend, scripted checkers, a logger.
 import type { Checker, CheckResult, CheckTarget } from '../../src/checkers/types.ts';
 import { virtualId } from '../../src/config/identity.ts';
-import type { Config, GlobalConfig, RealServer, VirtualService } from '../../src/config/model.ts';
+import type { RealServer, VirtualService } from '../../src/config/model.ts';
 import type { IpvsService, IpvsTable } from '../../src/ipvs/model.ts';
 import type {
   ApplyResult,
@@ -15,87 +15,36 @@ import type {
 import { hostPort } from '../../src/lib/address.ts';
 import type { LogFields, Logger } from '../../src/log/logger.ts';
 import type { CheckerSet } from '../../src/monitor/types.ts';
+import { makeReal as baseReal, makeVirtual as baseVirtual } from './model-builders.ts';
+
+// The monitor tests' defaults (masq reals on 10.1.1.1:80, no reals until given) over the
+// shared builders.
+export { makeConfig } from './model-builders.ts';
 
 export function makeReal(
   address: string,
   port: number,
   extra: Partial<RealServer> = {},
 ): RealServer {
-  return {
+  return baseReal({
     address,
     port,
     forward: 'masq',
-    weight: 1,
-    lowerThreshold: 0,
-    upperThreshold: 0,
     line: 2,
     written: `${address}:${port}`,
     ...extra,
-  };
+  });
 }
 
 export function makeVirtual(extra: Partial<VirtualService> = {}): VirtualService {
-  const v: VirtualService = {
+  return baseVirtual({
     line: 1,
-    family: 4,
-    protocol: 'tcp',
     address: '10.1.1.1',
-    port: 80,
-    fwmark: 0,
     written: '10.1.1.1:80',
-    scheduler: 'wrr',
-    ops: false,
-    service: 'http',
-    checktype: 'negotiate',
-    combinedCount: 0,
     checkcommand: '',
-    request: '/',
-    receive: '',
-    login: '',
-    passwd: '',
-    database: '',
-    secret: '',
-    httpmethod: 'GET',
-    checktimeout: 5,
-    negotiatetimeout: 30,
-    checkcount: 1,
-    failurecount: 1,
-    checkinterval: 10,
-    quiescent: false,
-    cleanstop: true,
-    emailalert: '',
-    emailalertfreq: 0,
-    emailalertstatus: 15,
     reals: [],
-    origins: {},
     ...extra,
-  };
-  return v;
-}
-
-export function makeConfig(virtuals: VirtualService[], global: Partial<GlobalConfig> = {}): Config {
-  return {
-    file: '/etc/ha.d/ldirectord.cf',
-    global: {
-      checkinterval: 10,
-      checkcount: 1,
-      failurecount: 1,
-      autoreload: false,
-      logfile: '/var/log/ldirectord.log',
-      execute: [],
-      fork: false,
-      supervised: false,
-      quiescent: false,
-      readdquiescent: false,
-      emailalert: '',
-      emailalertfreq: 0,
-      emailalertstatus: 15,
-      cleanstop: true,
-      origins: {},
-      ...global,
-    },
-    virtuals,
-  };
+  });
 }
 
 // ---- planner and backend -------------------------------------------------------------------

@@ -311,3 +311,26 @@ describe('command helpers', () => {
     });
   });
 });
+
+test('a firewall mark from 2^31 up is printed signed, as ipvsadm does, and read back unsigned', async () => {
+  const { parseTable } = await import('../../src/ipvs/listing.ts');
+  const { saveText, listText } = await import('../../src/ipvs/commands.ts');
+  const table = {
+    services: [
+      {
+        protocol: 'fwm' as const,
+        family: 4 as const,
+        address: '',
+        port: 0,
+        fwmark: 4294967295,
+        scheduler: 'rr',
+        ops: false,
+        destinations: [],
+      },
+    ],
+  };
+  assert.equal(saveText(table), '-A -f -1 -s rr\n');
+  assert.match(listText(table), /^FWM {2}-1 rr$/m);
+  assert.equal(parseTable(saveText(table)).services[0]!.fwmark, 4294967295);
+  assert.equal(parseTable(listText(table)).services[0]!.fwmark, 4294967295);
+});

@@ -82,6 +82,11 @@ test('fallbackcommand is split like Perl system() without a shell', () => {
     argv: ['/usr/local/bin/fb', '--quiet', '-x'],
   });
   assert.deepEqual(splitCommand('/bin/fb\n'), { ok: true, argv: ['/bin/fb'] });
+  // Quotes group words and go, as sh removes them (the global form keeps them in the value).
+  assert.deepEqual(splitCommand('"/usr/local/bin/fb" \'a b\' c"d e"'), {
+    ok: true,
+    argv: ['/usr/local/bin/fb', 'a b', 'cd e'],
+  });
   for (const bad of [
     '/bin/fb; rm -rf /',
     '/bin/fb > /tmp/x',
@@ -89,7 +94,8 @@ test('fallbackcommand is split like Perl system() without a shell', () => {
     'A=1 /bin/fb',
     'exec /bin/fb',
     '/bin/fb `id`',
-    "/bin/fb 'a b'",
+    '/bin/fb "$HOME"',
+    '"/bin/fb',
     '   ',
   ])
     assert.equal(splitCommand(bad).ok, false, bad);

@@ -5,10 +5,12 @@
 // and fails a pending read at once.
 import type { Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import type { CheckTarget } from '../types.ts';
-import { errorCode, errorText, TIMEOUT_CODES } from './result.ts';
+import type { Service } from '../../config/model.ts';
+import type { Checker, CheckResult, CheckTarget } from '../types.ts';
+import { runWithin } from './deadline.ts';
+import { errorCode, errorText, redact, TIMEOUT_CODES } from './result.ts';
 import { connectTcp } from './tcp.ts';
-import { isCertificateError } from './tls.ts';
+import { isCertificateError, verifyChainOnly } from './tls.ts';
 
 /** A check that cannot go on; its message is the check's reason. */
 export class CheckFailure extends Error {}
@@ -227,4 +229,31 @@ export function oneLine(text: string, max = 200): string {
 export interface TlsCheckOptions {
   /** A PEM file of CA certificates trusted in addition to the system store. */
   caFile?: string;
+}
+
+/**
+ * A checker that opens a dialogue with the real server (in implicit TLS when the target's
+ * service is `implicitTls`), runs `negotiate` on it and closes it, under the check's deadline;
+ * the reason never carries the password.
+ */
+export function dialogueChecker(
+  negotiate: (dialogue: Dialogue, target: CheckTarget) => Promise<CheckResult>,
+  options: TlsCheckOptions & { implicitTls?: Service } = {},
+): Checker {
+  return async (target, signal) => {
+    let dialogue: Dialogue | undefined;
+    const result = await runWithin(
+      signal,
+      async () => {
+        dialogue = await Dialogue.open({
+          ...endpoint(target),
+          signal,
+          tls: target.service === options.implicitTls ? verifyChainOnly(options.caFile) : undefined,
+        });
+        return negotiate(dialogue, target);
+      },
+      () => dialogue?.close(),
+    );
+    return redact(result, target);
+  };
 }

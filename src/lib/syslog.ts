@@ -1,0 +1,25 @@
+// The syslog facilities logger(1) accepts for `logfile="<facility>"`. The config loader warns
+// about any other name; the syslog sink then logs to daemon.
+export const SYSLOG_FACILITIES: readonly string[] = [
+  'auth',
+  'authpriv',
+  'cron',
+  'daemon',
+  'ftp',
+  'kern',
+  'lpr',
+  'mail',
+  'news',
+  'security',
+  'syslog',
+  'user',
+  'uucp',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
+];

@@ -1,0 +1,167 @@
+// Scenario differential (issue 3): the Perl original and ldirectord-ts run side by side on the
+// same config against the same real HTTP servers, each with its own fake ipvsadm table. Real
+// servers go down (a 500, a wrong body, a closed port) and come back; after each step both
+// tables must settle to the same `ipvsadm -S -n` and thresholds listing.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { FAKE_IPVSADM, Scratch } from '../support/ldts.ts';
+import { PerlLdirectord, perlUnavailableReason } from '../support/perl-ldirectord.ts';
+
+const skip = perlUnavailableReason();
+if (skip) process.stdout.write(`# skipping: ${skip}\n`);
+
+type Mode = 'ok' | 'error' | 'wrong-body' | 'closed';
+interface Real {
+  host: string;
+  port: number;
+  mode: Mode;
+  server?: Server;
+}
+
+const reals: Real[] = [
+  { host: '127.0.7.2', port: 8080, mode: 'ok' },
+  { host: '127.0.7.3', port: 8080, mode: 'ok' },
+  { host: '127.0.7.4', port: 8081, mode: 'ok' },
+];
+
+async function setMode(real: Real, mode: Mode): Promise<void> {
+  real.mode = mode;
+  if (mode === 'closed' && real.server) {
+    const s = real.server;
+    real.server = undefined;
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  } else if (mode !== 'closed' && !real.server) {
+    const server = createServer((req, res) => {
+      if (real.mode === 'error') res.writeHead(500).end('broken');
+      else res.writeHead(200).end(real.mode === 'wrong-body' ? 'maintenance' : 'status: OK');
+    });
+    server.keepAliveTimeout = 100;
+    await new Promise<void>((r) => server.listen(real.port, real.host, r));
+    real.server = server;
+  }
+}
+
+const CONFIG = `checkinterval=1
+logfile="{{DIR}}/ldirectord.log"
+checktimeout=2
+negotiatetimeout=2
+virtual=10.7.0.1:80
+\treal=127.0.7.2:8080 masq
+\treal=127.0.7.3:8080 masq 2
+\tfallback=127.0.0.1:80 gate
+\tservice=http
+\trequest="/health"
+\treceive="OK$"
+\tscheduler=rr
+virtual=10.7.0.2:80
+\treal=127.0.7.3:8080 masq 3 l:10 u:100
+\treal=127.0.7.4:8081 masq
+\tquiescent=yes
+\tservice=http
+\trequest="/health"
+\treceive="OK"
+virtual=10.7.0.3:8081
+\treal=127.0.7.4:8081 masq
+\tchecktype=connect
+`;
+
+const ours = new Scratch('scenario-ours');
+let perl: PerlLdirectord | undefined;
+let perlState = '';
+
+function table(state: string): string {
+  const env = { ...process.env, FAKE_IPVSADM_STATE: state };
+  const save = spawnSync(FAKE_IPVSADM, ['-S', '-n'], { env, encoding: 'utf8' }).stdout;
+  const thresholds = spawnSync(FAKE_IPVSADM, ['-L', '-n', '--thresholds'], {
+    env,
+    encoding: 'utf8',
+  }).stdout;
+  return `${save}${thresholds}`;
+}
+
+/** Waits until both tables are equal and unchanged for 2 s; returns the table. */
+async function settled(step: string, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  let since = Date.now();
+  for (;;) {
+    const a = table(ours.state);
+    const b = table(perlState);
+    const now = a === b ? a : '';
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (now !== '' && Date.now() - since >= 2000) {
+      return now;
+    }
+    if (Date.now() > deadline) {
+      assert.equal(a, b, `${step}: the tables did not agree within ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+before(async () => {
+  if (skip) return;
+  for (const r of reals) await setMode(r, 'ok');
+  const cf = ours.write('scenario.cf', CONFIG);
+  const start = ours.run([cf, 'start']);
+  assert.equal(start.code, 0, start.stderr);
+  perl = PerlLdirectord.start({ config: CONFIG, ipvsadm: FAKE_IPVSADM });
+  perlState = join(perl.dir, 'ipvsadm.state.json');
+});
+
+after(async () => {
+  if (!skip) {
+    ours.run([ours.path('scenario.cf'), 'stop']);
+    await perl?.stop();
+  }
+  for (const r of reals) await setMode(r, 'closed');
+  ours.cleanup();
+});
+
+test('all real servers up', { skip }, async () => {
+  const t = await settled('start');
+  assert.match(t, /-a -t 10\.7\.0\.1:80 -r 127\.0\.7\.3:8080 -m -w 2/);
+  assert.match(t, /-a -t 10\.7\.0\.2:80 -r 127\.0\.7\.4:8081 -m -w 1/);
+  assert.doesNotMatch(t, /127\.0\.0\.1:80/, 'no fallback while reals are up');
+});
+
+test(
+  'a real answering 500 is removed (quiescent=no) and quiesced (quiescent=yes)',
+  { skip },
+  async () => {
+    await setMode(reals[1]!, 'error');
+    const t = await settled('127.0.7.3 answers 500');
+    assert.doesNotMatch(t, /-a -t 10\.7\.0\.1:80 -r 127\.0\.7\.3/);
+    assert.match(t, /-a -t 10\.7\.0\.2:80 -r 127\.0\.7\.3:8080 -m -w 0/);
+  },
+);
+
+test('the last real of a virtual going down brings the fallback in', { skip }, async () => {
+  await setMode(reals[0]!, 'wrong-body');
+  const t = await settled('127.0.7.2 answers a body without OK');
+  assert.match(t, /-a -t 10\.7\.0\.1:80 -r 127\.0\.0\.1:80 -g -w 1/);
+});
+
+test('reals coming back take the fallback out and get their weights again', { skip }, async () => {
+  await setMode(reals[0]!, 'ok');
+  await setMode(reals[1]!, 'ok');
+  const t = await settled('both back');
+  assert.doesNotMatch(t, /127\.0\.0\.1:80/);
+  assert.match(t, /-a -t 10\.7\.0\.2:80 -r 127\.0\.7\.3:8080 -m -w 3/);
+});
+
+test('a closed port fails the connect check and the http check', { skip }, async () => {
+  await setMode(reals[2]!, 'closed');
+  const t = await settled('127.0.7.4 closed');
+  assert.doesNotMatch(t, /-a -t 10\.7\.0\.3:8081 -r 127\.0\.7\.4/);
+  assert.match(t, /-a -t 10\.7\.0\.2:80 -r 127\.0\.7\.4:8081 -m -w 0/);
+  await setMode(reals[2]!, 'ok');
+  const back = await settled('127.0.7.4 back');
+  assert.match(back, /-a -t 10\.7\.0\.3:8081 -r 127\.0\.7\.4:8081 -m -w 1/);
+});
