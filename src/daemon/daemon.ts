@@ -257,7 +257,7 @@ export class LdirectordDaemon {
     this.statusFile?.changed();
   }
 
-  /** A mail on its way: the stop waits for it (the mails of the stop itself come last). */
+  /** A mail on its way; the clean stop waits for these, its own purge mails included. */
   private track(delivery: Promise<void>): void {
     this.deliveries.add(delivery);
     void delivery.finally(() => this.deliveries.delete(delivery));

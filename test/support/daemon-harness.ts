@@ -158,6 +158,15 @@ export class DaemonScratch extends Scratch {
       .map((line) => line.replace(/^\[[^\]]*\] /, ''));
   }
 
+  /** The messages logged by process `pid` (the `[ctime|cfgname|pid]` prefix names it). */
+  messagesOf(pid: number, from = 0): string[] {
+    return this.log
+      .split('\n')
+      .slice(from)
+      .filter((line) => line.startsWith('[') && line.includes(`|${pid}] `))
+      .map((line) => line.replace(/^\[[^\]]*\] /, ''));
+  }
+
   logLineCount(): number {
     return this.log.split('\n').filter(Boolean).length;
   }
