@@ -109,7 +109,8 @@ Options:
 
     -v|--version: Print version and exit.
 
-    --pid-dir DIR: (ldirectord-ts) keep the pid file in DIR instead of /var/run.
+    --pid-dir DIR: (ldirectord-ts) keep the pid file in DIR instead of /var/run (also
+    LDIRECTORD_TS_PID_DIR).
 
     --ipvsadm PATH: (ldirectord-ts) the ipvsadm program to run (also LDIRECTORD_IPVSADM).
 
@@ -136,6 +137,21 @@ Options:
 
     status: Show status of the running daemon for the specified
     configuration.
+
+    Environment (ldirectord-ts):
+
+    LDIRECTORD_IPVSADM: the ipvsadm program (as --ipvsadm).
+
+    LDIRECTORD_TS_PID_DIR: the pid file folder (as --pid-dir), for callers that must
+    keep the command line "<program> <configfile> start" as it is.
+
+    LDIRECTORD_TS_SYSLOG_SOCKET: the syslog socket for logfile=<facility> (default
+    /dev/log).
+
+    LDIRECTORD_TS_SMTP_PORT: the port of the smtp= server for alerts (default 25).
+
+    LDIRECTORD_TS_STOP_TIMEOUT_MS: how long stop and restart wait for the daemon to
+    exit (default 60000).
 `;
 
 export async function run(argv: string[]): Promise<number> {

@@ -86,6 +86,10 @@ export async function runAction(
     json: args.logFormat === 'json',
     stdout: context.stdout,
     stderr: context.stderr,
+    // Another syslog socket than /dev/log (a chroot, a container, the tests).
+    ...(process.env.LDIRECTORD_TS_SYSLOG_SOCKET
+      ? { syslogSocket: process.env.LDIRECTORD_TS_SYSLOG_SOCKET }
+      : {}),
   });
   const argWords = [args.config, action].filter((w) => w !== undefined);
   // The parent of a daemon has logged this already.
@@ -95,7 +99,12 @@ export async function runAction(
     );
   }
 
-  const pidFile = pidFilePath(located.cfgname, args.pidDir);
+  // LDIRECTORD_TS_PID_DIR is for callers that must keep the command line `<prog> <cfg> start`
+  // as it is (the OCF agent finds the daemon with pgrep on exactly that).
+  const pidFile = pidFilePath(
+    located.cfgname,
+    args.pidDir ?? (process.env.LDIRECTORD_TS_PID_DIR || undefined),
+  );
   const self = {
     execPath: process.execPath,
     script: process.argv[1]!,
@@ -278,7 +287,13 @@ async function start(
       ? { smtpPort: Number(process.env.LDIRECTORD_TS_SMTP_PORT) }
       : {}),
   });
-  return daemon.run();
+  const code = await daemon.run();
+  // The daemon has stopped cleanly. Whatever is still open now (a check's socket that a server
+  // never closes: a hung MySQL keeps mysql2's half-closed socket alive) must not keep the
+  // process alive: `stop`, systemd and the OCF agent wait for it to be gone. The timer does not
+  // hold the process: when nothing else does, it exits at once.
+  setTimeout(() => process.exit(code), 500).unref();
+  return code;
 }
 
 /** Starts a detached copy of this command and waits for it to report ready or failed. */

@@ -3,9 +3,10 @@
 // execute= sub-instances, e-mail alerts and their reminders, the pid file and the status file.
 // Every change of state (reload, stop) runs one at a time, in the order it was asked for.
 import { accessSync, constants } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { checkers, negotiateCheckers } from '../checkers/index.ts';
 import { formatOriginalStyle } from '../config/diagnostics.ts';
-import { loadConfig } from '../config/load.ts';
+import { type LoadResult, loadConfig, loadConfigText } from '../config/load.ts';
 import type { Config, DaemonStatus } from '../config/model.ts';
 import { IpvsadmBackend } from '../ipvs/backend.ts';
 import { planIpvs } from '../ipvs/plan.ts';
@@ -59,6 +60,7 @@ export class LdirectordDaemon {
   private stopping: Promise<void> | undefined;
   private finished!: (code: number) => void;
   private readonly handlers = new Map<NodeJS.Signals, () => void>();
+  private readonly deliveries = new Set<Promise<void>>();
 
   constructor(options: DaemonOptions) {
     this.options = options;
@@ -75,7 +77,11 @@ export class LdirectordDaemon {
       onChange: (change) => this.configChanged(change.missing),
     });
     this.statusFile = options.statusFile
-      ? new StatusFile(options.statusFile, () => this.statusSnapshot())
+      ? new StatusFile(
+          options.statusFile,
+          () => this.statusSnapshot(),
+          (text) => this.log.scrubber.scrub(text),
+        )
       : undefined;
     const backend =
       options.backend ?? new IpvsadmBackend({ path: options.ipvsadm ?? '/sbin/ipvsadm' });
@@ -134,7 +140,11 @@ export class LdirectordDaemon {
       this.timers = [];
       await this.subInstances.stopAll(this.config.global.execute);
       await this.monitor.stop();
-      this.log.info(`Linux Director Daemon terminated on signal: ${signalName}`);
+      await this.mailsSent(30_000);
+      const farewell = `Linux Director Daemon terminated on signal: ${signalName}`;
+      this.log.info(farewell);
+      // The original's ld_exit logs this too when debugging (-d).
+      if (this.options.mode === 'debug') this.log.info(`Exiting with exit_status 0: ${farewell}`);
       await this.cleanUp();
       this.finished(0);
     });
@@ -149,7 +159,7 @@ export class LdirectordDaemon {
       if (trigger === 'signal') this.log.info('Reloading Linux Director Daemon config on signal');
       this.status = 'reloading';
       try {
-        const { config, diagnostics } = await loadConfig(this.options.file, { fileChecks: 'open' });
+        const { config, diagnostics } = await this.readConfig();
         if (!config) {
           const errors = diagnostics.filter((d) => d.severity === 'error');
           for (const d of errors) this.log.error(formatOriginalStyle(d));
@@ -177,6 +187,36 @@ export class LdirectordDaemon {
         this.statusFile?.changed();
       }
     });
+  }
+
+  /**
+   * The file for a reload. A file without a single directive (truncated, or emptied by an
+   * editor half way through a save) is refused: taken at its word it would purge every virtual
+   * service and send the log to the default file, which is never what the person editing meant.
+   */
+  private async readConfig(): Promise<LoadResult> {
+    const file = this.options.file;
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      return loadConfig(file, { fileChecks: 'open' });
+    }
+    if (!hasDirectives(text)) {
+      return {
+        diagnostics: [
+          {
+            severity: 'error',
+            file,
+            line: 1,
+            column: 1,
+            code: 'empty-file',
+            message: 'the file is empty (no directive, at most comments)',
+          },
+        ],
+      };
+    }
+    return loadConfigText(text, file, { fileChecks: 'open' });
   }
 
   /** SIGUSR1: every virtual and real with its state, to the log. */
@@ -212,9 +252,26 @@ export class LdirectordDaemon {
 
   private onMonitorEvent(event: MonitorEvent): void {
     if (event.type === 'ipvs' && event.virtual) {
-      void this.alerter.notify(event.command, event.virtual, this.status);
+      this.track(this.alerter.notify(event.command, event.virtual, this.status));
     }
     this.statusFile?.changed();
+  }
+
+  /** A mail on its way; the clean stop waits for these, its own purge mails included. */
+  private track(delivery: Promise<void>): void {
+    this.deliveries.add(delivery);
+    void delivery.finally(() => this.deliveries.delete(delivery));
+  }
+
+  /** Waits for the mails on their way, at most `limitMs` (the mailer has its own timeouts). */
+  private async mailsSent(limitMs: number): Promise<void> {
+    if (this.deliveries.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, limitMs);
+    });
+    await Promise.race([Promise.allSettled([...this.deliveries]), limit]);
+    clearTimeout(timer);
   }
 
   private configChanged(missing: boolean): void {
@@ -263,7 +320,7 @@ export class LdirectordDaemon {
     // The original polls the file and sends reminders once per main-loop turn.
     const interval = Math.max(1, this.config.global.checkinterval) * 1000;
     this.timers.push(setInterval(() => this.watcher.poll(), interval));
-    this.timers.push(setInterval(() => void this.alerter.resend(this.status), 1000));
+    this.timers.push(setInterval(() => this.track(this.alerter.resend(this.status)), 1000));
     this.timers.push(setInterval(() => this.statusFile?.changed(), 5000));
     for (const t of this.timers) t.unref();
   }
@@ -319,4 +376,9 @@ export class LdirectordDaemon {
     }
     this.log.scrubber.setSecrets(secrets);
   }
+}
+
+/** Whether a config text holds anything but blank lines and comments. */
+function hasDirectives(text: string): boolean {
+  return text.split('\n').some((line) => line.replace(/#.*$/, '').trim() !== '');
 }

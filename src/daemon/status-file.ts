@@ -12,10 +12,18 @@ export class StatusFile {
   private readonly snapshot: () => unknown;
   private timer: NodeJS.Timeout | undefined;
   private readonly delayMs: number;
+  /** The last line of defence for passwords, as for log lines. */
+  private readonly scrub: (text: string) => string;
 
-  constructor(path: string, snapshot: () => unknown, delayMs = 250) {
+  constructor(
+    path: string,
+    snapshot: () => unknown,
+    scrub: (text: string) => string = (text) => text,
+    delayMs = 250,
+  ) {
     this.path = path;
     this.snapshot = snapshot;
+    this.scrub = scrub;
     this.delayMs = delayMs;
   }
 
@@ -32,7 +40,13 @@ export class StatusFile {
   write(): void {
     const tmp = `${this.path}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, `${JSON.stringify(this.snapshot(), null, 2)}\n`, { mode: 0o644 });
+      // Each string is scrubbed before JSON escapes it, so a secret with a quote is masked too.
+      const text = JSON.stringify(
+        this.snapshot(),
+        (_key, value: unknown) => (typeof value === 'string' ? this.scrub(value) : value),
+        2,
+      );
+      writeFileSync(tmp, `${text}\n`, { mode: 0o644 });
       renameSync(tmp, this.path);
     } catch {
       // The status file is a convenience; the daemon's work never depends on it.

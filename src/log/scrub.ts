@@ -10,7 +10,10 @@ export class SecretScrubber {
   setSecrets(values: Iterable<string>): void {
     // Longest first, so a secret containing another is masked whole. A one-character value
     // would mask ordinary text everywhere and gains nothing from masking.
-    this.secrets = [...new Set(values)]
+    // A secret holding a quote or a backslash is escaped in JSON output (--log-format json,
+    // the status file): its escaped form is masked too.
+    const forms = [...values].flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]);
+    this.secrets = [...new Set(forms)]
       .filter((s) => s.length >= 2)
       .sort((a, b) => b.length - a.length);
   }

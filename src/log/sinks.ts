@@ -123,8 +123,20 @@ export class SyslogSink implements LineSink {
     const child = this.child;
     this.child = undefined;
     if (!child || child.exitCode !== null) return;
+    // The child and its pipe are unref'd so that logging never keeps the process alive; while
+    // closing they must be ref'd again, or a process with nothing else to do (the `start`
+    // command before it daemonizes) exits in the middle of this await.
+    child.ref();
+    (child.stdin as unknown as { ref?: () => void } | null)?.ref?.();
     await new Promise<void>((resolve) => {
-      child.on('close', () => resolve());
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve();
+      }, 2000);
+      child.on('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       child.stdin?.end();
     });
   }

@@ -16,8 +16,9 @@ packages=(
   dnsmasq-base vsftpd exim4-daemon-light dovecot-pop3d dovecot-imapd slapd ldap-utils
   inn2 postgresql freeradius freeradius-utils sip-tester
   iputils-ping openssl python3 groff-base
-  # integration contracts
-  heartbeat resource-agents
+  # integration contracts (ocf-tester checks the agent's meta-data with xmllint; the agent's
+  # stop falls back to pgrep; the daemon tests rotate its log with Debian's logrotate)
+  heartbeat resource-agents libxml2-utils procps logrotate
   # the real-kernel IPVS tier (iproute2: `ip` for tests inside the guest, which runs the
   # host's binaries)
   qemu-system-x86 linux-image-amd64 busybox-static iproute2

@@ -139,6 +139,23 @@ test('secrets never reach any destination, in text or json', () => {
   assert.equal(scrubber.scrub('x marks'), 'x marks');
 });
 
+test('a secret with a quote or a backslash is masked in json lines too', () => {
+  const scrubber = new SecretScrubber();
+  scrubber.setSecrets(['pa"ss\\word']);
+  const out = capture();
+  const log = new DaemonLogger({
+    target: { kind: 'supervised' },
+    cfgname: 'c',
+    json: true,
+    stdout: out.stream,
+    scrubber,
+  });
+  log.error('server said: bad password pa"ss\\word', { reply: 'pa"ss\\word' });
+  const record = JSON.parse(out.text());
+  assert.equal(record.msg, 'server said: bad password ********');
+  assert.equal(record.reply, '********');
+});
+
 test('the file sink notices logrotate moving or removing the file, and reopens on demand', () => {
   let now = 0;
   const path = join(dir, 'rotate.log');
