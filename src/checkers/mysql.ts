@@ -42,12 +42,21 @@ export const checkMysql: Checker = async (target, signal) => {
       }),
     () => {
       // After a successful query the connection is closing politely; give it a moment.
-      if (connection && !quitting.has(connection)) connection.destroy();
-      else if (connection) setTimeout(() => connection?.destroy(), 1000).unref();
+      if (connection && !quitting.has(connection)) destroy(connection);
+      else if (connection) setTimeout(() => connection && destroy(connection), 1000).unref();
     },
   );
   return redact(result, target);
 };
+
+/**
+ * mysql2's destroy() only half-closes its socket (stream.end()), which leaves it open against a
+ * server that never answers; destroy the socket itself too.
+ */
+function destroy(connection: Connection): void {
+  connection.destroy();
+  (connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+}
 
 function runQuery(
   connection: Connection,
@@ -60,7 +69,7 @@ function runQuery(
   const fail = (err: unknown): void => {
     if (settled) return;
     settled = true;
-    connection.destroy();
+    destroy(connection);
     resolve(down(errorText(err)));
   };
   connection.on('error', fail);
