@@ -84,7 +84,7 @@ function table(state: string): string {
 }
 
 /** Waits until both tables are equal and unchanged for 2 s; returns the table. */
-async function settled(step: string, timeoutMs = 30_000): Promise<string> {
+async function settled(step: string, timeoutMs = 90_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   let since = Date.now();
