@@ -2,7 +2,8 @@
 //   ldirectord [-d|--debug] [--] [configfile] start|stop|restart|try-restart|reload|force-reload|status
 //   ldirectord [-h|-?|--help|-v|--version]
 // Getopt::Long with bundling and require_order: options stop at the first non-option word.
-// ldirectord-ts adds the global options --pid-dir DIR and --ipvsadm PATH.
+// ldirectord-ts adds the global options --pid-dir DIR, --ipvsadm PATH, --log-format and
+// --dry-run.
 import { ORIGINAL_VERSION, VERSION } from '../version.ts';
 
 export const ACTIONS = [
@@ -26,6 +27,8 @@ export interface LegacyArgs {
   logFormat?: 'text' | 'json';
   /** Extension: `status --json`. */
   json: boolean;
+  /** Extension: IPVS changes go to an in-memory table and are logged, not run (no ipvsadm). */
+  dryRun: boolean;
   /** The config argument as given; undefined means the default `ldirectord.cf`. */
   config?: string;
   action?: Action;
@@ -36,7 +39,13 @@ export class UsageError extends Error {}
 const LONG_WITH_VALUE = new Set(['--pid-dir', '--ipvsadm', '--log-format']);
 
 export function parseLegacyArgs(argv: readonly string[]): LegacyArgs {
-  const args: LegacyArgs = { debug: false, help: false, version: false, json: false };
+  const args: LegacyArgs = {
+    debug: false,
+    help: false,
+    version: false,
+    json: false,
+    dryRun: false,
+  };
   let i = 0;
   for (; i < argv.length; i++) {
     const word = argv[i]!;
@@ -56,6 +65,7 @@ export function parseLegacyArgs(argv: readonly string[]): LegacyArgs {
         else if (value === 'json' || value === 'text') args.logFormat = value;
         else throw new UsageError(`Value "${value}" invalid for option log-format (text or json)`);
       } else if (name === '--debug') args.debug = true;
+      else if (name === '--dry-run') args.dryRun = true;
       else if (name === '--help') args.help = true;
       else if (name === '--version') args.version = true;
       else throw new UsageError(`Unknown option: ${name!.slice(2)}`);
@@ -96,6 +106,8 @@ export const USAGE_TEXT = `Usage:
 
     ldirectord [-h|-?|--help|-v|--version]
 
+    ldirectord-ts [--dry-run] [-d] [--] [configfile] start
+
     ldirectord-ts check [--json] [configfile...]
     ldirectord-ts plan [--down] configfile
 
@@ -116,6 +128,10 @@ Options:
 
     --log-format text|json: (ldirectord-ts) json writes one JSON record per log line, with
     structured fields beside the original's message.
+
+    --dry-run: (ldirectord-ts) check the real servers as usual, but keep the IPVS table in
+    memory: each ipvsadm command is logged ("Dry run: ipvsadm ...") instead of run. Needs
+    neither ipvsadm nor root.
 
     Commands:
 

@@ -155,6 +155,7 @@ function globalOptions(args: LegacyArgs): string[] {
   if (args.pidDir) options.push('--pid-dir', args.pidDir);
   if (args.ipvsadm) options.push('--ipvsadm', args.ipvsadm);
   if (args.logFormat) options.push('--log-format', args.logFormat);
+  if (args.dryRun) options.push('--dry-run');
   return options;
 }
 
@@ -261,8 +262,11 @@ async function start(
     await logger.close();
     return daemonize(context);
   }
-  const ipvsadm = locateIpvsadm({ explicit: args.ipvsadm, debug: args.debug });
-  if (!ipvsadm) {
+  // A dry run keeps the table in memory and needs no ipvsadm.
+  const ipvsadm = args.dryRun
+    ? undefined
+    : locateIpvsadm({ explicit: args.ipvsadm, debug: args.debug });
+  if (!ipvsadm && !args.dryRun) {
     logger.error('Can not find ipvsadm');
     report.error(1, 'Can not find ipvsadm');
     if (foreground) context.stderr.write('Can not find ipvsadm\n');
@@ -280,7 +284,8 @@ async function start(
     mode,
     logger,
     ...(mode === 'daemon' ? { pidFile, statusFile: statusFilePath(pidFile) } : {}),
-    ipvsadm,
+    ...(ipvsadm ? { ipvsadm } : {}),
+    dryRun: args.dryRun,
     self: { execPath: process.execPath, script: process.argv[1]!, options: globalOptions(args) },
     onReady: () => report.ready(),
     ...(process.env.LDIRECTORD_TS_SMTP_PORT

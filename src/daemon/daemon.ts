@@ -8,7 +8,7 @@ import { checkers, negotiateCheckers } from '../checkers/index.ts';
 import { formatOriginalStyle } from '../config/diagnostics.ts';
 import { type LoadResult, loadConfig, loadConfigText } from '../config/load.ts';
 import type { Config, DaemonStatus } from '../config/model.ts';
-import { IpvsadmBackend } from '../ipvs/backend.ts';
+import { DryRunBackend, IpvsadmBackend } from '../ipvs/backend.ts';
 import { planIpvs } from '../ipvs/plan.ts';
 import type { IpvsBackend } from '../ipvs/types.ts';
 import { runCommand } from '../lib/run-command.ts';
@@ -33,9 +33,14 @@ export interface DaemonOptions {
   /** Written in daemon mode only, as the original. */
   pidFile?: string;
   statusFile?: string;
-  /** ipvsadm program; or a backend (tests, dry run). */
+  /** ipvsadm program; or a backend (tests). */
   ipvsadm?: string;
   backend?: IpvsBackend;
+  /**
+   * --dry-run: the IPVS table lives in memory (DryRunBackend, unless a backend is given) and
+   * every ipvsadm command that took effect there is logged after the original's line.
+   */
+  dryRun?: boolean;
   self: SelfInvocation;
   /** Called once the pid file is written (the parent of a daemon then returns). */
   onReady?: () => void;
@@ -84,7 +89,10 @@ export class LdirectordDaemon {
         )
       : undefined;
     const backend =
-      options.backend ?? new IpvsadmBackend({ path: options.ipvsadm ?? '/sbin/ipvsadm' });
+      options.backend ??
+      (options.dryRun
+        ? new DryRunBackend()
+        : new IpvsadmBackend({ path: options.ipvsadm ?? '/sbin/ipvsadm' }));
     this.monitor = new Monitor({
       config: options.config,
       backend,
@@ -105,6 +113,9 @@ export class LdirectordDaemon {
       this.log.info(`Starting ${ORIGINAL_VERSION} as daemon`, { version: VERSION });
     } else {
       this.log.info(`Starting ${ORIGINAL_VERSION} with pid: ${pid}`, { version: VERSION });
+    }
+    if (this.options.dryRun) {
+      this.log.info('Dry run: ipvsadm commands are logged, not run; the IPVS table is in memory');
     }
     if (this.options.pidFile) writePidFile(this.options.pidFile, pid);
     this.options.onReady?.();
@@ -251,6 +262,9 @@ export class LdirectordDaemon {
   }
 
   private onMonitorEvent(event: MonitorEvent): void {
+    if (event.type === 'ipvs' && this.options.dryRun) {
+      this.log.info(`Dry run: ipvsadm ${event.command.line}`, { ipvsadm: event.command.line });
+    }
     if (event.type === 'ipvs' && event.virtual) {
       this.track(this.alerter.notify(event.command, event.virtual, this.status));
     }

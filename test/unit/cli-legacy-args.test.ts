@@ -42,3 +42,11 @@ test('an unknown option is a usage error naming it', () => {
     },
   );
 });
+
+test('--dry-run is a flag, off unless given', () => {
+  assert.equal(parseLegacyArgs(['cfg', 'start']).dryRun, false);
+  const a = parseLegacyArgs(['--dry-run', '-d', 'cfg', 'start']);
+  assert.equal(a.dryRun, true);
+  assert.equal(a.debug, true);
+  assert.equal(a.action, 'start');
+});
