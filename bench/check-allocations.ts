@@ -1,0 +1,117 @@
+// Where the daemon's memory goes at scale: the check engine with the real checkers and the
+// dry-run backend, in this process, against the servers of bench/detection-latency.ts (9,000
+// nginx reals and 1,000 hung ones by default). Prints the heap after start-up and after a
+// forced GC (what is retained), and, from V8's sampling heap profiler with collected objects
+// included, the bytes allocated per check by module (the garbage the GC must keep up with).
+//
+//   node --expose-gc bench/check-allocations.ts [--reals 10000] [--interval 10] [--seconds 20]
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkers, negotiateCheckers } from '../src/checkers/index.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { DryRunBackend } from '../src/ipvs/backend.ts';
+import { planIpvs } from '../src/ipvs/plan.ts';
+import { Monitor } from '../src/monitor/index.ts';
+import { REAL_PORT, RealServers, realAddress } from './support/real-servers.ts';
+
+const { values } = parseArgs({
+  options: {
+    reals: { type: 'string', default: '10000' },
+    interval: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '20' },
+  },
+});
+const REALS = Number(values.reals);
+const addresses = Array.from({ length: REALS }, (_, i) => realAddress(i));
+const servers = new RealServers();
+await servers.start(
+  addresses.filter((_, i) => i % 10 !== 0),
+  addresses.filter((_, i) => i % 10 === 0),
+);
+
+const lines = [`checkinterval=${values.interval}`, 'negotiatetimeout=3', 'quiescent=no'];
+for (let v = 0; v * 100 < REALS; v++) {
+  lines.push(`virtual=10.10.${v >> 8}.${v & 255}:80`);
+  for (const a of addresses.slice(v * 100, v * 100 + 100)) lines.push(`\treal=${a}:${REAL_PORT}`);
+  lines.push(
+    '\tservice=http',
+    '\trequest="/health"',
+    '\treceive="OK"',
+    '\tchecktype=negotiate',
+    '',
+  );
+}
+const file = join(servers.dir, 'bench.cf');
+writeFileSync(file, `${lines.join('\n')}\n`);
+const { config } = await loadConfig(file, { fileChecks: 'open' });
+const mib = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`;
+const heap = (): string => {
+  const m = process.memoryUsage();
+  return `heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)}, external ${mib(m.external)}`;
+};
+
+const monitor = new Monitor({
+  config: config!,
+  backend: new DryRunBackend(),
+  planner: planIpvs,
+  checkers: { negotiate: (s) => negotiateCheckers[s], ...checkers },
+});
+await monitor.start();
+await new Promise((r) => setTimeout(r, Number(values.interval) * 1000));
+console.log(`steady: ${heap()}`);
+globalThis.gc?.();
+console.log(
+  `after a full GC (retained): ${heap()}${globalThis.gc ? '' : ' (run with --expose-gc)'}`,
+);
+
+const session = new Session();
+session.connect();
+await session.post('HeapProfiler.startSampling', {
+  samplingInterval: 8192,
+  includeObjectsCollectedByMajorGC: true,
+  includeObjectsCollectedByMinorGC: true,
+});
+const accepted0 = servers.hungAccepted;
+const t0 = Date.now();
+await new Promise((r) => setTimeout(r, Number(values.seconds) * 1000));
+const { profile } = (await session.post('HeapProfiler.stopSampling')) as {
+  profile: { head: ProfileNode };
+};
+const seconds = (Date.now() - t0) / 1000;
+const t1 = Date.now();
+await new Promise((r) => setTimeout(r, 1500)); // nginx writes its log every second
+const checks =
+  servers.requests().filter((r) => r.at >= t0 && r.at <= t1).length +
+  servers.hungAccepted -
+  accepted0;
+await monitor.stop();
+await servers.stop();
+
+interface ProfileNode {
+  callFrame: { functionName: string; url: string };
+  selfSize: number;
+  children: ProfileNode[];
+}
+// Each sample is charged to the innermost frame of our code or of an npm package on its stack.
+const byModule = new Map<string, number>();
+let total = 0;
+const owner = (url: string): string | undefined =>
+  /(node_modules\/[^/]+|src\/[^:]+|bench\/[^:]+)/.exec(url)?.[1];
+const walk = (node: ProfileNode, charged: string): void => {
+  const here = owner(node.callFrame.url) ?? charged;
+  total += node.selfSize;
+  byModule.set(here, (byModule.get(here) ?? 0) + node.selfSize);
+  for (const child of node.children) walk(child, here);
+};
+walk(profile.head, 'node internals');
+console.log(
+  `\n${checks} checks in ${seconds.toFixed(0)} s; allocated ${mib(total)} ` +
+    `(${(total / Math.max(1, checks) / 1024).toFixed(0)} KiB per check, ${mib(total / seconds)}/s)`,
+);
+for (const [module, bytes] of [...byModule].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+  console.log(
+    `${mib(bytes).padStart(9)}  ${((bytes / total) * 100).toFixed(0).padStart(3)} %  ${module}`,
+  );
+}
