@@ -119,7 +119,7 @@ export async function bootGuest(options: BootOptions = {}): Promise<Guest> {
     ['-cpu', 'max', '-smp', String(options.cpus ?? 1), '-m', String(options.memoryMb ?? 1024)],
     ['-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot'],
     ['-kernel', kernelImage, '-initrd', initramfs],
-    ['-append', 'console=ttyS0 panic=-1 loglevel=4 rdinit=/init'],
+    ['-append', `console=ttyS0 panic=-1 loglevel=4 rdinit=/init${keepArguments()}`],
     ['-serial', `file:${consolePath}`, '-serial', 'stdio'],
     ['-virtfs', 'local,path=/,mount_tag=ldtsroot,readonly=on,security_model=none,multidevs=remap'],
     ['-virtfs', `local,path=${shareDir},mount_tag=ldtsshare,security_model=none`],
@@ -330,4 +330,16 @@ class QemuGuest implements Guest {
       // already gone
     }
   }
+}
+
+/**
+ * The guest mounts fresh /tmp and /run; the project (and with it node_modules/node) must stay
+ * visible when it lives under one of them, as a CI clone in /tmp does.
+ */
+function keepArguments(): string {
+  const project = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
+  const hidden = ['/tmp/', '/run/'].some((d) => project.startsWith(d));
+  if (!hidden) return '';
+  if (/\s/.test(project)) throw new Error(`the guest cannot keep a path with spaces: ${project}`);
+  return ` ldts.keep=${project}`;
 }
