@@ -5,7 +5,7 @@
 //
 //   node bench/detection-latency.ts [--impl ts|perl] [--reals 10000] [--hung 0.1]
 //        [--interval 10] [--timeout 3] [--seconds 180] [--flip-every 250] [--hold 3]
-//        [--backend dry-run|fake] [--node-flags "--optimize-for-size"] [--nginx-workers 1]
+//        [--backend dry-run|fake] [--node-flags="--optimize-for-size"] [--nginx-workers 1]
 //        [--json FILE]
 //
 // --impl ts    bin/ldirectord-ts (the built bundle) with --log-format json: the time of the
@@ -159,7 +159,14 @@ async function startDaemon(
     const lines = (partial + chunk.toString('utf8')).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      const record = JSON.parse(line) as { time: number; msg: string };
+      let record: { time: number; msg: string };
+      try {
+        record = JSON.parse(line) as typeof record;
+      } catch {
+        // Node's own diagnostics (--trace-gc) go to stdout too, at times inside a record.
+        process.stderr.write(`${line}\n`);
+        continue;
+      }
       onLine(record.time, record.msg);
     }
   });
@@ -222,6 +229,7 @@ console.error(`load average ${load[0]}; starting ${healthy.length} + ${hung.leng
 await servers.start(healthy, hung, Number(values['nginx-workers']));
 const started = Date.now();
 const daemon = await startDaemon(scratch, onLine);
+console.error(`daemon pid ${daemon.pid}`); // for heap snapshots (--node-flags=--heapsnapshot-signal=…)
 const rssSamples: number[] = [];
 let peakMiB = 0;
 const sampler = setInterval(() => {
