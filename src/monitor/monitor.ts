@@ -512,14 +512,16 @@ export class Monitor {
   async #check(job: Job, controller: AbortController): Promise<Outcome> {
     const members = job.members.filter((m) => m.live);
     const maintenance = new Map<Member, string>();
-    await Promise.all(
-      members.map(async (m) => {
-        const file = await this.#maintenance
-          .find(m.real.address, m.real.port)
-          .catch(() => undefined);
-        if (file !== undefined) maintenance.set(m, file);
-      }),
-    );
+    // Without a maintenancedir nothing can be found: no lookup per member on every check.
+    if (this.#config.global.maintenancedir !== undefined)
+      await Promise.all(
+        members.map(async (m) => {
+          const file = await this.#maintenance
+            .find(m.real.address, m.real.port)
+            .catch(() => undefined);
+          if (file !== undefined) maintenance.set(m, file);
+        }),
+      );
     const checked = members.filter((m) => !maintenance.has(m));
     const first = checked[0];
     if (!first || controller.signal.aborted) return { maintenance };
