@@ -15,7 +15,8 @@
 //              ipvsadm as ./ipvsadm; its log lines are timed as they arrive (it prints each
 //              after its ipvsadm commands have run). Serial: give it 20-100 reals.
 //
-// Reals are 127.10.x.y:8080 (real i = 127.10.(i/250).(i%250+1)); every 1/hung-th real hangs
+// Reals are 127.10.x.y:8080 (real i = 127.10.(i/250).(i%250+1); LDTS_BENCH_NET=11 makes it
+// 127.11, for a second run on the same machine); every 1/hung-th real hangs
 // for the whole run; the others are served by one private nginx. Every --flip-every ms one
 // healthy real fails, alternately answering 503 ("down") and hanging ("hang"); --hold s after
 // its removal it is healed, and the time to its "Added real server" is the recovery latency.

@@ -8,7 +8,7 @@
 // - The old generation: a full collection once it has grown by half of what was live.
 // - The young generation: grown by V8 as usual, but only up to ~8 MiB semi-spaces. Smaller
 //   costs CPU: more of each check's objects get promoted, then marked and swept (measured:
-//   1 MiB semi-spaces took ~80 % more CPU per check than V8's default, 8 MiB ~25 %).
+//   1 MiB semi-spaces took ~80 % more CPU per check than V8's default, 8 MiB ~30 %).
 //
 // V8 reads these flags each time it resizes a space, so setting them at run time works; the
 // flag that would cap the young generation (--max-semi-space-size) is read only at start-up,
