@@ -3,8 +3,12 @@
 // nginx reals and 1,000 hung ones by default). Prints the heap after start-up and after a
 // forced GC (what is retained), and, from V8's sampling heap profiler with collected objects
 // included, the bytes allocated per check by module (the garbage the GC must keep up with).
+// By default only objects that a major GC collected are counted: the garbage that outlived
+// the young generation and grows the old space. --minor adds what the scavenger collected
+// (every allocation; much slower).
 //
 //   node --expose-gc bench/check-allocations.ts [--reals 10000] [--interval 10] [--seconds 20]
+//                                               [--minor]
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     reals: { type: 'string', default: '10000' },
     interval: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '20' },
+    minor: { type: 'boolean', default: false },
   },
 });
 const REALS = Number(values.reals);
@@ -34,7 +39,8 @@ await servers.start(
 const lines = [`checkinterval=${values.interval}`, 'negotiatetimeout=3', 'quiescent=no'];
 for (let v = 0; v * 100 < REALS; v++) {
   lines.push(`virtual=10.10.${v >> 8}.${v & 255}:80`);
-  for (const a of addresses.slice(v * 100, v * 100 + 100)) lines.push(`\treal=${a}:${REAL_PORT}`);
+  for (const a of addresses.slice(v * 100, v * 100 + 100))
+    lines.push(`\treal=${a}:${REAL_PORT} masq`);
   lines.push(
     '\tservice=http',
     '\trequest="/health"',
@@ -45,7 +51,11 @@ for (let v = 0; v * 100 < REALS; v++) {
 }
 const file = join(servers.dir, 'bench.cf');
 writeFileSync(file, `${lines.join('\n')}\n`);
-const { config } = await loadConfig(file, { fileChecks: 'open' });
+const { config, diagnostics } = await loadConfig(file, { fileChecks: 'open' });
+if (!config) {
+  await servers.stop();
+  throw new Error(diagnostics.map((d) => d.message).join('\n'));
+}
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`;
 const heap = (): string => {
   const m = process.memoryUsage();
@@ -53,7 +63,7 @@ const heap = (): string => {
 };
 
 const monitor = new Monitor({
-  config: config!,
+  config,
   backend: new DryRunBackend(),
   planner: planIpvs,
   checkers: { negotiate: (s) => negotiateCheckers[s], ...checkers },
@@ -71,7 +81,7 @@ session.connect();
 await session.post('HeapProfiler.startSampling', {
   samplingInterval: 8192,
   includeObjectsCollectedByMajorGC: true,
-  includeObjectsCollectedByMinorGC: true,
+  includeObjectsCollectedByMinorGC: values.minor,
 });
 const accepted0 = servers.hungAccepted;
 const t0 = Date.now();
@@ -90,12 +100,14 @@ await monitor.stop();
 await servers.stop();
 
 interface ProfileNode {
-  callFrame: { functionName: string; url: string };
+  callFrame: { functionName: string; url: string; lineNumber: number };
   selfSize: number;
   children: ProfileNode[];
 }
 // Each sample is charged to the innermost frame of our code or of an npm package on its stack.
 const byModule = new Map<string, number>();
+/** The allocating function itself (the innermost frame with a URL). */
+const bySite = new Map<string, number>();
 let total = 0;
 const owner = (url: string): string | undefined =>
   /(node_modules\/[^/]+|src\/[^:]+|bench\/[^:]+)/.exec(url)?.[1];
@@ -103,6 +115,9 @@ const walk = (node: ProfileNode, charged: string): void => {
   const here = owner(node.callFrame.url) ?? charged;
   total += node.selfSize;
   byModule.set(here, (byModule.get(here) ?? 0) + node.selfSize);
+  const { functionName, url, lineNumber } = node.callFrame;
+  const site = `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|src)\//, '')}:${lineNumber + 1}`;
+  if (node.selfSize > 0) bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
   for (const child of node.children) walk(child, here);
 };
 walk(profile.head, 'node internals');
@@ -113,5 +128,11 @@ console.log(
 for (const [module, bytes] of [...byModule].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
   console.log(
     `${mib(bytes).padStart(9)}  ${((bytes / total) * 100).toFixed(0).padStart(3)} %  ${module}`,
+  );
+}
+console.log('\nallocation sites');
+for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+  console.log(
+    `${mib(bytes).padStart(9)}  ${((bytes / total) * 100).toFixed(0).padStart(3)} %  ${site}`,
   );
 }

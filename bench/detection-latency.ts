@@ -5,7 +5,7 @@
 //
 //   node bench/detection-latency.ts [--impl ts|perl] [--reals 10000] [--hung 0.1]
 //        [--interval 10] [--timeout 3] [--seconds 180] [--flip-every 250] [--hold 3]
-//        [--backend dry-run|fake] [--node-flags "--optimize-for-size"] [--nginx-workers 1]
+//        [--backend dry-run|fake] [--node-flags="--optimize-for-size"] [--nginx-workers 1]
 //        [--json FILE]
 //
 // --impl ts    bin/ldirectord-ts (the built bundle) with --log-format json: the time of the
@@ -15,7 +15,8 @@
 //              ipvsadm as ./ipvsadm; its log lines are timed as they arrive (it prints each
 //              after its ipvsadm commands have run). Serial: give it 20-100 reals.
 //
-// Reals are 127.10.x.y:8080 (real i = 127.10.(i/250).(i%250+1)); every 1/hung-th real hangs
+// Reals are 127.10.x.y:8080 (real i = 127.10.(i/250).(i%250+1); LDTS_BENCH_NET=11 makes it
+// 127.11, for a second run on the same machine); every 1/hung-th real hangs
 // for the whole run; the others are served by one private nginx. Every --flip-every ms one
 // healthy real fails, alternately answering 503 ("down") and hanging ("hang"); --hold s after
 // its removal it is healed, and the time to its "Added real server" is the recovery latency.
@@ -159,7 +160,14 @@ async function startDaemon(
     const lines = (partial + chunk.toString('utf8')).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      const record = JSON.parse(line) as { time: number; msg: string };
+      let record: { time: number; msg: string };
+      try {
+        record = JSON.parse(line) as typeof record;
+      } catch {
+        // Node's own diagnostics (--trace-gc) go to stdout too, at times inside a record.
+        process.stderr.write(`${line}\n`);
+        continue;
+      }
       onLine(record.time, record.msg);
     }
   });
@@ -222,6 +230,7 @@ console.error(`load average ${load[0]}; starting ${healthy.length} + ${hung.leng
 await servers.start(healthy, hung, Number(values['nginx-workers']));
 const started = Date.now();
 const daemon = await startDaemon(scratch, onLine);
+console.error(`daemon pid ${daemon.pid}`); // for heap snapshots (--node-flags=--heapsnapshot-signal=…)
 const rssSamples: number[] = [];
 let peakMiB = 0;
 const sampler = setInterval(() => {

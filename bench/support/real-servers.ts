@@ -20,12 +20,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const REAL_PORT = 8080;
+/** The second octet: LDTS_BENCH_NET=11 lets two runs share the machine (127.11.x.y). */
+const NET = Number(process.env.LDTS_BENCH_NET ?? 10);
 /** The listener behind `hang-<ip>` flips. */
-const HANG_TARGET = '127.10.255.254';
+const HANG_TARGET = `127.${NET}.255.254`;
 
 /** The address of real number i: 127.10.0.1 ... 127.10.0.250, 127.10.1.1 ... */
 export function realAddress(i: number): string {
-  return `127.10.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+  return `127.${NET}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 }
 
 export type Flip = 'down' | 'hang';

@@ -2,6 +2,11 @@
 //  - ldirectord's own: `[-d] [--] [configfile] start|stop|...|status` (src/cli/legacy.ts), so
 //    heartbeat, Pacemaker and systemd drive it unchanged;
 //  - ldirectord-ts subcommands (`check`, `plan`, ...), parsed with commander.
+import { applyHeapLimits } from '../lib/heap-limits.ts';
+
+// Before anything allocates: the young generation must not have grown yet.
+applyHeapLimits();
+
 const SUBCOMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   check: () => import('./check.ts'),
   plan: () => import('./plan.ts'),

@@ -91,7 +91,7 @@ export class LdirectordDaemon {
     const backend =
       options.backend ??
       (options.dryRun
-        ? new DryRunBackend()
+        ? new DryRunBackend({ record: false })
         : new IpvsadmBackend({ path: options.ipvsadm ?? '/sbin/ipvsadm' }));
     this.monitor = new Monitor({
       config: options.config,

@@ -223,6 +223,11 @@ export interface DryRunOptions {
   kernel?: KernelOptions;
   /** Faults to inject, as the fake ipvsadm takes them. */
   fault?: (args: readonly string[]) => CommandFault | undefined;
+  /**
+   * Keep every run in `runs` (default true). The daemon's --dry-run logs each command instead:
+   * kept, they would grow without bound over its life.
+   */
+  record?: boolean;
 }
 
 /**
@@ -237,8 +242,9 @@ export class DryRunBackend extends IpvsadmApplier {
   constructor(options: DryRunOptions = {}) {
     const kernel = new IpvsKernel(toKernel(options.table ?? { services: [] }), options.kernel);
     const runs: Array<{ args: string[]; input: string }> = [];
+    const record = options.record ?? true;
     super(async (args, input) => {
-      runs.push({ args: [...args], input: input ?? '' });
+      if (record) runs.push({ args: [...args], input: input ?? '' });
       const r = runIpvsadm(args, {
         kernel,
         stdin: input ?? '',

@@ -91,6 +91,10 @@ export class DaemonLogger {
     this.pino.error(fields ?? {}, message);
   }
 
+  debugEnabled(level: number): boolean {
+    return level <= (this.options.debugLevel ?? 0);
+  }
+
   /** Shown only when the debug level (-d: 3) is at least `level`, as `DEBUG<level>: <msg>`. */
   debug(message: string, fields?: LogFields & { level?: number }): void {
     const level = fields?.level ?? 2;

@@ -10,6 +10,11 @@ export interface Logger {
   warn(message: string, fields?: LogFields): void;
   info(message: string, fields?: LogFields): void;
   debug(message: string, fields?: LogFields): void;
+  /**
+   * Whether debug(..., { level }) would be written; a caller on a hot path skips building the
+   * message when not. Absent: assume it would.
+   */
+  debugEnabled?(level: number): boolean;
 }
 
 /** A logger that drops everything, for callers that do not care. */

@@ -50,13 +50,23 @@ interface Member extends SyncMember {
   /** The job's key; undefined for checktype=off (never checked). */
   key: string | undefined;
   state: RealState;
-  last?: CheckRecord;
+  /** The last check; its time as a number, made ISO 8601 only for status(). */
+  last?: Omit<CheckRecord, 'at'> & { atMs: number };
   maintenance?: string;
   /** Its first check since it appeared has not completed yet. */
   awaitingFirst: boolean;
   entry: VirtualEntry;
-  /** Strings for logs and the monitorfile, made once per config load. */
-  text: { realId: string; monitor: string; where: string };
+  /**
+   * Strings for logs and the monitorfile, made when first needed and kept until the next
+   * config load (most reals never change state: kept for all, they cost ~0.4 KiB each).
+   */
+  text: MemberText | undefined;
+}
+
+interface MemberText {
+  realId: string;
+  monitor: string;
+  where: string;
 }
 
 interface VirtualEntry {
@@ -85,7 +95,8 @@ interface Job {
   queued: boolean;
   controller: AbortController | undefined;
   alive: boolean;
-  first: PromiseWithResolvers<void>;
+  /** Until its first check after start, reload or new members is done; then dropped. */
+  first: PromiseWithResolvers<void> | undefined;
 }
 
 interface Outcome {
@@ -254,7 +265,7 @@ export class Monitor {
             failcount: m.state.failcount,
             failurecount: v.failurecount,
             ...(m.maintenance ? { maintenance: m.maintenance } : {}),
-            ...(m.last ? { lastCheck: { ...m.last } } : {}),
+            ...(m.last ? { lastCheck: lastCheck(m.last) } : {}),
             pending: this.#sync.isPending(m),
           })),
         };
@@ -282,7 +293,7 @@ export class Monitor {
     await this.#waitForNames();
     for (const job of fresh) this.#due(job);
     for (const entry of this.#entries) this.#decideFallback(entry);
-    await Promise.all([...fresh, ...others].map((job) => job.first.promise));
+    await Promise.all([...fresh, ...others].map((job) => job.first?.promise));
     if (!this.#stopping) await this.#sync.flushNow();
   }
 
@@ -338,21 +349,17 @@ export class Monitor {
         const base = `${vid} ${hostPort(r.address, r.port)}`;
         const n = seen.get(base) ?? 0;
         seen.set(base, n + 1);
-        const identity = `${base} #${n}`;
+        // join() makes one flat string; a template literal keeps a tree of pieces per real.
+        const identity = [base, `#${n}`].join(' ');
         const key = mode === 'off' ? undefined : checkKey(v, r);
         let member = oldMembers.get(identity);
         const carried = member !== undefined && member.mode === mode && member.key === key;
-        const text = {
-          realId: realId(v, r),
-          monitor: realIdText(v, r),
-          where: `${hostPort(r.address, r.port)} (${vid})`,
-        };
         if (member && carried) {
           oldMembers.delete(identity);
           member.virtual = v;
           member.real = r;
           member.entry = entry;
-          member.text = text;
+          member.text = undefined;
         } else {
           member = {
             virtual: v,
@@ -365,7 +372,7 @@ export class Monitor {
             state: { up: initiallyUp(v, r, mode, table), failcount: 0 },
             awaitingFirst: mode !== 'off',
             entry,
-            text,
+            text: undefined,
           };
         }
         entry.members.push(member);
@@ -390,6 +397,8 @@ export class Monitor {
       entries.push(entry);
     }
 
+    // push() left room for 16 more members in each; most jobs have one, for good.
+    for (const job of jobs.values()) job.members = job.members.slice();
     for (const m of oldMembers.values()) m.live = false;
     for (const [key, job] of oldJobs) if (jobs.get(key) !== job) this.#kill(job);
     this.#entries = entries;
@@ -424,7 +433,13 @@ export class Monitor {
     if (job.timer !== undefined) this.#clock.clearTimeout(job.timer);
     job.timer = undefined;
     job.controller?.abort(new DOMException('check cancelled', 'AbortError'));
-    job.first.resolve();
+    this.#firstDone(job);
+  }
+
+  /** The job's first check is done (or will never run): whoever waits for it goes on. */
+  #firstDone(job: Job): void {
+    job.first?.resolve();
+    job.first = undefined;
   }
 
   #fallbackCommandOf(v: VirtualService, config: Config, vid: string): string[] | undefined {
@@ -445,7 +460,7 @@ export class Monitor {
   #due(job: Job): void {
     job.timer = undefined;
     if (!job.alive || this.#stopping) {
-      job.first.resolve();
+      this.#firstDone(job);
       return;
     }
     if (job.queued || job.controller) return;
@@ -454,7 +469,7 @@ export class Monitor {
       job.queued = false;
       if (!job.alive || this.#stopping) {
         this.#slots.release();
-        job.first.resolve();
+        this.#firstDone(job);
         return;
       }
       void this.#runJob(job);
@@ -487,7 +502,7 @@ export class Monitor {
     } catch (error) {
       this.#logger.error(`Applying a check result failed: ${describe(error)}`);
     }
-    job.first.resolve();
+    this.#firstDone(job);
     const now = this.#clock.now();
     const at = nextRun(this.#epoch, job.phase, job.intervalMs, started, now);
     job.timer = this.#clock.setTimeout(() => this.#due(job), at - now);
@@ -497,14 +512,16 @@ export class Monitor {
   async #check(job: Job, controller: AbortController): Promise<Outcome> {
     const members = job.members.filter((m) => m.live);
     const maintenance = new Map<Member, string>();
-    await Promise.all(
-      members.map(async (m) => {
-        const file = await this.#maintenance
-          .find(m.real.address, m.real.port)
-          .catch(() => undefined);
-        if (file !== undefined) maintenance.set(m, file);
-      }),
-    );
+    // Without a maintenancedir nothing can be found: no lookup per member on every check.
+    if (this.#config.global.maintenancedir !== undefined)
+      await Promise.all(
+        members.map(async (m) => {
+          const file = await this.#maintenance
+            .find(m.real.address, m.real.port)
+            .catch(() => undefined);
+          if (file !== undefined) maintenance.set(m, file);
+        }),
+      );
     const checked = members.filter((m) => !maintenance.has(m));
     const first = checked[0];
     if (!first || controller.signal.aborted) return { maintenance };
@@ -516,10 +533,12 @@ export class Monitor {
         kind,
         result: { up: true, reason: '', timedOut: false, durationMs: 0 },
       };
-    this.#logger.debug(
-      `Checking ${checkLabel(v, kind)}: real server=${first.text.realId} (virtual=${first.vid})`,
-      { level: 2 },
-    );
+    // Once per check: not built unless shown.
+    if (this.#logger.debugEnabled?.(2) ?? true)
+      this.#logger.debug(
+        `Checking ${checkLabel(v, kind)}: real server=${this.#text(first).realId} (virtual=${first.vid})`,
+        { level: 2 },
+      );
     const checker = this.#checkerFor(kind, v);
     const target = buildCheckTarget(v, first.real, kind);
     const result: TimedResult = checker
@@ -593,9 +612,9 @@ export class Monitor {
   ): void {
     const v = m.virtual;
     const r = m.real;
-    const where = m.text.where;
     const step = applyVerdict(m.state, verdict, v.failurecount);
     for (const note of step.notes) {
+      const where = this.#text(m).where;
       if (note.kind === 'reset') this.#logger.info(`Resetting soft failure count: ${where}`);
       else
         this.#logger.info(
@@ -608,20 +627,33 @@ export class Monitor {
       up: verdict.up,
       reason,
       kind,
-      at: new Date(now).toISOString(),
+      atMs: now,
       durationMs: extra.durationMs,
       timedOut: extra.timedOut,
     };
     if (step.transition) {
-      this.#logger.debug(`Real server ${step.transition}: ${where}: ${reason}`);
+      if (this.#logger.debugEnabled?.(2) ?? true)
+        this.#logger.debug(`Real server ${step.transition}: ${this.#text(m).where}: ${reason}`);
       this.#sync.markDirty(m);
       this.#emit({ type: 'real', virtual: v, real: r, up: step.transition === 'up', reason });
     }
     if (v.monitorfile && extra.logToFile)
       this.#writeMonitorFile(
         v.monitorfile,
-        monitorLine(now, this.#pid, m.text.monitor, verdict.up, reason),
+        monitorLine(now, this.#pid, this.#text(m).monitor, verdict.up, reason),
       );
+  }
+
+  #text(m: Member): MemberText {
+    if (m.text) return m.text;
+    const v = m.virtual;
+    const r = m.real;
+    m.text = {
+      realId: realId(v, r),
+      monitor: realIdText(v, r),
+      where: `${hostPort(r.address, r.port)} (${m.vid})`,
+    };
+    return m.text;
   }
 
   #writeMonitorFile(file: string, line: string): void {
@@ -729,6 +761,11 @@ export function initiallyUp(
       ? service.destinations.find((d) => d.address === r.address && d.port === v.port)
       : undefined);
   return mapped !== undefined && mapped.weight > 0;
+}
+
+function lastCheck(last: NonNullable<Member['last']>): CheckRecord {
+  const { up, reason, kind, atMs, durationMs, timedOut } = last;
+  return { up, reason, kind, at: new Date(atMs).toISOString(), durationMs, timedOut };
 }
 
 /** The original's debug wording for the check a pass runs. */
