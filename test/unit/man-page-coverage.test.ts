@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ACTIONS } from '../../src/cli/legacy.ts';
+import { ACTIONS, USAGE_TEXT } from '../../src/cli/legacy.ts';
 
 const page = readFileSync(new URL('../../man/ldirectord-ts.8', import.meta.url), 'utf8');
 /** The page as a reader sees it: roff escapes for hyphens and fonts removed. */
@@ -35,9 +35,15 @@ test('every option and subcommand has an entry', () => {
     '--pid-dir',
     '--ipvsadm',
     '--log-format',
+    '--dry-run',
   ]) {
     assert.ok(options.includes(option), option);
   }
+  // Every long option the usage text explains (a line `    --name ...:`) is in the man page.
+  const explained = [...USAGE_TEXT.matchAll(/^ {4}(--[a-z-]+)\b[^\n]*:/gm)].map((m) => m[1]!);
+  assert.ok(explained.length >= 4, `usage options found: ${explained.join(' ')}`);
+  for (const option of explained)
+    assert.ok(options.includes(option), `${option} (from the usage text)`);
   const commands = section('COMMANDS');
   for (const command of ['check', 'plan', '--json', '--down'])
     assert.ok(commands.includes(command), command);
