@@ -9,7 +9,8 @@
 // Each step waits for the daemon's own log lines (bounded in time), so the demo follows the
 // daemon rather than a stopwatch; --pause only adds reading time between steps.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { DemoMariaDb, HttpRealServer, HungRealServer, mariadbMissing } from './demo-servers.ts';
+import { type MariaDb, mariadbUnavailable, startMariaDb } from '../test/support/mariadb.ts';
+import { HttpRealServer, HungRealServer } from './demo-servers.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const CONFIG = 'examples/demo.cf';
@@ -87,7 +88,7 @@ class DaemonLog {
 let failure: Error | undefined;
 let daemon: ChildProcess | undefined;
 let daemonExit: Promise<number | null> | undefined;
-let mariadb: DemoMariaDb | undefined;
+let mariadb: MariaDb | undefined;
 const log = new DaemonLog();
 
 async function until(predicate: () => boolean, what: string): Promise<void> {
@@ -112,26 +113,26 @@ async function startServers(): Promise<boolean> {
       `  ${hung.host}:8080  accepts connections and never answers: its check hits the deadline`,
     ].join('\n') + '\n',
   );
-  const missing = mariadbMissing();
+  const missing = mariadbUnavailable();
   if (missing) {
     process.stdout.write(
-      `  (MariaDB is not installed (no ${missing}): the MySQL real server ${MYSQL.host}:${MYSQL.port} stays down)\n`,
+      `  (MariaDB is not installed here, ${missing}: the MySQL real server ${MYSQL.host}:${MYSQL.port} stays down)\n`,
     );
     return false;
   }
-  mariadb = new DemoMariaDb(MYSQL.host, MYSQL.port);
   try {
-    await mariadb.start(
-      `CREATE DATABASE demo;
+    // It stops itself when it fails to start or to take the setup.
+    mariadb = await startMariaDb({
+      host: MYSQL.host,
+      port: MYSQL.port,
+      setupSql: `CREATE DATABASE demo;
        CREATE USER 'ldirectord'@'127.0.0.0/255.0.0.0' IDENTIFIED BY 'demo-only-password';
        GRANT SELECT ON demo.* TO 'ldirectord'@'127.0.0.0/255.0.0.0';`,
-    );
+    });
   } catch (error) {
     process.stdout.write(
       `  (MariaDB did not start: ${(error as Error).message.trim()}; ${MYSQL.host}:${MYSQL.port} stays down)\n`,
     );
-    await mariadb.stop();
-    mariadb = undefined;
     return false;
   }
   process.stdout.write(

@@ -1,5 +1,6 @@
-// A throwaway MariaDB server for tests (dependencies.md §4): a fresh datadir, bound to one
-// loopback address on a free port, started once per test file and stopped by its pid.
+// A throwaway MariaDB server for tests and the demo (dependencies.md §4): a fresh datadir,
+// bound to one loopback address on a free port (or the one given), started once per test file
+// and stopped by its pid.
 //
 //   const db = await startMariaDb({ host: '127.0.1.40', setupSql: 'CREATE USER ...' });
 //   ... db.port, db.sql('SELECT 1'), db.suspend() / db.resume() (SIGSTOP / SIGCONT) ...
@@ -46,7 +47,11 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-export async function startMariaDb(options: { host: string; setupSql?: string }): Promise<MariaDb> {
+export async function startMariaDb(options: {
+  host: string;
+  port?: number;
+  setupSql?: string;
+}): Promise<MariaDb> {
   const dir = mkdtempSync(join(tmpdir(), 'ldts-mariadb-'));
   const user = userInfo().username;
   const socket = join(dir, 'mysqld.sock');
@@ -63,7 +68,7 @@ export async function startMariaDb(options: { host: string; setupSql?: string })
     { encoding: 'utf8' },
   );
   if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
-  const port = await freePort(options.host);
+  const port = options.port ?? (await freePort(options.host));
   const child: ChildProcess = spawn(
     'mariadbd',
     [
@@ -128,12 +133,18 @@ export async function startMariaDb(options: { host: string; setupSql?: string })
       },
     );
     if (ping.status === 0) break;
-    if (i >= 200 || child.exitCode !== null) {
+    if (i >= 300 || child.exitCode !== null) {
+      const log = join(dir, 'error.log');
       await db.stop();
-      throw new Error('mariadbd did not start');
+      throw new Error(`mariadbd did not start (its error log was ${log})`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  if (options.setupSql) sql(options.setupSql);
+  try {
+    if (options.setupSql) sql(options.setupSql);
+  } catch (error) {
+    await db.stop();
+    throw error;
+  }
   return db;
 }
