@@ -18,7 +18,7 @@ import { loadConfig } from '../src/config/load.ts';
 import { DryRunBackend } from '../src/ipvs/backend.ts';
 import { planIpvs } from '../src/ipvs/plan.ts';
 import { Monitor } from '../src/monitor/index.ts';
-import { REAL_PORT, RealServers, realAddress } from './support/real-servers.ts';
+import { benchConfig, RealServers, realAddress } from './support/real-servers.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,21 +36,8 @@ await servers.start(
   addresses.filter((_, i) => i % 10 === 0),
 );
 
-const lines = [`checkinterval=${values.interval}`, 'negotiatetimeout=3', 'quiescent=no'];
-for (let v = 0; v * 100 < REALS; v++) {
-  lines.push(`virtual=10.10.${v >> 8}.${v & 255}:80`);
-  for (const a of addresses.slice(v * 100, v * 100 + 100))
-    lines.push(`\treal=${a}:${REAL_PORT} masq`);
-  lines.push(
-    '\tservice=http',
-    '\trequest="/health"',
-    '\treceive="OK"',
-    '\tchecktype=negotiate',
-    '',
-  );
-}
 const file = join(servers.dir, 'bench.cf');
-writeFileSync(file, `${lines.join('\n')}\n`);
+writeFileSync(file, benchConfig(addresses, { interval: Number(values.interval), timeout: 3 }));
 const { config, diagnostics } = await loadConfig(file, { fileChecks: 'open' });
 if (!config) {
   await servers.stop();

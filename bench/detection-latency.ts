@@ -35,7 +35,13 @@ import {
   memory,
   percentile,
 } from './support/proc-stats.ts';
-import { type Flip, REAL_PORT, RealServers, realAddress } from './support/real-servers.ts';
+import {
+  benchConfig,
+  type Flip,
+  REAL_PORT,
+  RealServers,
+  realAddress,
+} from './support/real-servers.ts';
 
 const { values } = parseArgs({
   options: {
@@ -70,30 +76,11 @@ const healthy = addresses.filter((_, i) => !isHung(i));
 const hung = addresses.filter((_, i) => isHung(i));
 
 function configText(): string {
-  const lines = [
-    `checkinterval=${INTERVAL}`,
-    `negotiatetimeout=${TIMEOUT}`,
-    'failurecount=1',
-    'quiescent=no',
-    'supervised=yes',
-    'autoreload=no',
-  ];
-  for (let v = 0; v * 100 < REALS; v++) {
-    lines.push(`virtual=10.10.${v >> 8}.${v & 255}:80`);
-    for (const a of addresses.slice(v * 100, v * 100 + 100)) {
-      lines.push(`\treal=${a}:${REAL_PORT} masq`);
-    }
-    lines.push(
-      '\tservice=http',
-      '\trequest="/health"',
-      '\treceive="OK"',
-      '\tscheduler=wrr',
-      '\tprotocol=tcp',
-      '\tchecktype=negotiate',
-      '',
-    );
-  }
-  return `${lines.join('\n')}\n`;
+  return benchConfig(addresses, {
+    interval: INTERVAL,
+    timeout: TIMEOUT,
+    globals: ['failurecount=1', 'supervised=yes', 'autoreload=no'],
+  });
 }
 
 interface UnderTest {

@@ -30,6 +30,38 @@ export function realAddress(i: number): string {
   return `127.${NET}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 }
 
+/**
+ * The benchmarks' ldirectord.cf: virtuals of 100 http negotiate reals each (request /health,
+ * receive OK, quiescent=no), over the given real addresses on REAL_PORT.
+ */
+export function benchConfig(
+  addresses: readonly string[],
+  options: { interval: number; timeout: number; globals?: string[] },
+): string {
+  const lines = [
+    `checkinterval=${options.interval}`,
+    `negotiatetimeout=${options.timeout}`,
+    'quiescent=no',
+    ...(options.globals ?? []),
+  ];
+  for (let v = 0; v * 100 < addresses.length; v++) {
+    lines.push(`virtual=10.10.${v >> 8}.${v & 255}:80`);
+    for (const a of addresses.slice(v * 100, v * 100 + 100)) {
+      lines.push(`\treal=${a}:${REAL_PORT} masq`);
+    }
+    lines.push(
+      '\tservice=http',
+      '\trequest="/health"',
+      '\treceive="OK"',
+      '\tscheduler=wrr',
+      '\tprotocol=tcp',
+      '\tchecktype=negotiate',
+      '',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 export type Flip = 'down' | 'hang';
 
 export class RealServers {
