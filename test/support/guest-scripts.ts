@@ -50,22 +50,18 @@ mount -t devpts devpts /newroot/dev/pts
 mount -t tmpfs -o mode=1777 shm /newroot/dev/shm
 # The project may live under /tmp (a CI clone): keep the host's view of it (writable through
 # the overlay) across the fresh /tmp and /run, at the same path.
-keep=0
+keep=
 for arg in $(cat /proc/cmdline); do
-  case "$arg" in ldts.keep=*)
-    keep=$((keep + 1)); mkdir -p /keep/$keep
-    mount -o bind "/newroot\${arg#ldts.keep=}" /keep/$keep || fail "keep \${arg#ldts.keep=}";;
-  esac
+  case "$arg" in ldts.keep=*) keep="\${arg#ldts.keep=}";; esac
 done
+if [ -n "$keep" ]; then
+  mkdir -p /keep && mount -o bind "/newroot$keep" /keep || fail "keep $keep"
+fi
 mount -t tmpfs -o mode=1777 tmp /newroot/tmp
 mount -t tmpfs -o mode=0755 run /newroot/run
-keep=0
-for arg in $(cat /proc/cmdline); do
-  case "$arg" in ldts.keep=*)
-    keep=$((keep + 1)); mkdir -p "/newroot\${arg#ldts.keep=}"
-    mount -o bind /keep/$keep "/newroot\${arg#ldts.keep=}" || fail "keep \${arg#ldts.keep=}";;
-  esac
-done
+if [ -n "$keep" ]; then
+  mkdir -p "/newroot$keep" && mount -o bind /keep "/newroot$keep" || fail "keep $keep"
+fi
 ip link set lo up
 echo 0 > /proc/sys/net/ipv6/conf/dummy0/accept_dad
 ip addr add ${GUEST_DUMMY_IPV4}/24 dev dummy0
