@@ -161,6 +161,16 @@ describe('DryRunBackend', () => {
     assert.deepEqual(addresses(dry.table).sort(), ['10.0.0.2', '10.0.0.4']);
   });
 
+  test("record: false (the daemon's --dry-run) applies the same, keeping no runs", async () => {
+    const kept = new DryRunBackend();
+    const unkept = new DryRunBackend({ record: false });
+    await kept.apply(startPlan(await kept.read()));
+    await unkept.apply(startPlan(await unkept.read()));
+    assert.deepEqual(unkept.table, kept.table);
+    assert.ok(kept.runs.length > 0);
+    assert.deepEqual(unkept.runs, []);
+  });
+
   test('stop with cleanstop removes the virtual', async () => {
     const dry = new DryRunBackend();
     await dry.apply(startPlan(await dry.read()));
