@@ -105,9 +105,10 @@ const RECEIVE_REGEX_SERVICES: readonly Service[] = [
 
 function unbracket(host: string): string {
   // ld_gethostbyname: `$name =~ /\[(.*)\]/` and the inside is looked up.
-  if (!host.includes('[')) return host;
-  const m = /\[(.*)\]/s.exec(host);
-  return m ? m[1]! : host;
+  // Greedy: from the first '[' to the last ']' after it (indexes, not a backtracking scan).
+  const open = host.indexOf('[');
+  const close = host.lastIndexOf(']');
+  return open >= 0 && close > open ? host.slice(open + 1, close) : host;
 }
 
 function lastOf(nodes: readonly DirectiveNode[], name: string): DirectiveNode | undefined {

@@ -9,7 +9,7 @@
 import { EMAIL_STATUS_BITS, SERVICES } from '../config/model.ts';
 import { FALLBACK_SYNTAX_HINT, parseFallback } from './fallback.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { printable } from './perl.ts';
+import { cutTrailingComment, printable, splitOnComma } from './perl.ts';
 import { parseReal, REAL_SYNTAX_HINT } from './real.ts';
 import type { Scope } from './tree.ts';
 import {
@@ -280,7 +280,7 @@ const emailalertfreq: ValueParser = (text) =>
 const STATUS_NAMES = ['all', 'none', 'starting', 'running', 'stopping', 'reloading'];
 
 const emailalertstatus: ValueParser = (text) => {
-  const items = text.split(/[\t\n\v\f\r ]*,[\t\n\v\f\r ]*/);
+  const items = splitOnComma(text);
   while (items.length > 0 && items[items.length - 1] === '') items.pop(); // Perl split
   const none = items.includes('none');
   let status = 0;
@@ -348,7 +348,7 @@ const supervised: ValueParser = (rest) => {
     ]);
   }
   if (eq) {
-    const trimmed = eq[1]!.replace(/[\t\n\v\f\r ]+#.*$/s, '').trimEnd();
+    const trimmed = cutTrailingComment(eq[1]!).trimEnd();
     if (trimmed === 'yes' || trimmed === 'no') {
       return ok(trimmed === 'yes', [
         {

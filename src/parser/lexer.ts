@@ -34,6 +34,9 @@ export type LexItem =
       textOffset: number;
     };
 
+/** Longest directive line read (characters); see docs/compatibility.md. */
+export const MAX_LINE_LENGTH = 65536;
+
 const VIRTUAL_RE = new RegExp(`^virtual(6)?${WS}*=${WS}*(.*)`, 's');
 const COMMENT_RE = new RegExp(`^${WS}*#`);
 const BLANK_RE = new RegExp(`^${WS}*$`);

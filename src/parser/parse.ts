@@ -12,7 +12,7 @@ import {
 import { directive, rule, type ScopeRule, suggestName } from './directives.ts';
 import { indentedText, type LexItem, lex, processBodyLine, rawColumn } from './lexer.ts';
 import type { Note, Outcome } from './outcome.ts';
-import { printable, WS } from './perl.ts';
+import { cutTrailingComment, printable, trimTrailingSpace, WS } from './perl.ts';
 import type { ConfigTree, DirectiveNode, RealSpec, Scope, VirtualNode } from './tree.ts';
 import type { ValueContext } from './values.ts';
 import { parseVirtualAddress } from './virtual-address.ts';
@@ -90,9 +90,8 @@ function interpret(
           hint: `The value must be in double quotes: ${name}="..."${scope === 'virtual' ? "; inside a virtual section a '#' starts a comment even between quotes" : ''}.`,
         };
       }
-      const unquoted =
-        scope === 'global' ? valueText.replace(new RegExp(`${WS}+#.*$`, 's'), '') : valueText;
-      valueText = unquoted.replace(new RegExp(`${WS}+$`), '');
+      const unquoted = scope === 'global' ? cutTrailingComment(valueText) : valueText;
+      valueText = trimTrailingSpace(unquoted);
       notes.push({
         code: 'unquoted-value',
         category: 'differs-from-perl',

@@ -2,7 +2,14 @@
 // (which text it takes, what it rejects, its error message) and adds a hint and, where the
 // original silently reads something unexpected, a warning.
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { firstDigitRun, isPlainInteger, perlTrue, printable, WS } from './perl.ts';
+import {
+  cutTrailingComment,
+  firstDigitRun,
+  isPlainInteger,
+  perlTrue,
+  printable,
+  trimTrailingSpace,
+} from './perl.ts';
 import type { Scope } from './tree.ts';
 
 export interface ValueContext {
@@ -13,9 +20,6 @@ export interface ValueContext {
 }
 
 export type ValueParser = (text: string, ctx: ValueContext) => Outcome<unknown>;
-
-const TRAILING_COMMENT_RE = new RegExp(`${WS}+#.*$`, 's');
-const TRAILING_WS_RE = new RegExp(`${WS}+$`);
 
 /**
  * An exact-match value (yes/no, a netmask): the original rejects trailing spaces and, at top
@@ -29,8 +33,8 @@ function exactOrTrimmed<T>(
   const exact = accept(text);
   if (exact !== undefined) return { value: exact };
   let trimmed = text;
-  if (ctx.scope === 'global') trimmed = trimmed.replace(TRAILING_COMMENT_RE, '');
-  trimmed = trimmed.replace(TRAILING_WS_RE, '');
+  if (ctx.scope === 'global') trimmed = cutTrailingComment(trimmed);
+  trimmed = trimTrailingSpace(trimmed);
   if (trimmed === text) return undefined;
   const lenient = accept(trimmed);
   if (lenient === undefined) return undefined;
