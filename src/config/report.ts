@@ -1,8 +1,10 @@
 // What `ldirectord-ts check` shows of a resolved config: every effective setting with where it
-// came from, every real server after range expansion and port resolution, passwords masked.
+// came from, every real server after range expansion and port resolution, passwords masked,
+// long values cut to an excerpt.
 // Pure: it formats data, the CLI prints it.
 
 import { hostPort } from '../lib/address.ts';
+import { excerpt } from '../parser/perl.ts';
 import { virtualId } from './identity.ts';
 import type { Config, Origin, RealServer, VirtualService } from './model.ts';
 import { effectiveCheckPort } from './services.ts';
@@ -62,8 +64,8 @@ export interface ConfigSummary {
 function show(value: unknown): string {
   if (value === undefined || value === null) return '-';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  if (typeof value === 'string') return value === '' ? '""' : value;
-  if (Array.isArray(value)) return value.length === 0 ? '-' : value.join(', ');
+  if (typeof value === 'string') return value === '' ? '""' : excerpt(value);
+  if (Array.isArray(value)) return value.length === 0 ? '-' : excerpt(value.join(', '));
   if (typeof value === 'object') {
     const f = value as {
       address?: string;
@@ -116,10 +118,12 @@ function realSummary(v: VirtualService, r: RealServer): RealSummary {
     weight: r.weight,
     lowerThreshold: r.lowerThreshold,
     upperThreshold: r.upperThreshold,
-    ...(r.request !== undefined ? { request: r.request, receive: r.receive } : {}),
+    ...(r.request !== undefined
+      ? { request: excerpt(r.request), receive: excerpt(r.receive ?? '') }
+      : {}),
     ...(checkPort !== undefined ? { checkPort } : {}),
     line: r.line,
-    written: r.written,
+    written: excerpt(r.written),
   };
 }
 
@@ -133,7 +137,7 @@ export function summarize(config: Config): ConfigSummary {
       return {
         id: virtualId(v),
         line: v.line,
-        written: v.written,
+        written: excerpt(v.written),
         settings: settings(record, v.origins, VIRTUAL_SKIP),
         reals: v.reals.map((r) => realSummary(v, r)),
       };

@@ -8,6 +8,7 @@ import { splitCommand } from '../lib/split-command.ts';
 import { SYSLOG_FACILITIES } from '../lib/syslog.ts';
 import { type Diagnostic, error, sortDiagnostics, warning } from '../parser/diagnostic-helpers.ts';
 import { DIRECTIVES, type DirectiveSpec } from '../parser/directives.ts';
+import { excerpt } from '../parser/perl.ts';
 import type {
   ConfigTree,
   DirectiveNode,
@@ -311,10 +312,10 @@ class Resolver {
           node.line,
           node.valueColumn,
           'fallback-unresolved',
-          `invalid IPv${family} address or could not resolve for fallback server: ${spec.host}`,
+          `invalid IPv${family} address or could not resolve for fallback server: ${excerpt(spec.host)}`,
           spec.host === ''
             ? 'Expected fallback=<host>[:<port>] [gate|masq|ipip].'
-            : `"${unbracket(spec.host)}" is not an IPv${family} address and does not resolve to one.`,
+            : `"${excerpt(unbracket(spec.host))}" is not an IPv${family} address and does not resolve to one.`,
         );
       }
       return undefined;
@@ -334,7 +335,7 @@ class Resolver {
           node.valueColumn,
           'fallback-port',
           'invalid port for fallback server',
-          `"${portText}" is neither a port number (0-65535) nor a ${protocol === 'udp' ? 'udp' : 'tcp'} service name in /etc/services${node.scope === 'global' ? ' (a global fallback port is looked up for both tcp and udp: write the number)' : ''}.`,
+          `"${excerpt(portText)}" is neither a port number (0-65535) nor a ${protocol === 'udp' ? 'udp' : 'tcp'} service name in /etc/services${node.scope === 'global' ? ' (a global fallback port is looked up for both tcp and udp: write the number)' : ''}.`,
         );
       }
       return undefined;
@@ -389,8 +390,8 @@ class Resolver {
           'virtual-unresolved',
           'invalid address for virtual service',
           resolved === undefined
-            ? `"${unbracket(address.host)}" is not an IPv${node.family} address and does not resolve to one.`
-            : `"${address.port}" is neither a port number (0-65535) nor a ${protocol} service name in /etc/services.`,
+            ? `"${excerpt(unbracket(address.host))}" is not an IPv${node.family} address and does not resolve to one.`
+            : `"${excerpt(address.port)}" is neither a port number (0-65535) nor a ${protocol} service name in /etc/services.`,
         );
         return undefined;
       }
@@ -404,7 +405,7 @@ class Resolver {
           node.line,
           node.valueColumn,
           'port-leading-zero',
-          `port "${address.port}" has leading zeros: no service is derived from it`,
+          `port "${excerpt(address.port)}" has leading zeros: no service is derived from it`,
           'The Perl original compares the port as text; write the port without leading zeros.',
         );
       }
@@ -600,8 +601,8 @@ class Resolver {
         d.line,
         spec.hostColumn,
         'real-unresolved',
-        `invalid address (${spec.host}) for real server (could not resolve host)`,
-        `"${unbracket(spec.host)}" is not an IPv${family} address and does not resolve to one.`,
+        `invalid address (${excerpt(spec.host)}) for real server (could not resolve host)`,
+        `"${excerpt(unbracket(spec.host))}" is not an IPv${family} address and does not resolve to one.`,
       );
       return;
     }
@@ -612,7 +613,7 @@ class Resolver {
         d.line,
         spec.portColumn,
         'real-port',
-        `invalid port (${portText}) for real server (could not resolve port)`,
+        `invalid port (${excerpt(portText)}) for real server (could not resolve port)`,
         'A port number from 0 to 65535, or a service name from /etc/services.',
       );
       return;
@@ -639,8 +640,8 @@ class Resolver {
         d.line,
         spec.hostColumn,
         'real-unresolved-end',
-        `invalid address (${spec.hostEnd}) for real server (could not resolve end host)`,
-        `"${unbracket(spec.hostEnd)}" is not an IPv${family} address and does not resolve to one.`,
+        `invalid address (${excerpt(spec.hostEnd)}) for real server (could not resolve end host)`,
+        `"${excerpt(unbracket(spec.hostEnd))}" is not an IPv${family} address and does not resolve to one.`,
       );
       return;
     }
@@ -880,7 +881,7 @@ class Resolver {
               logfileNode.line,
               logfileNode.valueColumn,
               'logfile-unwritable',
-              `unable to open logfile: ${path}`,
+              `unable to open logfile: ${excerpt(path)}`,
               `${problem}. A path starting with / is a log file; anything else is a syslog facility.`,
             );
           }
@@ -890,7 +891,7 @@ class Resolver {
           logfileNode.line,
           logfileNode.valueColumn,
           'logfile-facility',
-          `logfile "${path}" is neither a path (starting with /) nor a syslog facility name`,
+          `logfile "${excerpt(path)}" is neither a path (starting with /) nor a syslog facility name`,
           `Syslog facilities: ${SYSLOG_FACILITIES.join(', ')}.`,
         );
       }
@@ -917,7 +918,7 @@ class Resolver {
             d.line,
             d.valueColumn,
             'monitorfile-unwritable',
-            `unable to open monitorfile ${d.value as string}: ${problem}`,
+            `unable to open monitorfile ${excerpt(d.value as string)}: ${problem}`,
             'The file must be writable, or its directory must exist and be writable.',
           );
         }

@@ -1,7 +1,15 @@
 // Small constructors so that every diagnostic carries file, line, column and a stable code.
 import type { Diagnostic, DiagnosticCategory } from '../config/diagnostics.ts';
 
+import { cut } from './perl.ts';
+
 export type { Diagnostic } from '../config/diagnostics.ts';
+
+/**
+ * Longest message or hint: what quotes the input quotes an excerpt (perl.ts), and this bounds
+ * whatever a message may still carry.
+ */
+const MAX_TEXT = 1000;
 
 export function error(
   file: string,
@@ -11,7 +19,15 @@ export function error(
   message: string,
   hint?: string,
 ): Diagnostic {
-  return { severity: 'error', file, line, column, code, message, ...(hint ? { hint } : {}) };
+  return {
+    severity: 'error',
+    file,
+    line,
+    column,
+    code,
+    message: cut(message, MAX_TEXT),
+    ...(hint ? { hint: cut(hint, MAX_TEXT) } : {}),
+  };
 }
 
 export function warning(
@@ -29,8 +45,8 @@ export function warning(
     line,
     column,
     code,
-    message,
-    ...(hint ? { hint } : {}),
+    message: cut(message, MAX_TEXT),
+    ...(hint ? { hint: cut(hint, MAX_TEXT) } : {}),
     ...(category ? { category } : {}),
   };
 }

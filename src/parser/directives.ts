@@ -9,7 +9,7 @@
 import { EMAIL_STATUS_BITS, SERVICES } from '../config/model.ts';
 import { FALLBACK_SYNTAX_HINT, parseFallback } from './fallback.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { cutTrailingComment, printable, splitOnComma } from './perl.ts';
+import { cutTrailingComment, excerpt, splitOnComma } from './perl.ts';
 import { parseReal, REAL_SYNTAX_HINT } from './real.ts';
 import type { Scope } from './tree.ts';
 import {
@@ -70,7 +70,7 @@ const checktype: ValueParser = (text) => {
     if (text.trim() !== number[0]) {
       notes.push({
         code: 'checktype-number',
-        message: `"${printable(text.trim())}" contains a number, so it means checktype=${n} (${n} connect checks, then one negotiate check)`,
+        message: `"${excerpt(text.trim())}" contains a number, so it means checktype=${n} (${n} connect checks, then one negotiate check)`,
         hint: 'The Perl original reads it the same way: any digit makes it a combined check.',
       });
     }
@@ -87,7 +87,12 @@ const checktype: ValueParser = (text) => {
   const notes: Note[] =
     text.trim() === word
       ? []
-      : [{ code: 'checktype-junk', message: `read as checktype=${word}; the rest is ignored` }];
+      : [
+          {
+            code: 'checktype-junk',
+            message: `read as checktype=${excerpt(word)}; the rest is ignored`,
+          },
+        ];
   return ok({ checktype: word, combinedCount: 0 }, notes);
 };
 
@@ -121,14 +126,14 @@ const scheduler: ValueParser = (text) => {
   if (text.trim() !== run) {
     notes.push({
       code: 'scheduler-lowercase-run',
-      message: `scheduler "${printable(text.trim())}" is read as "${run}" (the first run of lower-case letters)`,
+      message: `scheduler "${excerpt(text.trim())}" is read as "${excerpt(run)}" (the first run of lower-case letters)`,
       hint: 'The Perl original reads it the same way (Wrr becomes rr). Write the scheduler in lower case.',
     });
   }
   if (!KNOWN_SCHEDULERS.includes(run)) {
     notes.push({
       code: 'scheduler-unknown',
-      message: `scheduler "${run}" is not one ipvsadm knows; ipvsadm will reject it unless the kernel has it`,
+      message: `scheduler "${excerpt(run)}" is not one ipvsadm knows; ipvsadm will reject it unless the kernel has it`,
       hint: `Known: ${KNOWN_SCHEDULERS.join(', ')}.`,
     });
   }
@@ -161,14 +166,14 @@ const netmask: ValueParser = (text, ctx) => {
     notes.push({
       code: 'trailing-text-accepted',
       category: 'differs-from-perl',
-      message: `trailing spaces after netmask "${value}" ignored`,
+      message: `trailing spaces after netmask "${excerpt(value)}" ignored`,
       hint: 'The Perl original rejects this value.',
     });
   }
   if (ctx.family === 4 && value.split('.').some((o) => Number(o) > 255)) {
     notes.push({
       code: 'netmask-octet',
-      message: `netmask ${value} has an octet above 255; ipvsadm will reject it`,
+      message: `netmask ${excerpt(value)} has an octet above 255; ipvsadm will reject it`,
     });
   }
   return ok(value, notes);
@@ -254,7 +259,7 @@ const smtp: ValueParser = (text) => {
       : [
           {
             code: 'smtp-truncated',
-            message: `SMTP server read as "${m[0]}"; the rest ("${printable(text.slice(m[0].length))}") is ignored`,
+            message: `SMTP server read as "${m[0]}"; the rest ("${excerpt(text.slice(m[0].length))}") is ignored`,
             hint: 'The original always uses port 25 and takes only the leading host name.',
           },
         ];
@@ -292,14 +297,14 @@ const emailalertstatus: ValueParser = (text) => {
     else {
       return fail(
         'invalid-emailalertstatus',
-        `invalid email alert status at: "${printable(item)}"`,
+        `invalid email alert status at: "${excerpt(item)}"`,
         `A comma-separated list of ${STATUS_NAMES.join(', ')}.`,
       );
     }
     if (none) {
       return fail(
         'invalid-emailalertstatus',
-        `invalid email alert status: "${printable(item)}" specified with "none"`,
+        `invalid email alert status: "${excerpt(item)}" specified with "none"`,
         '"none" cannot be combined with other statuses.',
       );
     }

@@ -4,7 +4,7 @@
 // skipped), the port as a trailing `:digits` or `:name`, and gate as the default method.
 import type { Forward } from '../config/model.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { isPerlSpace, NON_WS, printable } from './perl.ts';
+import { isPerlSpace, NON_WS, excerpt } from './perl.ts';
 import type { FallbackSpec } from './tree.ts';
 
 const PORT_RE = /(:(\d+|[A-Za-z0-9_-]+))?$/s;
@@ -49,7 +49,7 @@ export function parseFallback(value: string): Outcome<FallbackSpec> {
     if (words.index > 0 && NON_WS.test(value.slice(0, words.index))) {
       notes.push({
         code: 'fallback-leading-junk',
-        message: `only the last two words are read: "${printable(value.slice(words.index).trim())}"`,
+        message: `only the last two words are read: "${excerpt(value.slice(words.index).trim())}"`,
         hint: `Expected ${FALLBACK_SYNTAX_HINT}.`,
       });
     }

@@ -10,9 +10,16 @@ import {
   warning,
 } from './diagnostic-helpers.ts';
 import { directive, rule, type ScopeRule, suggestName } from './directives.ts';
-import { indentedText, type LexItem, lex, processBodyLine, rawColumn } from './lexer.ts';
+import {
+  indentedText,
+  type LexItem,
+  lex,
+  MAX_LINE_LENGTH,
+  processBodyLine,
+  rawColumn,
+} from './lexer.ts';
 import type { Note, Outcome } from './outcome.ts';
-import { cutTrailingComment, printable, trimTrailingSpace, WS } from './perl.ts';
+import { cutTrailingComment, excerpt, trimTrailingSpace, WS } from './perl.ts';
 import type { ConfigTree, DirectiveNode, RealSpec, Scope, VirtualNode } from './tree.ts';
 import type { ValueContext } from './values.ts';
 import { parseVirtualAddress } from './virtual-address.ts';
@@ -153,8 +160,8 @@ function unknownMessage(raw: string, scope: Scope, name: string | undefined): st
     shown = raw.replace(/=.*$/s, '=********');
   }
   return scope === 'global'
-    ? `Unknown command ${printable(shown)}`
-    : `Unknown command "${printable(shown)}"`;
+    ? `Unknown command ${excerpt(shown)}`
+    : `Unknown command "${excerpt(shown)}"`;
 }
 
 function unknownHint(raw: string, text: string, scope: Scope, name: string | undefined): string {
@@ -221,6 +228,32 @@ export function parse(text: string, file: string): ParseResult {
   };
 
   for (const item of lexed.items) {
+    if (item.raw.length > MAX_LINE_LENGTH) {
+      diagnostics.push(
+        error(
+          file,
+          item.line,
+          1,
+          'line-too-long',
+          `line of ${item.raw.length} characters: ldirectord-ts reads lines of at most ${MAX_LINE_LENGTH} characters`,
+          'The Perl original reads a line of any length, but no ldirectord.cf needs one this long: is this the right file?',
+        ),
+      );
+      if (item.kind === 'virtual') {
+        // Keep the section, so that its lines are not read as top-level lines.
+        current = {
+          line: item.line,
+          column: 1,
+          valueColumn: 1,
+          family: item.family,
+          text: '',
+          directives: [],
+          endLine: item.line,
+        };
+        tree.virtuals.push(current);
+      } else if (item.kind === 'top') current = undefined;
+      continue;
+    }
     if (item.kind === 'top') {
       current = undefined;
       const ctx: ValueContext = { scope: 'global', family: 4, fwmark: false };

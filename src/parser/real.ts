@@ -9,7 +9,7 @@
 // original rejects but the strict reading accepts (accepted with a migration warning).
 import type { Forward } from '../config/model.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { NON_WS, printable, WS } from './perl.ts';
+import { NON_WS, excerpt, WS } from './perl.ts';
 import {
   firstWord,
   matchRealAddress,
@@ -102,7 +102,7 @@ function perlFlags(text: string, fixRequestBug: boolean): FlagsOutcome {
       if (fixRequestBug && requestBug) return { ok: true, flags, requestBug, ignoredText: rest };
       return {
         ok: false,
-        message: `Invalid real server line, around "${printable(rest)}"`,
+        message: `Invalid real server line, around "${excerpt(rest)}"`,
         offset: restOffset,
       };
     }
@@ -145,11 +145,11 @@ function sameFlags(a: Flags, b: Flags): boolean {
 
 export function describeFlags(f: Flags): string {
   const parts: string[] = [f.forward, `weight ${f.weight}`];
-  if (f.request !== undefined) parts.push(`request "${f.request}"`);
-  if (f.receive !== undefined) parts.push(`receive "${f.receive}"`);
+  if (f.request !== undefined) parts.push(`request "${excerpt(f.request)}"`);
+  if (f.receive !== undefined) parts.push(`receive "${excerpt(f.receive)}"`);
   if (f.lowerThreshold !== undefined) parts.push(`l:${f.lowerThreshold}`);
   if (f.upperThreshold !== undefined) parts.push(`u:${f.upperThreshold}`);
-  return printable(parts.join(', '));
+  return parts.join(', ');
 }
 
 /** Parse the value of a real=/real6= line (the text after `real\s*=\s*`). */
@@ -178,7 +178,7 @@ export function parseReal(value: string): Outcome<
   if (m.index > 0 && NON_WS.test(value.slice(0, m.index))) {
     notes.push({
       code: 'real-leading-junk',
-      message: `text before the address is ignored: the address read is "${printable(host)}"`,
+      message: `text before the address is ignored: the address read is "${excerpt(host)}"`,
       hint: 'The original skips anything its address pattern does not match (for example an underscore in a host name); so does ldirectord-ts.',
       offset: 0,
     });
@@ -218,7 +218,7 @@ export function parseReal(value: string): Outcome<
     if (fixed.ignoredText !== undefined) {
       notes.push({
         code: 'real-trailing-text-ignored',
-        message: `text after the receive string is ignored: "${printable(fixed.ignoredText)}"`,
+        message: `text after the receive string is ignored: "${excerpt(fixed.ignoredText)}"`,
         hint: `Expected ${REAL_SYNTAX_HINT}.`,
         offset: flagsOffset,
       });

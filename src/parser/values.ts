@@ -7,7 +7,7 @@ import {
   firstDigitRun,
   isPlainInteger,
   perlTrue,
-  printable,
+  excerpt,
   trimTrailingSpace,
 } from './perl.ts';
 import type { Scope } from './tree.ts';
@@ -44,7 +44,7 @@ function exactOrTrimmed<T>(
       {
         code: 'trailing-text-accepted',
         category: 'differs-from-perl',
-        message: `trailing ${trimmed.length < text.trimEnd().length ? 'comment' : 'spaces'} after "${printable(trimmed)}" ignored`,
+        message: `trailing ${trimmed.length < text.trimEnd().length ? 'comment' : 'spaces'} after "${excerpt(trimmed)}" ignored`,
         hint: 'The Perl original compares the whole rest of the line and rejects this value.',
         offset: trimmed.length,
       },
@@ -68,7 +68,7 @@ function digitNotes(text: string, n: number): Note[] {
   return [
     {
       code: 'number-from-digits',
-      message: `"${printable(trimmed)}" is read as ${n}: only the first run of digits counts`,
+      message: `"${excerpt(trimmed)}" is read as ${n}: only the first run of digits counts`,
       hint: 'The Perl original reads it the same way; write the number alone.',
     },
   ];
@@ -94,7 +94,7 @@ export function digits(
     if (rule === 'nonzero' && n === 0) {
       notes.push({
         code: 'number-zero',
-        message: `"${printable(text.trim())}" is accepted as 0 (the original rejects only "0" itself)`,
+        message: `"${excerpt(text.trim())}" is accepted as 0 (the original rejects only "0" itself)`,
         hint: 'A zero here is almost certainly a mistake.',
       });
     }

@@ -5,7 +5,7 @@
 import { isIPv6 } from 'node:net';
 import type { Family } from '../config/model.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { NON_WS, printable } from './perl.ts';
+import { NON_WS, excerpt } from './perl.ts';
 import type { VirtualAddressSpec } from './tree.ts';
 
 export const VIRTUAL_SYNTAX_HINT =
@@ -53,13 +53,13 @@ export function parseVirtualAddress(value: string, family: Family): Outcome<Virt
   if (spec.kind === 'fwmark' && /^[.:]/.test(rest)) {
     notes.push({
       code: 'virtual-fwmark-pitfall',
-      message: `"${printable(value)}" is read as firewall mark ${spec.mark}, not as an address`,
+      message: `"${excerpt(value)}" is read as firewall mark ${spec.mark}, not as an address`,
       hint: 'An address needs a port: virtual=<ip>:<port>. The Perl original reads it the same way; write virtual=<number> if a firewall mark is meant.',
     });
   } else if (NON_WS.test(rest)) {
     notes.push({
       code: 'virtual-trailing-text',
-      message: `text after the ${spec.kind === 'fwmark' ? 'firewall mark' : 'port'} is ignored: "${printable(rest)}"`,
+      message: `text after the ${spec.kind === 'fwmark' ? 'firewall mark' : 'port'} is ignored: "${excerpt(rest)}"`,
       hint: `Expected ${VIRTUAL_SYNTAX_HINT}.`,
       offset: m[0].length,
     });
