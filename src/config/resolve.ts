@@ -3,12 +3,14 @@
 // the timeout chains, the login defaults of ftp and sip), host names and service names,
 // IPv4 ranges, the effective fallback, and `origins` saying where each value came from.
 // Host names go through an injectable resolver; everything else here is pure.
+import { isMulticast } from '../lib/address.ts';
 import { translatePerlRegex } from '../lib/perl-regex.ts';
 import { splitCommand } from '../lib/split-command.ts';
 import { SYSLOG_FACILITIES } from '../lib/syslog.ts';
 import { type Diagnostic, error, sortDiagnostics, warning } from '../parser/diagnostic-helpers.ts';
-import { DIRECTIVES, type DirectiveSpec } from '../parser/directives.ts';
+import { DIRECTIVES, type DirectiveSpec, schedFlagsRefusal } from '../parser/directives.ts';
 import { excerpt } from '../parser/perl.ts';
+import { outOfRange, RANGES } from '../parser/values.ts';
 import type {
   ConfigTree,
   DirectiveNode,
@@ -91,8 +93,6 @@ const STRUCTURED = new Set([
 
 const SQL_SERVICES: readonly Service[] = ['mysql', 'pgsql', 'oracle'];
 const HTTP_SERVICES: readonly Service[] = ['http', 'https', 'http_proxy'];
-/** ipvsadm's limit for -p (MAX_TIMEOUT in ipvsadm.c). */
-const MAX_PERSISTENT = 86400 * 31;
 const NEGOTIATING: readonly CheckType[] = ['negotiate', 'combined'];
 /** Services whose negotiate check matches receive as a Perl regular expression. */
 const RECEIVE_REGEX_SERVICES: readonly Service[] = [
@@ -748,8 +748,8 @@ class Resolver {
         'no-effect',
       );
     }
-    // ipvsadm accepts -p 1..31 days only; the original passes any number and its virtual
-    // service is then never created (every later command fails with "Service not defined").
+    // ipvsadm refuses -p 0 (the directive table bounds persistent above); the original passes
+    // it on and its virtual service is then never created ("Service not defined").
     if (vs.persistent === 0) {
       this.warn(
         ...at('persistent'),
@@ -759,13 +759,48 @@ class Resolver {
         'differs-from-perl',
       );
       vs.persistent = undefined;
-    } else if (vs.persistent !== undefined && vs.persistent > MAX_PERSISTENT) {
-      this.error(
-        ...at('persistent'),
-        'persistent-too-long',
-        `invalid persistent timeout: ${vs.persistent} is more than ipvsadm accepts`,
-        `Seconds of persistence from 1 to ${MAX_PERSISTENT} (31 days).`,
+    }
+    if (vs.schedflags !== undefined) {
+      const refusal = schedFlagsRefusal(vs.scheduler, vs.schedflags);
+      if (refusal) {
+        this.warn(
+          ...at('schedflags'),
+          'schedflags-refused',
+          `ipvsadm will refuse schedflags=${excerpt(vs.schedflags)} with scheduler=${excerpt(vs.scheduler)}: ${refusal}`,
+          'The Perl original passes them on and ipvsadm then never creates the virtual service; so does ldirectord-ts. sh-fallback and sh-port go with scheduler=sh, mh-fallback and mh-port with mh, flag-1 to flag-3 with any.',
+        );
+      }
+    }
+    const multicastLines = new Set<number>();
+    for (const r of vs.reals) {
+      if (multicastLines.has(r.line) || !isMulticast(r.address)) continue;
+      multicastLines.add(r.line);
+      this.warn(
+        r.line,
+        1,
+        'real-multicast',
+        `real server ${r.address} is a multicast address: the kernel refuses it`,
+        'IPVS forwards to unicast real servers only; the Perl original passes it to ipvsadm, which fails, and so does ldirectord-ts.',
       );
+    }
+    if (vs.checktype === 'ping') {
+      // A ping check makes checkcount attempts of checktimeout each under one deadline.
+      const seconds = vs.checktimeout * Math.max(1, vs.checkcount);
+      const tooLarge = outOfRange(
+        seconds,
+        RANGES.seconds,
+        `the ping deadline, checktimeout=${vs.checktimeout} times checkcount=${vs.checkcount},`,
+      );
+      if (tooLarge) {
+        const o = vs.origins.checkcount;
+        this.error(
+          o?.line ?? node.line,
+          1,
+          'number-out-of-range',
+          tooLarge,
+          'Lower checkcount (deprecated: use failurecount) or checktimeout.',
+        );
+      }
     }
     if (last.has('netmask') && vs.persistent === undefined) {
       this.warn(

@@ -34,3 +34,10 @@ export function ipv6Groups(address: string): number[] {
   const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
   return [...left, ...zeros, ...right].map((group) => Number.parseInt(group, 16));
 }
+
+/** A multicast address (224.0.0.0/4, ff00::/8): the kernel refuses it as a real server. */
+export function isMulticast(address: string): boolean {
+  if (isIPv6(address)) return ipv6Groups(address)[0]! >> 8 === 0xff;
+  const first = Number(/^(\d+)\./.exec(address)?.[1]);
+  return first >= 224 && first <= 239;
+}

@@ -15,7 +15,10 @@ import type { Scope } from './tree.ts';
 import {
   anyText,
   digits,
+  type NumberRange,
   nonEmpty,
+  outOfRange,
+  RANGES,
   retired,
   type ValueContext,
   type ValueParser,
@@ -58,6 +61,8 @@ export interface DirectiveSpec {
   notice?: Note;
   /** Not listed in the man page's own entries (virtual6, real6, fallback6 share an entry). */
   aliasOf?: string;
+  /** A numeric value's range: parse refuses a larger number (and the man page says so). */
+  range?: NumberRange;
 }
 
 const CHECKTYPES = ['connect', 'negotiate', 'ping', 'off', 'on', 'external', 'external-perl'];
@@ -66,6 +71,8 @@ const checktype: ValueParser = (text) => {
   const number = /\d+/.exec(text);
   if (number) {
     const n = Number(number[0]);
+    const tooLarge = outOfRange(n, RANGES.count, `checktype=${text.trim()}`);
+    if (tooLarge) return fail('number-out-of-range', tooLarge, 'Write at most 2147483647.');
     const notes: Note[] = [];
     if (text.trim() !== number[0]) {
       notes.push({
@@ -112,6 +119,29 @@ const KNOWN_SCHEDULERS = [
   'mh',
   'twos',
 ];
+
+/**
+ * Why `ipvsadm -s <scheduler> -b <flags>` fails (parse_sched_flags), or undefined: flag-1 to
+ * flag-3 go with any scheduler, sh-fallback and sh-port with sh, mh-fallback and mh-port with mh.
+ */
+export function schedFlagsRefusal(scheduler: string, flags: string): string | undefined {
+  const words = flags.split(',').filter((w) => w !== '');
+  if (words.length === 0) return `invalid scheduler flag \`${excerpt(flags)}'`;
+  for (const flag of words) {
+    if (flag === 'flag-1' || flag === 'flag-2' || flag === 'flag-3') continue;
+    const owner = flag.slice(0, 2);
+    if (
+      !['fallback', 'port'].includes(flag.slice(3)) ||
+      flag[2] !== '-' ||
+      !['sh', 'mh'].includes(owner)
+    ) {
+      return `invalid scheduler flag \`${excerpt(flag)}'`;
+    }
+    if (owner !== scheduler)
+      return `incompatible scheduler flag \`${flag}' (${owner}-* flags go with scheduler=${owner})`;
+  }
+  return undefined;
+}
 
 const scheduler: ValueParser = (text) => {
   const run = /[a-z]+/.exec(text)?.[0];
@@ -170,11 +200,17 @@ const netmask: ValueParser = (text, ctx) => {
       hint: 'The Perl original rejects this value.',
     });
   }
-  if (ctx.family === 4 && value.split('.').some((o) => Number(o) > 255)) {
-    notes.push({
-      code: 'netmask-octet',
-      message: `netmask ${excerpt(value)} has an octet above 255; ipvsadm will reject it`,
-    });
+  if (ctx.family === 4) {
+    for (const octet of value.split('.')) {
+      const tooLarge = outOfRange(Number(octet), RANGES.octet, `netmask=${value}`);
+      if (tooLarge) {
+        return fail(
+          'number-out-of-range',
+          tooLarge,
+          'A netmask is a dotted quad of numbers from 0 to 255, e.g. 255.255.255.0; ipvsadm refuses anything else.',
+        );
+      }
+    }
   }
   return ok(value, notes);
 };
@@ -381,7 +417,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     name: 'virtual',
     syntax: '<ip|host>:<port|service> | <fwmark>',
     defaultText: '',
-    help: 'Starts a virtual service; the indented lines that follow configure it.',
+    help: `Starts a virtual service; the indented lines that follow configure it. A firewall mark is at most ${RANGES.fwmark.max}.`,
   },
   {
     name: 'virtual6',
@@ -394,7 +430,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     name: 'real',
     syntax: REAL_SYNTAX_HINT.replace(/^real=/, ''),
     defaultText: '',
-    help: 'A real server (or an IPv4 range a->b) of the virtual service; port 0 when omitted.',
+    help: `A real server (or an IPv4 range a->b) of the virtual service; port 0 when omitted; weight and thresholds at most ${RANGES.weight.max}.`,
     virtual: { form: 'raw', parse: familyChecked('real', real) },
   },
   {
@@ -532,6 +568,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     help: 'Deadline of connect, ping and external checks.',
     global: { form: 'raw', parse: digits('invalid check timeout value', 'positive', TIMEOUT_HINT) },
     virtual: { form: 'raw', parse: digits('invalid check timeout', 'nonzero', TIMEOUT_HINT) },
+    range: RANGES.seconds,
   },
   {
     name: 'negotiatetimeout',
@@ -543,6 +580,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       parse: digits('invalid negotiate timeout value', 'positive', TIMEOUT_HINT),
     },
     virtual: { form: 'raw', parse: digits('invalid negotiate timeout', 'nonzero', TIMEOUT_HINT) },
+    range: RANGES.seconds,
   },
   {
     name: 'checkinterval',
@@ -553,6 +591,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     virtual: { form: 'raw', parse: digits('invalid checkinterval', 'nonzero', COUNT_HINT) },
     inheritsGlobal: true,
     defaultValue: 10,
+    range: RANGES.seconds,
   },
   {
     name: 'failurecount',
@@ -563,6 +602,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     virtual: { form: 'raw', parse: digits('invalid failure count', 'nonzero', COUNT_HINT) },
     inheritsGlobal: true,
     defaultValue: 1,
+    range: RANGES.count,
   },
   {
     name: 'checkcount',
@@ -579,6 +619,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       message: "checkcount option is deprecated and slated for removal.  please see 'failurecount'",
       hint: 'It only sets the number of ping attempts of checktype=ping.',
     },
+    range: RANGES.count,
   },
   {
     name: 'connecttimeout',
@@ -642,6 +683,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
         'Seconds of persistence, e.g. persistent=600.',
       ),
     },
+    range: RANGES.persistent,
   },
   {
     name: 'netmask',
@@ -803,6 +845,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     virtual: { form: 'leading-digits', parse: emailalertfreq },
     inheritsGlobal: true,
     defaultValue: 0,
+    range: RANGES.seconds,
   },
   {
     name: 'emailalertstatus',

@@ -30,6 +30,10 @@ function entry(d: DirectiveSpec): string {
   const lines = ['.TP', `\\fB${roff(d.name)}\\fR${syntax}`];
   const text = [d.help];
   if (d.defaultText) text.push(`Default: ${d.defaultText}.`);
+  if (d.range) {
+    const unit = d.range.unit ? ` ${d.range.unit}` : '';
+    text.push(`At most ${d.range.max}${unit} (${d.range.reason}).`);
+  }
   text.push(`Scope: ${scopes(d)}.`);
   if (d.notice) text.push(d.notice.message.replace(/\s+$/, '') + '.');
   lines.push(roff(text.join(' ')));

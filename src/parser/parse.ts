@@ -21,7 +21,7 @@ import {
 import type { Note, Outcome } from './outcome.ts';
 import { cutTrailingComment, excerpt, trimTrailingSpace, WS } from './perl.ts';
 import type { ConfigTree, DirectiveNode, RealSpec, Scope, VirtualNode } from './tree.ts';
-import type { ValueContext } from './values.ts';
+import { outOfRange, type ValueContext } from './values.ts';
 import { parseVirtualAddress } from './virtual-address.ts';
 
 export interface ParseResult {
@@ -122,10 +122,24 @@ function interpret(
       name,
     };
   }
+  const spec = directive(name)!;
+  if (spec.range && typeof outcome.value === 'number') {
+    const tooLarge = outOfRange(outcome.value, spec.range, `${name}=${valueText.trim()}`);
+    if (tooLarge) {
+      return {
+        kind: 'error',
+        code: 'number-out-of-range',
+        message: tooLarge,
+        hint: `The Perl original passes any number on; ldirectord-ts takes at most ${spec.range.max}.`,
+        column: column(placement, valueOffset),
+        name,
+      };
+    }
+  }
   for (const n of outcome.notes ?? []) {
     notes.push({ ...n, column: column(placement, valueOffset + (n.offset ?? 0)) });
   }
-  const notice = directive(name)!.notice;
+  const notice = spec.notice;
   if (notice) notes.push({ ...notice, column: column(placement, 0) });
 
   let value = outcome.value;

@@ -18,6 +18,10 @@ import {
   strictRealFlags,
 } from './real-scan.ts';
 import type { RealSpec } from './tree.ts';
+import { outOfRange, RANGES } from './values.ts';
+
+const RANGE_HINT =
+  'ipvsadm takes a weight and thresholds from 0 to 2147483647; the Perl original passes a larger one on and the real is never added.';
 
 export const REAL_SYNTAX_HINT =
   'real=<host>[-><host>][:<port>] gate|masq|ipip [<weight>] ["<request>", "<receive>"] [l:<lower>] [u:<upper>]';
@@ -152,6 +156,19 @@ export function describeFlags(f: Flags): string {
   return parts.join(', ');
 }
 
+/** Why the weight or a threshold is beyond what ipvsadm accepts, or undefined. */
+function flagsOutOfRange(f: Flags): string | undefined {
+  return (
+    outOfRange(f.weight, RANGES.weight, 'the weight') ??
+    (f.lowerThreshold !== undefined
+      ? outOfRange(f.lowerThreshold, RANGES.threshold, 'the lower threshold (l:)')
+      : undefined) ??
+    (f.upperThreshold !== undefined
+      ? outOfRange(f.upperThreshold, RANGES.threshold, 'the upper threshold (u:)')
+      : undefined)
+  );
+}
+
 /** Parse the value of a real=/real6= line (the text after `real\s*=\s*`). */
 export function parseReal(value: string): Outcome<
   Omit<RealSpec, 'hostColumn' | 'portColumn'> & {
@@ -190,11 +207,14 @@ export function parseReal(value: string): Outcome<
   // The common case `gate|masq|ipip [weight]` reads the same in every way: skip the rest.
   const simple = SIMPLE_FLAGS_RE.exec(flagsText);
   if (simple) {
+    const weight = simple[2] !== undefined ? Number(simple[2]) : 1;
+    const tooLarge = flagsOutOfRange({ forward: simple[1] as Forward, weight });
+    if (tooLarge) return fail('number-out-of-range', tooLarge, RANGE_HINT, flagsOffset);
     return ok(
       {
         ...address,
         forward: simple[1] as Forward,
-        weight: simple[2] !== undefined ? Number(simple[2]) : 1,
+        weight,
         hostOffset,
         portOffset,
       },
@@ -265,6 +285,8 @@ export function parseReal(value: string): Outcome<
     );
   }
 
+  const tooLarge = flagsOutOfRange(flags);
+  if (tooLarge) return fail('number-out-of-range', tooLarge, RANGE_HINT, flagsOffset);
   return ok(
     {
       ...address,

@@ -22,6 +22,49 @@ export interface ValueContext {
 export type ValueParser = (text: string, ctx: ValueContext) => Outcome<unknown>;
 
 /**
+ * The largest value a number may take, and why. The original passes any number on (to Perl's
+ * sleep and alarm, or to ipvsadm, which then refuses it); Node's timers and ipvsadm have
+ * limits, and a number beyond them is an error rather than an overflow (issue 17, item 5).
+ */
+export interface NumberRange {
+  max: number;
+  /** What is counted, after the number: 'seconds', ''. */
+  unit: string;
+  /** Where the limit comes from, for the message and the man page. */
+  reason: string;
+}
+
+/** Node's timers take at most 2^31-1 ms (a longer delay fires at once). */
+const TIMER_MS = 2 ** 31 - 1;
+/** ipvsadm's string_to_number(..., 0, INT_MAX) for -w, -x and -y; the kernel's int. */
+const INT_MAX = 2 ** 31 - 1;
+
+export const RANGES = {
+  seconds: {
+    max: Math.floor(TIMER_MS / 1000),
+    unit: 'seconds',
+    reason: 'the longest timer Node.js can set',
+  },
+  count: { max: INT_MAX, unit: '', reason: 'the largest 32-bit signed integer' },
+  weight: { max: INT_MAX, unit: '', reason: 'the largest weight ipvsadm accepts' },
+  threshold: { max: INT_MAX, unit: '', reason: 'the largest threshold ipvsadm accepts' },
+  fwmark: { max: 2 ** 32 - 1, unit: '', reason: 'firewall marks are 32 bits' },
+  octet: { max: 255, unit: 'in each part', reason: 'each part of a dotted quad is one byte' },
+  persistent: {
+    max: 86400 * 31,
+    unit: 'seconds',
+    reason: 'ipvsadm -p accepts 1 second to 31 days',
+  },
+} as const satisfies Record<string, NumberRange>;
+
+/** Why `n` (written as `text`, e.g. `checkinterval=...`) is out of `range`, or undefined. */
+export function outOfRange(n: number, range: NumberRange, text: string): string | undefined {
+  if (Number.isSafeInteger(n) && n >= 0 && n <= range.max) return undefined;
+  const unit = range.unit ? ` ${range.unit}` : '';
+  return `${excerpt(text)} is out of range: at most ${range.max}${unit} (${range.reason})`;
+}
+
+/**
  * An exact-match value (yes/no, a netmask): the original rejects trailing spaces and, at top
  * level, a trailing comment. We accept them with a migration warning.
  */

@@ -7,6 +7,7 @@ import type { Family } from '../config/model.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
 import { NON_WS, excerpt } from './perl.ts';
 import type { VirtualAddressSpec } from './tree.ts';
+import { outOfRange, RANGES } from './values.ts';
 
 export const VIRTUAL_SYNTAX_HINT =
   'virtual=<ipv4 or host>:<port or service>, virtual=<firewall mark>, or virtual6=[<ipv6>]:<port>';
@@ -21,8 +22,17 @@ export function parseVirtualAddress(value: string, family: Family): Outcome<Virt
   const m = named ?? mark ?? v6;
   let spec: VirtualAddressSpec | undefined;
   if (named) spec = { kind: 'address', host: named[1]!, port: named[2]! };
-  else if (mark) spec = { kind: 'fwmark', mark: Number(mark[1]) };
-  else if (v6) {
+  else if (mark) {
+    const tooLarge = outOfRange(Number(mark[1]), RANGES.fwmark, `firewall mark ${mark[1]}`);
+    if (tooLarge) {
+      return fail(
+        'number-out-of-range',
+        tooLarge,
+        'A firewall mark is a number from 1 to 4294967295, as set by iptables or nftables.',
+      );
+    }
+    spec = { kind: 'fwmark', mark: Number(mark[1]) };
+  } else if (v6) {
     if (family === 4) {
       return fail(
         'virtual-ipv6-in-virtual',
