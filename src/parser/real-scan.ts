@@ -4,7 +4,7 @@
 // exactly the match the engine gives (leftmost start, then greedy choices in the engine's
 // order; test/unit/parser-real-scan.test.ts compares them with the patterns) in linear time.
 // Positions are 0-based offsets in the scanned text; `end` is exclusive.
-import { isPerlSpace, spaceRunEnd } from './perl.ts';
+import { isPerlSpace, spaceRunEnd, WS } from './perl.ts';
 
 const QUOTE = 34;
 const COMMA = 44;
@@ -59,6 +59,12 @@ export interface Span {
   end: number;
 }
 
+const HOST = '\\d+\\.\\d+\\.\\d+\\.\\d+|[A-Za-z0-9.-]+|\\[[0-9A-fa-f:]+\\]';
+const REAL_ADDRESS_AT_START = new RegExp(
+  `^(${HOST})(->(${HOST}))?(:(\\d+|[A-Za-z0-9_-]+))?${WS}+(.*)`,
+  's',
+);
+
 export interface RealAddressMatch {
   /** Where the match starts (the original skips anything before it). */
   index: number;
@@ -84,6 +90,22 @@ interface Continuation extends Tail {
  * HOST = `\d+\.\d+\.\d+\.\d+|[A-Za-z0-9.-]+|\[[0-9A-fa-f:]+\]`, unanchored.
  */
 export function matchRealAddress(text: string): RealAddressMatch | undefined {
+  // Anchored, the pattern is tried at one position only, which is linear; almost every line
+  // matches there, and then that is the leftmost match. The scan below finds the others.
+  const m = REAL_ADDRESS_AT_START.exec(text);
+  if (m) {
+    const hostStop = m[1]!.length;
+    const portStart = hostStop + (m[2]?.length ?? 0) + 1;
+    return {
+      index: 0,
+      host: { start: 0, end: hostStop },
+      ...(m[3] !== undefined
+        ? { hostEnd: { start: hostStop + 2, end: hostStop + 2 + m[3].length } }
+        : {}),
+      ...(m[5] !== undefined ? { port: { start: portStart, end: portStart + m[5].length } } : {}),
+      flagsStart: m[0].length - m[6]!.length,
+    };
+  }
   const n = text.length;
   const at = (i: number): number => (i < n ? text.charCodeAt(i) : -1);
   const space = (i: number): boolean => i < n && isPerlSpace(text.charCodeAt(i));
@@ -158,14 +180,14 @@ export function matchRealAddress(text: string): RealAddressMatch | undefined {
 
   // After the first host: `(->(HOST))?` then the tail. Memoized by position, so that the many
   // start positions inside one run of host characters share the work.
-  const continued = new Map<number, Continuation | null>();
+  const continued: Array<Continuation | null | undefined> = new Array(n + 1);
   const continuation = (p: number): Continuation | undefined => {
-    const known = continued.get(p);
+    const known = continued[p];
     if (known !== undefined) return known ?? undefined;
     let result: Continuation | undefined;
     if (at(p) === DASH && at(p + 1) === GT) result = secondHost(p + 2);
     result ??= tail(p);
-    continued.set(p, result ?? null);
+    continued[p] = result ?? null;
     return result;
   };
 

