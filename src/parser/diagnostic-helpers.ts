@@ -1,6 +1,5 @@
 // Small constructors so that every diagnostic carries file, line, column and a stable code.
 import type { Diagnostic, DiagnosticCategory } from '../config/diagnostics.ts';
-
 import { cut } from './perl.ts';
 
 export type { Diagnostic } from '../config/diagnostics.ts';
@@ -19,15 +18,7 @@ export function error(
   message: string,
   hint?: string,
 ): Diagnostic {
-  return {
-    severity: 'error',
-    file,
-    line,
-    column,
-    code,
-    message: cut(message, MAX_TEXT),
-    ...(hint ? { hint: cut(hint, MAX_TEXT) } : {}),
-  };
+  return diagnostic('error', file, line, column, code, message, hint);
 }
 
 export function warning(
@@ -39,8 +30,21 @@ export function warning(
   hint?: string,
   category?: DiagnosticCategory,
 ): Diagnostic {
+  return diagnostic('warning', file, line, column, code, message, hint, category);
+}
+
+function diagnostic(
+  severity: Diagnostic['severity'],
+  file: string,
+  line: number,
+  column: number,
+  code: string,
+  message: string,
+  hint?: string,
+  category?: DiagnosticCategory,
+): Diagnostic {
   return {
-    severity: 'warning',
+    severity,
     file,
     line,
     column,

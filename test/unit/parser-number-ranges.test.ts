@@ -5,21 +5,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Diagnostic } from '../../src/config/diagnostics.ts';
-import { codes, errors, load } from '../support/config-helpers.ts';
+import { codes, errors, inVirtual, load } from '../support/config-helpers.ts';
 import { prng } from '../support/parse-fuzz.ts';
 
 const NINES = '9'.repeat(400);
 const TIMER_SECONDS = 2147483; // floor((2^31 - 1) / 1000)
 const INT_MAX = 2147483647;
 
-function section(...lines: string[]): string {
-  return [
-    'virtual=127.0.0.1:80',
-    '\treal=127.0.0.2:80 gate',
-    ...lines.map((l) => `\t${l}`),
-    '',
-  ].join('\n');
-}
+const section = inVirtual;
 
 async function rangeError(text: string, line: number): Promise<Diagnostic> {
   const result = await load(text);
