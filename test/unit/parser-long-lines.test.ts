@@ -112,6 +112,16 @@ for (const [what, text] of cases) {
   });
 }
 
+test('a receive pattern too large for the regex engine is an error when the file is read', async () => {
+  const text = `virtual=127.0.0.1:80\n\treal=127.0.0.2 gate\n\tservice=http\n\treceive="${'a'.repeat(NEAR)}"\n`;
+  const result = await load(text);
+  const e = errors(result.diagnostics).find((d) => d.code === 'receive-regex');
+  assert.ok(e, JSON.stringify(result.diagnostics).slice(0, 500));
+  assert.equal(e.line, 4);
+  assert.match(e.message, /too large/);
+  assert.ok(e.message.length < 200, e.message.slice(0, 300));
+});
+
 test('check prints a bounded excerpt of long values and lines', async () => {
   const long = 'w'.repeat(NEAR / 2 - 100);
   const file = join(scratch, 'long.cf');
