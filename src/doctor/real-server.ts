@@ -55,6 +55,8 @@ function vipFindings(net: NetFacts, vip: string, method: 'dr' | 'tun'): Finding[
   const where = addressesOf(net, vip);
   const safe = where.filter((w) => holdsVipSafely(w.link));
   if (where.length === 0) {
+    const targetLink = linkNamed(net, target);
+    const wake = targetLink && !targetLink.up ? [['ip', 'link', 'set', target, 'up']] : [];
     findings.push({
       id: 'vip-missing',
       severity: 'error',
@@ -64,8 +66,8 @@ function vipFindings(net: NetFacts, vip: string, method: 'dr' | 'tun'): Finding[
         method === 'dr'
           ? 'In DR mode the director forwards packets for the VIP unchanged; the kernel drops them unless the VIP is a local address.'
           : 'In TUN mode the decapsulated packets are addressed to the VIP; the kernel drops them unless it is a local address.',
-      fix: [add],
-      persistent,
+      fix: [add, ...wake],
+      persistent: [...persistent, ...wake.flatMap((c) => bootForms(c, target))],
     });
     return findings;
   }
@@ -103,7 +105,7 @@ function vipFindings(net: NetFacts, vip: string, method: 'dr' | 'tun'): Finding[
         id: 'link-down',
         severity: 'error',
         subject: link.name,
-        what: `${link.name}, which holds ${vip}, is down`,
+        what: `${link.name}, which holds the VIP ${vip}, is down`,
         why: 'Addresses on a device that is down are not local: packets for the VIP are dropped.',
         fix: [['ip', 'link', 'set', link.name, 'up']],
         persistent: bootForms(['ip', 'link', 'set', link.name, 'up'], link.name),
@@ -276,7 +278,22 @@ function natFindings(net: NetFacts, options: RealServerOptions): Finding[] {
   return findings;
 }
 
+/** One finding per id and subject (two VIPs on a device that is down make one finding). */
+function once(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.id}\0${f.subject ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export function checkRealServer(net: NetFacts, options: RealServerOptions): Finding[] {
+  return once(realServerFindings(net, options));
+}
+
+function realServerFindings(net: NetFacts, options: RealServerOptions): Finding[] {
   if (options.method === 'nat') return natFindings(net, options);
   const findings: Finding[] = [];
   if (options.method === 'tun') findings.push(...tunnelFindings(net, options.vips));
