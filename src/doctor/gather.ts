@@ -269,6 +269,7 @@ export async function gatherDirector(options: DirectorGatherOptions): Promise<Di
   };
   if (ipVs !== undefined) facts.ipVs = ipVs;
   if (loaded.config) facts.config.config = loaded.config;
+  if (options.config !== undefined) facts.config.argument = options.config;
   if (options.haDir !== undefined) facts.haDir = options.haDir;
 
   if (path !== undefined) {

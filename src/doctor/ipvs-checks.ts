@@ -32,6 +32,43 @@ function moduleForm(module: string): Finding['persistent'] {
   return [{ kind: 'modules-load.d', file: DIRECTOR_MODULES_FILE, lines: [module] }];
 }
 
+/** Scheduler modules depend on ip_vs (loading one loads it), so they are checked either way. */
+function schedulerFindings(facts: DirectorFacts): Finding[] {
+  const findings: Finding[] = [];
+  const schedulers = new Set((facts.config.config?.virtuals ?? []).map((v) => v.scheduler));
+  for (const scheduler of schedulers) {
+    const module = `ip_vs_${scheduler}`;
+    const state = moduleState(facts.modules, module);
+    if (state === 'present' || state === 'unknown') continue;
+    const users = (facts.config.config?.virtuals ?? [])
+      .filter((v) => v.scheduler === scheduler)
+      .map((v) => v.written);
+    if (state === 'installed') {
+      findings.push({
+        id: 'scheduler-module-not-loaded',
+        severity: 'warning',
+        subject: module,
+        what: `scheduler ${scheduler} (${users.join(', ')}) needs module ${module}, which is not loaded`,
+        why: 'The kernel loads it when ipvsadm first asks for the scheduler, if it can run modprobe; in a container or chroot it cannot, and adding the virtual service fails.',
+        fix: [['modprobe', module]],
+        persistent: moduleForm(module),
+      });
+    } else {
+      findings.push({
+        id: 'scheduler-unavailable',
+        severity: 'error',
+        subject: module,
+        what: `scheduler ${scheduler} (${users.join(', ')}) needs module ${module}, which this kernel does not have`,
+        why: 'ipvsadm cannot add a virtual service with a scheduler the kernel lacks.',
+        fix: [],
+        advice: 'Choose a scheduler this kernel has (scheduler=), or use a kernel with this one.',
+        persistent: [],
+      });
+    }
+  }
+  return findings;
+}
+
 export function ipvsFindings(facts: DirectorFacts, explicitIpvsadm: boolean): Finding[] {
   const findings: Finding[] = [];
   if (facts.ipVs === undefined) {
@@ -50,39 +87,8 @@ export function ipvsFindings(facts: DirectorFacts, explicitIpvsadm: boolean): Fi
           }),
       persistent: installed ? moduleForm('ip_vs') : [],
     });
-  } else {
-    const schedulers = new Set((facts.config.config?.virtuals ?? []).map((v) => v.scheduler));
-    for (const scheduler of schedulers) {
-      const module = `ip_vs_${scheduler}`;
-      const state = moduleState(facts.modules, module);
-      if (state === 'present' || state === 'unknown') continue;
-      const users = (facts.config.config?.virtuals ?? [])
-        .filter((v) => v.scheduler === scheduler)
-        .map((v) => v.written);
-      if (state === 'installed') {
-        findings.push({
-          id: 'scheduler-module-not-loaded',
-          severity: 'warning',
-          subject: module,
-          what: `scheduler ${scheduler} (${users.join(', ')}) needs module ${module}, which is not loaded`,
-          why: 'The kernel loads it when ipvsadm first asks for the scheduler, if it can run modprobe; in a container or chroot it cannot, and adding the virtual service fails.',
-          fix: [['modprobe', module]],
-          persistent: moduleForm(module),
-        });
-      } else {
-        findings.push({
-          id: 'scheduler-unavailable',
-          severity: 'error',
-          subject: module,
-          what: `scheduler ${scheduler} (${users.join(', ')}) needs module ${module}, which this kernel does not have`,
-          why: 'ipvsadm cannot add a virtual service with a scheduler the kernel lacks.',
-          fix: [],
-          advice: 'Choose a scheduler this kernel has (scheduler=), or use a kernel with this one.',
-          persistent: [],
-        });
-      }
-    }
   }
+  findings.push(...schedulerFindings(facts));
   if (facts.ipvsadm.path === undefined || facts.ipvsadm.error !== undefined) {
     findings.push({
       id: 'ipvsadm-missing',

@@ -25,11 +25,17 @@ export function configFindings(facts: DirectorFacts): Finding[] {
   ];
 }
 
+/**
+ * `ldirectord-ts <config> <action>` with the config as the user gave it: the pid file is named
+ * after that argument (§1.2), so the path found is used only where the daemon could not find it.
+ */
 function selfCommand(facts: DirectorFacts, action: string): string[] {
+  const { argument, file } = facts.config;
+  const config = facts.haDir !== undefined ? [file] : argument !== undefined ? [argument] : [];
   return [
     SELF,
     ...(facts.daemon.pidDir !== undefined ? ['--pid-dir', facts.daemon.pidDir] : []),
-    facts.config.file,
+    ...config,
     action,
   ];
 }

@@ -133,6 +133,8 @@ export interface DirectorFacts {
   /** `ipvsadm -L --timeout` as [tcp, tcpfin, udp]. */
   ipvsTimeouts?: [number, number, number];
   config: {
+    /** The config argument as given (undefined: the default ldirectord.cf). */
+    argument?: string;
     file: string;
     cfgname: string;
     config?: Config;
