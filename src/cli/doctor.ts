@@ -76,8 +76,9 @@ async function applyFixes(commands: readonly string[][]): Promise<CommandRun[]> 
   return runs;
 }
 
-export async function runDoctor(argv: string[], io: DoctorIO): Promise<number> {
-  const program = new Command('ldirectord-ts doctor')
+/** The command line of doctor (the man page coverage test reads its options). */
+export function doctorCommand(io: DoctorIO): Command {
+  return new Command('ldirectord-ts doctor')
     .description(
       'Check what this host needs for LVS: on a director for the config, with --real-server on a real server.\n' +
         'Reads /proc, /sys, ip and ipvsadm output; sends no traffic.\n' +
@@ -103,6 +104,10 @@ export async function runDoctor(argv: string[], io: DoctorIO): Promise<number> {
       writeOut: (t) => io.stdout.write(t),
       writeErr: (t) => io.stderr.write(t),
     });
+}
+
+export async function runDoctor(argv: string[], io: DoctorIO): Promise<number> {
+  const program = doctorCommand(io);
   let options: Options;
   let realServer: RealServerOptions | undefined;
   try {
