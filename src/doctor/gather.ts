@@ -119,10 +119,11 @@ const GLOBAL_SYSCTLS = [
 
 export async function gatherNet(): Promise<NetFacts> {
   const links = parseLinks(await run('ip', ['-d', '-j', 'addr', 'show']));
-  const routes = [
-    ...parseRoutes(await run('ip', ['-j', '-4', 'route', 'show']), 4),
-    ...parseRoutes(await run('ip', ['-j', '-6', 'route', 'show']), 6),
-  ];
+  const routes = parseRoutes(await run('ip', ['-j', '-4', 'route', 'show']), 4);
+  // A kernel booted with ipv6.disable=1 has no IPv6 routes to show.
+  if (existsSync('/proc/sys/net/ipv6')) {
+    routes.push(...parseRoutes(await run('ip', ['-j', '-6', 'route', 'show']), 6));
+  }
   const names = [...GLOBAL_SYSCTLS];
   for (const device of ['all', 'default', ...links.map((l) => l.name)]) {
     for (const key of CONF_KEYS) names.push(confName(device, key));

@@ -99,10 +99,11 @@ export function ipvsFindings(facts: DirectorFacts, explicitIpvsadm: boolean): Fi
           ? 'ipvsadm is not installed (not in /sbin or /usr/sbin)'
           : `cannot run ${facts.ipvsadm.path}: ${facts.ipvsadm.error}`,
       why: 'ldirectord-ts changes the IPVS table only through ipvsadm.',
-      fix: explicitIpvsadm ? [] : [['apt-get', 'install', '-y', 'ipvsadm']],
-      ...(explicitIpvsadm
-        ? { advice: 'Give the right path with --ipvsadm or LDIRECTORD_IPVSADM.' }
-        : {}),
+      // Installing a package downloads it: said, never run by --fix.
+      fix: [],
+      advice: explicitIpvsadm
+        ? 'Give the right path with --ipvsadm or LDIRECTORD_IPVSADM.'
+        : 'Install it: apt-get install ipvsadm.',
       persistent: [],
     });
   }

@@ -261,6 +261,69 @@ test('ipvsadm missing while IPVS is there: found; the installed one: gone', { sk
 });
 
 test(
+  'the daemon stopped: daemon-not-running, the table as a note; --fix starts it again',
+  { skip },
+  async () => {
+    await must(`'${NODE}' '${BIN}' doctor.cf stop`);
+    const stopped = await doctor('doctor.cf');
+    assert.equal(stopped.code, 1);
+    assert.deepEqual(ids(stopped), [
+      ['table-differs', 'IPVS table'],
+      ['daemon-not-running', '/var/run/ldirectord.doctor.cf.pid'],
+      ['not-packaged', ''],
+    ]);
+    const differs = find(stopped, 'table-differs')[0]!;
+    assert.equal(differs.severity, 'info');
+    assert.deepEqual(differs.fix, [], 'starting the daemon makes the changes');
+    const fixed = await doctor('--fix doctor.cf');
+    assert.deepEqual(
+      fixed.report.applied!.map((a) => [a.command.join(' '), a.code]),
+      [['ldirectord-ts doctor.cf start', 0]],
+    );
+    await awaitDaemonTable();
+    assert.deepEqual(problemsOf(await doctor('doctor.cf')), []);
+  },
+);
+
+test(
+  'Pacemaker brings up the VIP and runs ldirectord: notes; without its CIB: faults',
+  { skip },
+  async () => {
+    await must(`sed 's/192[.]0[.]2[.]1:/192.0.2.77:/' /etc/ha.d/doctor.cf > /etc/ha.d/pcmk.cf
+grep -q 192.0.2.77:80 /etc/ha.d/pcmk.cf
+mkdir -p /var/lib/pacemaker/cib
+cat > /var/lib/pacemaker/cib/cib.xml <<'EOF'
+<cib><configuration><resources><group id="lvs">
+  <primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr2">
+    <instance_attributes id="vip-ia"><nvpair id="vip-ip" name="ip" value="192.0.2.77"/></instance_attributes>
+  </primitive>
+  <primitive id="ld" class="ocf" provider="heartbeat" type="ldirectord"/>
+</group></resources></configuration></cib>
+EOF`);
+    const managed = await doctor('pcmk.cf');
+    assert.deepEqual(problemsOf(managed), [], list(managed));
+    assert.match(
+      find(managed, 'vip-managed')[0]!.what,
+      /192\.0\.2\.77 is not on this host; pacemaker brings it up/,
+    );
+    assert.match(find(managed, 'daemon-managed')[0]!.what, /pacemaker starts ldirectord/);
+
+    await must('rm /var/lib/pacemaker/cib/cib.xml');
+    const alone = await doctor('pcmk.cf');
+    assert.deepEqual(
+      problemsOf(alone).map((f) => [f.id, f.severity, f.subject]),
+      [
+        ['vip-missing', 'error', '192.0.2.77'],
+        ['daemon-not-running', 'warning', '/var/run/ldirectord.pcmk.cf.pid'],
+      ],
+    );
+    assert.deepEqual(find(alone, 'vip-missing')[0]!.fix, [
+      ['ip', 'addr', 'add', '192.0.2.77/32', 'dev', 'dummy0'],
+    ]);
+  },
+);
+
+test(
   'installed as a package: the diversion and alternative; a dangling alternative and its fix',
   { skip },
   async () => {
@@ -295,13 +358,13 @@ update-alternatives --install /usr/sbin/ldirectord ldirectord /usr/sbin/ldirecto
 );
 
 test(
-  'a TUN real server in a namespace: tunl0 missing, down, strict rp_filter; each fixed',
+  'a TUN real server in a namespace: tunnels missing, down, strict rp_filter; each fixed',
   { skip },
   async () => {
     const ns = 'ldts-tun';
-    const args = '--real-server 10.80.0.100 --method tun';
-    await must(`modprobe veth && (modprobe -r ipip 2>/dev/null; true)
-test ! -e /sys/module/ipip
+    const args = '--real-server 10.80.0.100,2001:db8:80::100 --method tun';
+    await must(`modprobe veth && (modprobe -r ipip ip6_tunnel 2>/dev/null; true)
+test ! -e /sys/module/ipip && test ! -e /sys/module/ip6_tunnel
 ip netns add ${ns}
 ip link add rs0 netns ${ns} type veth peer name tun-dr0
 ip -n ${ns} addr add 10.80.0.2/24 dev rs0
@@ -313,7 +376,9 @@ done`);
     const missing = await doctor(args, { ns });
     assert.deepEqual(ids(missing), [
       ['tunnel-device-missing', 'tunl0'],
+      ['tunnel-device-missing', 'ip6tnl0'],
       ['vip-missing', '10.80.0.100'],
+      ['vip-missing', '2001:db8:80::100'],
     ]);
     const fixed = await doctor(`${args} --fix`, { ns });
     assert.deepEqual(
@@ -321,14 +386,20 @@ done`);
       [
         ['modprobe ipip', 0],
         ['ip link set tunl0 up', 0],
+        ['modprobe ip6_tunnel', 0],
+        ['ip link set ip6tnl0 up', 0],
         ['ip addr add 10.80.0.100/32 dev tunl0', 0],
+        ['ip addr add 2001:db8:80::100/128 dev lo', 0],
       ],
     );
     assert.equal(fixed.code, 0, list(fixed));
 
-    await must(`ip -n ${ns} link set tunl0 down`);
+    await must(`ip -n ${ns} link set tunl0 down && ip -n ${ns} link set ip6tnl0 down`);
     const down = await doctor(args, { ns });
-    assert.deepEqual(ids(down), [['link-down', 'tunl0']]);
+    assert.deepEqual(ids(down), [
+      ['link-down', 'tunl0'],
+      ['link-down', 'ip6tnl0'],
+    ]);
     await runFixes(down.report.findings, ns);
     assert.equal((await doctor(args, { ns })).code, 0);
 
