@@ -8,13 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  doctorJson,
-  doctorText,
-  findingsOf,
-  listFindings,
-  runFixes,
-} from '../support/doctor-run.ts';
+import { doctorJson, doctorText, listFindings, runFixes } from '../support/doctor-run.ts';
 import { Netns } from '../support/netns.ts';
 
 const root = process.getuid?.() === 0;
