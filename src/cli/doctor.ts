@@ -6,6 +6,7 @@
 // the files that keep them across reboots. Exit status: 0 nothing wrong, 1 something is,
 // 2 it cannot check (not root, no /proc, no config file, bad arguments).
 import { Command, CommanderError, Option } from 'commander';
+import type { CheckIO } from './check.ts';
 import { checkDirector, describeDirector } from '../doctor/director.ts';
 import { assertCanCheck, gatherDirector, gatherNet } from '../doctor/gather.ts';
 import { canonicalAddress } from '../doctor/net.ts';
@@ -22,10 +23,8 @@ import {
 import { CannotCheckError, type Finding, type RealServerOptions } from '../doctor/types.ts';
 import { runCommand } from '../lib/run-command.ts';
 
-export interface DoctorIO {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-}
+/** Where doctor writes: the process's streams, or a test's buffers (as for check). */
+export type DoctorIO = CheckIO;
 
 interface Options {
   realServer?: string;
