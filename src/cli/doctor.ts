@@ -113,7 +113,14 @@ export async function runDoctor(argv: string[], io: DoctorIO): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     options = program.opts<Options>();
     if (options.dryRun && !options.fix) throw new UsageError('--dry-run goes with --fix');
+    const given = (option: string) => argv.some((a) => a === option || a.startsWith(`${option}=`));
     if (options.realServer !== undefined) {
+      const directorOnly = ['--ha-dir', '--pid-dir', '--ipvsadm'].filter(given);
+      if (directorOnly.length > 0) {
+        throw new UsageError(
+          `${directorOnly.join(', ')}: only on a director (without --real-server)`,
+        );
+      }
       if (program.args.length > 0) {
         throw new UsageError('--real-server checks a real server: it takes no config file');
       }
@@ -126,11 +133,7 @@ export async function runDoctor(argv: string[], io: DoctorIO): Promise<number> {
         realServer.director = parseAddress(options.director, '--director');
       }
     } else {
-      const realOnly = ['--interface', '--director'].filter((o) =>
-        argv.some((a) => a === o || a.startsWith(`${o}=`)),
-      );
-      if (argv.some((a) => a === '--method' || a.startsWith('--method=')))
-        realOnly.push('--method');
+      const realOnly = ['--method', '--interface', '--director'].filter(given);
       if (realOnly.length > 0)
         throw new UsageError(`${realOnly.join(', ')}: only with --real-server`);
     }

@@ -65,7 +65,7 @@ export function daemonFindings(facts: DirectorFacts, cluster: ClusterView): Find
         severity: 'warning',
         subject: pidFile,
         what: `${pidFile} names process ${state.pid}, which is not ldirectord: the daemon died without removing it`,
-        why: 'status reports the daemon as dead (exit 1) and monitoring raises alarms; the IPVS table is nobody’s to keep.',
+        why: 'status reports the daemon as dead (exit 1) and monitoring raises alarms; and nothing keeps the IPVS table.',
         fix: manager === undefined ? [['rm', '-f', pidFile], start] : [['rm', '-f', pidFile]],
         persistent: [],
       },

@@ -75,6 +75,7 @@ test('arguments doctor cannot use: exit 2 with the reason, nothing checked', asy
     [['--method', 'nat', 'x.cf'], /--method: only with --real-server/],
     [['--real-server', '10.0.0.1', '--method', 'gre'], /Allowed choices are dr, tun, nat/],
     [['--real-server', '10.0.0.1', '--dry-run'], /--dry-run goes with --fix/],
+    [['--real-server', '10.0.0.1', '--pid-dir', '/run'], /--pid-dir: only on a director/],
   ] as const) {
     const r = await run(NODE, [BIN, 'doctor', ...args]);
     assert.equal(r.code, 2, args.join(' '));
