@@ -41,7 +41,11 @@ interface Options {
 
 class UsageError extends Error {}
 
-const FIX_TIMEOUT_MS = 60_000;
+/**
+ * Each fix command is killed after this. Most take milliseconds; starting the daemon waits for
+ * it to read the config, which took over a minute in an emulated guest on a loaded machine.
+ */
+const FIX_TIMEOUT_MS = 300_000;
 
 function parseAddress(text: string, what: string): string {
   const address = canonicalAddress(text.trim());

@@ -40,7 +40,8 @@ const skip = problems.length === 0 || root ? false : `needs root: ${problems.joi
 
 let guest: Guest | undefined;
 
-async function sh(script: string, timeoutMs = 120_000) {
+/** Jobs get long deadlines: a loaded machine slows the emulated guest down many times over. */
+async function sh(script: string, timeoutMs = 400_000) {
   const r = await guest!.run(script, { timeoutMs });
   return r;
 }
