@@ -308,7 +308,10 @@ function realServerFindings(net: NetFacts, options: RealServerOptions): Finding[
         why: 'arp_ignore and arp_announce count on the device the ARP requests arrive on.',
         fix: [],
         persistent: [],
-        advice: 'Give it with --interface DEV, or --director ADDR.',
+        advice:
+          options.director === undefined
+            ? 'Give it with --interface DEV, or --director ADDR.'
+            : `No route reaches ${options.director}: give the device with --interface DEV.`,
       });
       findings.push(...arpFindings(net, undefined));
     } else if (!linkNamed(net, facing)) {
