@@ -110,6 +110,8 @@ export const USAGE_TEXT = `Usage:
 
     ldirectord-ts check [--json] [configfile...]
     ldirectord-ts plan [--down] configfile
+    ldirectord-ts doctor [--json] [--fix [--dry-run]] [--ha-dir DIR] [configfile]
+    ldirectord-ts doctor --real-server VIP[,VIP...] [--method dr|tun|nat] [--json] [--fix [--dry-run]]
 
 Options:
     configuration: This is the name for the configuration as specified in
@@ -132,6 +134,22 @@ Options:
     --dry-run: (ldirectord-ts) check the real servers as usual, but keep the IPVS table in
     memory: each ipvsadm command is logged ("Dry run: ipvsadm ...") instead of run. Needs
     neither ipvsadm nor root.
+
+    doctor options (ldirectord-ts): doctor checks what this host needs for LVS (sysctls,
+    VIPs, modules, timeouts, the IPVS table against the plan, the daemon); exit 0 nothing
+    wrong, 1 something is, 2 cannot check.
+
+    --real-server VIP[,VIP...]: check this host as a real server for these VIPs.
+
+    --method dr|tun|nat: how the director forwards to this real server (default dr).
+
+    --interface DEV: the real server's device facing the director.
+
+    --director ADDR: the director's address (NAT: the real server's gateway).
+
+    --fix: run the commands that fix what was found, then check again.
+
+    --dry-run (with --fix): print those commands and the files that keep them, run nothing.
 
     Commands:
 
