@@ -16,14 +16,13 @@
 // request /health, receive OK). Before each stop every real is in the table and one interval
 // has passed; after SIGCONT the daemon gets an interval plus a deadline plus the answer delay
 // (plus 2 s) to show what it makes of the pause; a removal is a "Deleted real server" line.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PerlLdirectord } from '../test/support/perl-ldirectord.ts';
-import { findProcess, loadAverage } from './support/proc-stats.ts';
+import { startBenchDaemon } from './support/daemon.ts';
+import { loadAverage } from './support/proc-stats.ts';
 import { benchConfig, REAL_PORT } from './support/real-servers.ts';
 
 const { values } = parseArgs({
@@ -46,7 +45,6 @@ const TIMEOUT = Number(values.timeout);
 const INTERVAL = Number(values.interval);
 const STOPS = values.stops.split(',').map(Number);
 const root = new URL('..', import.meta.url).pathname;
-const FAKE_IPVSADM = join(root, 'test/support/fake-ipvsadm/ipvsadm');
 const addresses = Array.from(
   { length: REALS },
   (_, i) => `127.${values.net}.${Math.floor(i / 250)}.${(i % 250) + 1}`,
@@ -94,62 +92,13 @@ const config = benchConfig(addresses, {
   globals: ['failurecount=1', 'supervised=yes', 'autoreload=no'],
 });
 const scratch = mkdtempSync(join(tmpdir(), 'ldts-bench-pause-'));
-let pid: number | undefined;
-let stopDaemon: () => Promise<void>;
-
-if (IMPL === 'perl') {
-  const perl = PerlLdirectord.start({ config, ipvsadm: FAKE_IPVSADM });
-  let seen = 0;
-  let partial = '';
-  const poll = setInterval(() => {
-    const text = perl.log;
-    const lines = (partial + text.slice(seen)).split('\n');
-    seen = text.length;
-    partial = lines.pop() ?? '';
-    for (const line of lines) if (!line.startsWith('DEBUG')) onLine(Date.now(), line);
-  }, 20);
-  for (let i = 0; i < 100 && pid === undefined; i++) {
-    pid = findProcess(['ldirectord', perl.configPath]);
-    if (pid === undefined) await sleep(50);
-  }
-  stopDaemon = async () => {
-    clearInterval(poll);
-    if (pid !== undefined) process.kill(pid, 'SIGCONT');
-    await perl.stop({ timeoutMs: 60_000 });
-  };
-} else {
-  const cf = join(scratch, 'bench.cf');
-  writeFileSync(cf, config);
-  const child = spawn(
-    process.execPath,
-    [resolve(root, values.bundle), '--ipvsadm', FAKE_IPVSADM, '--log-format', 'json', cf, 'start'],
-    {
-      cwd: scratch,
-      env: { ...process.env, FAKE_IPVSADM_STATE: join(scratch, 'ipvsadm.state.json') },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let partial = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString('utf8')).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        const record = JSON.parse(line) as { time: number; msg: string };
-        onLine(record.time, record.msg);
-      } catch {
-        process.stderr.write(`${line}\n`);
-      }
-    }
-  });
-  pid = child.pid;
-  const exited = new Promise((r) => child.once('exit', r));
-  stopDaemon = async () => {
-    child.kill('SIGCONT');
-    child.kill('SIGTERM');
-    await exited;
-  };
-}
+const daemon = await startBenchDaemon({
+  impl: IMPL,
+  config,
+  dir: scratch,
+  onLine,
+  program: resolve(root, values.bundle),
+});
 
 async function allInTable(limitMs: number): Promise<boolean> {
   const limit = Date.now() + limitMs;
@@ -165,15 +114,14 @@ const passMs = IMPL === 'perl' ? REALS * (ANSWER_MS + 100) + INTERVAL * 1000 : I
 const results: Array<{ stopSeconds: number; removed: number; examples: string[] }> = [];
 const load = [loadAverage()];
 try {
-  if (pid === undefined) throw new Error('the daemon did not start');
   if (!(await allInTable(3 * passMs + 60_000)))
     throw new Error(`only ${inTable.size} of ${REALS} reals came up`);
   for (const seconds of STOPS) {
     await sleep(INTERVAL * 1000);
     const from = removals.length;
-    process.kill(pid, 'SIGSTOP');
+    process.kill(daemon.pid, 'SIGSTOP');
     await sleep(seconds * 1000);
-    process.kill(pid, 'SIGCONT');
+    process.kill(daemon.pid, 'SIGCONT');
     await sleep((INTERVAL + TIMEOUT) * 1000 + ANSWER_MS + 2000);
     const removed = [...new Set(removals.slice(from).map((r) => r.address))];
     results.push({ stopSeconds: seconds, removed: removed.length, examples: removed.slice(0, 3) });
@@ -194,7 +142,7 @@ try {
   console.log(JSON.stringify(result, null, 2));
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
 } finally {
-  await stopDaemon().catch(() => {});
+  await daemon.stop().catch(() => {});
   for (const response of open) response.destroy();
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   rmSync(scratch, { recursive: true, force: true });
