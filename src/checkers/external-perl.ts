@@ -28,6 +28,5 @@ export const checkExternalPerl: Checker = (target, signal) =>
   runExternal(
     'perl',
     ['-e', LOADER, '--', target.checkcommand, ...externalArguments(target)],
-    target,
     signal,
   );

@@ -4,9 +4,12 @@
 // with IPv6 addresses in brackets, the fwmark and a vport of 0 for a firewall-mark service.
 // Exit status 0 is up, anything else down. checkcommand is one program path, never split into
 // words (as the original's exec: a path with spaces works, arguments inside it do not).
+// Judged by the exit status, as the original: what the command leaves running (`sleep 60 &`)
+// neither delays the verdict nor outlives it.
 // Differences (docs/compatibility.md): a child killed by a signal is down (the original reads
-// status 0 from `$? >> 8` and counts it up), and a timeout kills the child's whole process
-// group (the original sends SIGTERM to the child alone).
+// status 0 from `$? >> 8` and counts it up); a timeout kills the child's whole process group
+// (the original sends SIGTERM to the child alone), and so does its exit, so nothing it started
+// is left running (the original leaves it).
 import { bracket } from '../lib/address.ts';
 import { type RunResult, runCommand } from '../lib/run-command.ts';
 import { runWithin } from './support/deadline.ts';
@@ -20,21 +23,14 @@ export function externalArguments(target: CheckTarget): string[] {
   return [vip, String(vport), bracket(target.host), String(target.realPort)];
 }
 
-/** Runs a program under the check's deadline and maps its fate to a result. */
+/** Runs a program under the check's deadline (the signal) and maps its fate to a result. */
 export function runExternal(
   file: string,
   args: string[],
-  target: CheckTarget,
   signal: AbortSignal,
 ): Promise<CheckResult> {
   return runWithin(signal, async () =>
-    verdict(
-      await runCommand(file, args, {
-        timeoutMs: target.timeoutMs,
-        signal,
-        maxOutputBytes: 64 * 1024,
-      }),
-    ),
+    verdict(await runCommand(file, args, { signal, maxOutputBytes: 64 * 1024, leftovers: 'kill' })),
   );
 }
 
@@ -54,4 +50,4 @@ function firstLine(text: string): string {
 }
 
 export const checkExternal: Checker = (target, signal) =>
-  runExternal(target.checkcommand, externalArguments(target), target, signal);
+  runExternal(target.checkcommand, externalArguments(target), signal);

@@ -49,6 +49,9 @@ export async function runAction(
 ): Promise<number> {
   const action = args.action!;
   const readyFd = process.env[READY_FD_ENV] ? Number(process.env[READY_FD_ENV]) : undefined;
+  // Between `start` and its daemon only: no program the daemon runs (checks, fallbackcommand,
+  // callback, ipvsadm, sub-instances) may inherit it.
+  delete process.env[READY_FD_ENV];
   const report = readyReporter(readyFd);
 
   let located: LocatedConfig;

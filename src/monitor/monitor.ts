@@ -5,6 +5,10 @@
 //   checkinterval of its virtual, at a stable phase within the interval, under a concurrency
 //   cap and a hard deadline. Its result goes to every (virtual, real) pair sharing it; each
 //   pair keeps its own failure count.
+// - The daemon's own stalls are not the reals' (src/monitor/stall.ts): a check's deadline
+//   counts only time in which the daemon ran, a check that fails after the daemon stalled
+//   during it is run once more before its verdict counts, and the checks whose start fell in
+//   a stall start when it ends, in their order and spacing rather than all at once.
 // - State changes go to the IPVS layer through src/monitor/ipvs-sync.ts.
 // - fallbackcommand runs when a virtual loses its last real or gets its first one back.
 // Everything that does I/O or tells time is injected (src/monitor/types.ts).
@@ -23,6 +27,7 @@ import { describe, IpvsSync, type SyncMember } from './ipvs-sync.ts';
 import { createMaintenanceLookup, type MaintenanceLookup } from './maintenance.ts';
 import { createFileAppender, type FileAppender, monitorLine } from './monitorfile.ts';
 import { nextRun, phaseOffset } from './schedule.ts';
+import { StallWatch } from './stall.ts';
 import {
   applyVerdict,
   COMBINED_START,
@@ -92,6 +97,8 @@ interface Job {
   /** The connect counter of checktype=N. */
   counter: number;
   timer: TimerHandle | undefined;
+  /** When its timer is due (monotonic ms). */
+  dueAt: number;
   queued: boolean;
   controller: AbortController | undefined;
   alive: boolean;
@@ -121,6 +128,7 @@ export class Monitor {
   #fallbackTimeoutMs: number;
   #slots: Semaphore;
   #sync: IpvsSync<Member>;
+  #stalls: StallWatch;
 
   #phase: MonitorPhase = 'idle';
   #stopping = false;
@@ -148,6 +156,12 @@ export class Monitor {
     this.#fallbackTimeoutMs = options.fallbackCommandTimeoutMs ?? 30_000;
     this.#maintenanceWaitMs = options.maintenanceNamesWaitMs ?? 3000;
     this.#slots = new Semaphore(options.concurrency ?? 1000);
+    this.#stalls = new StallWatch(this.#clock, (ms) => {
+      if (ms >= 1000)
+        this.#logger.info(
+          `The daemon did not run for ${(ms / 1000).toFixed(1)} s (stopped, paused or stalled): checks do not count that time`,
+        );
+    });
     const planner: Planner = options.planner;
     this.#sync = new IpvsSync<Member>({
       backend: options.backend,
@@ -421,6 +435,7 @@ export class Monitor {
       members: [],
       counter: COMBINED_START,
       timer: undefined,
+      dueAt: 0,
       queued: false,
       controller: undefined,
       alive: true,
@@ -504,8 +519,30 @@ export class Monitor {
     }
     this.#firstDone(job);
     const now = this.#clock.now();
-    const at = nextRun(this.#epoch, job.phase, job.intervalMs, started, now);
-    job.timer = this.#clock.setTimeout(() => this.#due(job), at - now);
+    this.#arm(job, nextRun(this.#epoch, job.phase, job.intervalMs, started, now) - now);
+  }
+
+  #arm(job: Job, delayMs: number): void {
+    job.dueAt = this.#stalls.now() + delayMs;
+    job.timer = this.#clock.setTimeout(() => this.#fire(job), delayMs);
+  }
+
+  /**
+   * The job's timer fired. When its time came while the daemon was stalled, it runs as long
+   * after the stall as it was due after the stall began (at most an interval): the checks
+   * that fell due in a stall keep their order and spacing instead of all starting at once.
+   */
+  #fire(job: Job): void {
+    job.timer = undefined;
+    const stallStart = this.#stalls.observe(job.dueAt);
+    if (stallStart !== undefined && job.alive && !this.#stopping) {
+      const delay = Math.min(job.dueAt - stallStart, job.intervalMs);
+      if (delay >= 1) {
+        this.#arm(job, delay);
+        return;
+      }
+    }
+    this.#due(job);
   }
 
   /** The maintenance test of every member, then one check for those not in maintenance. */
@@ -531,7 +568,7 @@ export class Monitor {
       return {
         maintenance,
         kind,
-        result: { up: true, reason: '', timedOut: false, durationMs: 0 },
+        result: { up: true, reason: '', timedOut: false, durationMs: 0, stalledMs: 0 },
       };
     // Once per check: not built unless shown.
     if (this.#logger.debugEnabled?.(2) ?? true)
@@ -541,14 +578,25 @@ export class Monitor {
       );
     const checker = this.#checkerFor(kind, v);
     const target = buildCheckTarget(v, first.real, kind);
-    const result: TimedResult = checker
-      ? await runWithDeadline(checker, target, target.timeoutMs, this.#clock, controller)
-      : {
-          up: false,
-          reason: `no negotiate check for service ${v.service}`,
-          timedOut: false,
-          durationMs: 0,
-        };
+    if (!checker) {
+      const reason = `no negotiate check for service ${v.service}`;
+      const result = { up: false, reason, timedOut: false, durationMs: 0, stalledMs: 0 };
+      return { maintenance, kind, result };
+    }
+    const run = (c: AbortController): Promise<TimedResult> =>
+      runWithDeadline(checker, target, target.timeoutMs, this.#clock, c, this.#stalls);
+    let result = await run(controller);
+    // A failure the daemon's stall may have caused (a library's own timeout, a server that
+    // gave up waiting for us) is not the real's: one fresh check decides.
+    if (!result.up && result.stalledMs > 0 && job.alive && !this.#stopping) {
+      this.#logger.debug(
+        `Checking ${this.#text(first).realId} again: the daemon stalled ${Math.round(result.stalledMs)} ms during its check (${result.reason})`,
+        { level: 2 },
+      );
+      const again = new AbortController();
+      job.controller = again;
+      result = await run(again);
+    }
     return { maintenance, kind, result };
   }
 
