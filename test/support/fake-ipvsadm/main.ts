@@ -7,14 +7,13 @@ import {
   existsSync,
   openSync,
   readFileSync,
-  renameSync,
   statSync,
   unlinkSync,
-  writeFileSync,
 } from 'node:fs';
 import { resolve } from 'node:path';
 import { type CommandFault, runIpvsadm } from '../../../src/ipvs/ipvsadm.ts';
 import { IpvsKernel, type KernelService } from '../../../src/ipvs/kernel.ts';
+import { writeFileAtomic } from '../../../src/lib/atomic-write.ts';
 
 /** A fault: the first whose `match` (a regular expression) finds the command's words. */
 interface Fault {
@@ -84,9 +83,7 @@ function load(): State {
 
 function save(state: State, kernel: IpvsKernel): void {
   state.services = kernel.snapshot().services;
-  const tmp = `${statePath}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state));
-  renameSync(tmp, statePath);
+  writeFileAtomic(statePath, JSON.stringify(state), 0o644);
 }
 
 function readStdin(): string {
