@@ -7,8 +7,9 @@
 //    original's ident `ldirectord`, our pid, and priority info for every message.
 //  - StreamSink: stderr (-d) or stdout (supervised).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { LOG_FILE_MODE, openForAppend } from '../lib/append-file.ts';
 import { SYSLOG_FACILITIES } from '../lib/syslog.ts';
 
 export interface LineSink {
@@ -53,7 +54,7 @@ export class FileSink implements LineSink {
   /** Opens the file for append, creating it and its folder; throws when it cannot. */
   open(): void {
     mkdirSync(dirname(this.path), { recursive: true });
-    const fd = openSync(this.path, 'a', 0o640);
+    const fd = openForAppend(this.path, LOG_FILE_MODE);
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = fd;
     this.inode = fstatSync(fd).ino;
