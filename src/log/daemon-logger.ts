@@ -8,7 +8,7 @@
 // Every line passes the SecretScrubber first.
 import { pino } from 'pino';
 import { ctime } from './ctime.ts';
-import { SecretScrubber } from './scrub.ts';
+import { SecretScrubber } from '../lib/secrets.ts';
 import { FileSink, type LineSink, StreamSink, SyslogSink } from './sinks.ts';
 
 export type LogTarget =
@@ -144,11 +144,16 @@ export class DaemonLogger {
 
   private emit(jsonLine: string): void {
     const line = jsonLine.endsWith('\n') ? jsonLine.slice(0, -1) : jsonLine;
+    const record = JSON.parse(line) as PinoRecord;
     if (this.options.json) {
-      this.sink.write(this.scrubber.scrub(line));
+      // Each string is scrubbed before JSON escapes it, so the rule sees the text as written.
+      this.sink.write(
+        JSON.stringify(record, (_key, value: unknown) =>
+          typeof value === 'string' ? this.scrubber.scrub(value) : value,
+        ),
+      );
       return;
     }
-    const record = JSON.parse(line) as PinoRecord;
     // The original chomps trailing newlines; a message never spans lines in the file format.
     const message = this.scrubber.scrub(String(record.msg ?? '').replace(/\n+$/, ''));
     const when = ctime(new Date(record.time));

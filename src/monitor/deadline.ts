@@ -3,6 +3,7 @@
 // throws counts as a failure with its message. Nothing a checker does can reach the caller
 // as an exception or arrive after the result.
 import type { Checker, CheckResult, CheckTarget } from '../checkers/types.ts';
+import { maskSecrets } from '../lib/secrets.ts';
 import type { Clock } from './clock.ts';
 
 export interface TimedResult extends CheckResult {
@@ -14,10 +15,7 @@ const MAX_REASON = 500;
 
 /** One line, bounded, without the target's secrets. */
 export function cleanReason(reason: string, target: CheckTarget): string {
-  let text = reason;
-  for (const secret of [target.passwd, target.secret]) {
-    if (secret) text = text.split(secret).join('********');
-  }
+  const text = maskSecrets(reason, [target.passwd, target.secret]);
   return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}...` : text;
 }
 
