@@ -11,6 +11,7 @@ import {
   type DiagnosticCategory,
   formatDiagnostic,
   hasErrors,
+  shownDiagnostic,
 } from '../config/diagnostics.ts';
 import { ConfigNotFoundError, loadConfig, locateConfig } from '../config/load.ts';
 import {
@@ -85,7 +86,7 @@ async function checkOne(
     file: located.file,
     cfgname: located.cfgname,
     status: unreadable ? 'unreadable' : hasErrors(result.diagnostics) ? 'invalid' : 'valid',
-    diagnostics: result.diagnostics,
+    diagnostics: result.diagnostics.map(shownDiagnostic),
     pidFile: pidFilePath(located.cfgname, pidDir),
   };
   const problem = pidDirProblem(pidDir);

@@ -8,6 +8,7 @@
 // Every line passes the SecretScrubber first.
 import { pino } from 'pino';
 import { ctime } from './ctime.ts';
+import { printable } from '../lib/printable.ts';
 import { SecretScrubber } from '../lib/secrets.ts';
 import { FileSink, type LineSink, StreamSink, SyslogSink } from './sinks.ts';
 
@@ -55,6 +56,8 @@ interface PinoRecord {
 }
 
 const PINO_DEBUG = 20;
+/** The longest message written in the text formats; longer ones are cut (with a note). */
+const MAX_MESSAGE = 16 * 1024;
 
 export class DaemonLogger {
   readonly scrubber: SecretScrubber;
@@ -154,8 +157,13 @@ export class DaemonLogger {
       );
       return;
     }
-    // The original chomps trailing newlines; a message never spans lines in the file format.
-    const message = this.scrubber.scrub(String(record.msg ?? '').replace(/\n+$/, ''));
+    // The original chomps trailing newlines. A message never spans lines (one inside it would
+    // forge a line of its own) nor grows without bound: control characters are escaped and a
+    // very long message is cut, after the secrets are masked.
+    const message = printable(
+      this.scrubber.scrub(String(record.msg ?? '').replace(/\n+$/, '')),
+      MAX_MESSAGE,
+    );
     const when = ctime(new Date(record.time));
     const isDebug = record.level <= PINO_DEBUG;
     switch (this.target.kind) {

@@ -23,12 +23,5 @@ export function isPlainInteger(text: string): boolean {
   return /^\d+$/.test(text);
 }
 
-/** Perl `quotemeta`-free display of a value inside a message: control characters escaped. */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => {
-    if (c === '\t') return '\\t';
-    if (c === '\r') return '\\r';
-    if (c === '\n') return '\\n';
-    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
-}
+// A value inside a message: control characters escaped, a long value cut to a bounded excerpt.
+export { printable } from '../lib/printable.ts';
