@@ -53,9 +53,12 @@ interface PinoRecord {
   msg: string;
   time: number;
   debugLevel?: number;
+  pid?: number;
+  config?: string;
 }
 
 const PINO_DEBUG = 20;
+const PINO_WARN = 40;
 /** The longest message written in the text formats; longer ones are cut (with a note). */
 const MAX_MESSAGE = 16 * 1024;
 
@@ -65,6 +68,9 @@ export class DaemonLogger {
   private sink: LineSink;
   private readonly options: DaemonLoggerOptions;
   private readonly pino: pino.Logger;
+  /** Lines the sink could not take since the last one it took, and why the first failed. */
+  private lost = 0;
+  private lostBecause = '';
 
   constructor(options: DaemonLoggerOptions) {
     this.options = options;
@@ -147,15 +153,40 @@ export class DaemonLogger {
 
   private emit(jsonLine: string): void {
     const line = jsonLine.endsWith('\n') ? jsonLine.slice(0, -1) : jsonLine;
-    const record = JSON.parse(line) as PinoRecord;
+    this.deliver(this.format(JSON.parse(line) as PinoRecord));
+  }
+
+  /**
+   * Writes a finished line. Lines the sink cannot take (a full disk) are counted; the first
+   * line that goes through again is preceded by one saying how many were lost and why.
+   */
+  private deliver(line: string): void {
+    if (this.lost > 0) {
+      const notice = this.format({
+        level: PINO_WARN,
+        time: (this.options.now?.() ?? new Date()).getTime(),
+        msg: `${this.lost} log line${this.lost === 1 ? '' : 's'} lost: the log could not be written (${this.lostBecause})`,
+        pid: this.options.pid ?? process.pid,
+        config: this.options.cfgname,
+      });
+      if (!this.sink.write(notice)) {
+        this.lost++;
+        return;
+      }
+      this.lost = 0;
+    }
+    if (!this.sink.write(line)) {
+      if (this.lost === 0) this.lostBecause = this.sink.failure;
+      this.lost++;
+    }
+  }
+
+  private format(record: PinoRecord): string {
     if (this.options.json) {
       // Each string is scrubbed before JSON escapes it, so the rule sees the text as written.
-      this.sink.write(
-        JSON.stringify(record, (_key, value: unknown) =>
-          typeof value === 'string' ? this.scrubber.scrub(value) : value,
-        ),
+      return JSON.stringify(record, (_key, value: unknown) =>
+        typeof value === 'string' ? this.scrubber.scrub(value) : value,
       );
-      return;
     }
     // The original chomps trailing newlines. A message never spans lines (one inside it would
     // forge a line of its own) nor grows without bound: control characters are escaped and a
@@ -168,19 +199,13 @@ export class DaemonLogger {
     const isDebug = record.level <= PINO_DEBUG;
     switch (this.target.kind) {
       case 'debug':
-        this.sink.write(isDebug ? `DEBUG${record.debugLevel ?? 2}: ${message}` : message);
-        break;
+        return isDebug ? `DEBUG${record.debugLevel ?? 2}: ${message}` : message;
       case 'supervised':
-        this.sink.write(`[${when}] ${message}`);
-        break;
+        return `[${when}] ${message}`;
       case 'file':
-        this.sink.write(
-          `[${when}|${this.options.cfgname}|${this.options.pid ?? process.pid}] ${message}`,
-        );
-        break;
+        return `[${when}|${this.options.cfgname}|${this.options.pid ?? process.pid}] ${message}`;
       case 'syslog':
-        this.sink.write(message);
-        break;
+        return message;
     }
   }
 }
