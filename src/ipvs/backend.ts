@@ -11,11 +11,11 @@
 // not a comment. -R also runs -L and -S lines, which is how a batch reads the table back.
 import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
+import { printable } from '../lib/printable.ts';
 import { runCommand } from '../lib/run-command.ts';
 import { commandTarget, restoreInput } from './commands.ts';
 import { type CommandFault, runIpvsadm } from './ipvsadm.ts';
 import { IpvsKernel, type KernelOptions } from './kernel.ts';
-import { printable } from '../lib/printable.ts';
 import { ListingParseError, parseReadOutput } from './listing.ts';
 import type { IpvsTable } from './model.ts';
 import { diffTables, entryKey, fromKernel, ipvsServiceKey, toKernel } from './table.ts';
@@ -146,12 +146,9 @@ export class IpvsadmApplier implements IpvsBackend {
     // One at a time for the entries that differ.
     const present = new Set(table.services.map(ipvsServiceKey));
     const again = plan.commands.filter((c) => {
-      const t = commandTarget(c.args);
-      if (t.destination === undefined) return diff.services.has(t.service);
-      return (
-        diff.destinations.has(entryKey(t.service, t.destination)) ||
-        (diff.services.has(t.service) && !present.has(t.service))
-      );
+      // A real of a virtual service that is missing altogether goes in again with it.
+      const { service } = commandTarget(c.args);
+      return differs(c, diff) || (diff.services.has(service) && !present.has(service));
     });
     let failed: ApplyResult['failed'] = [];
     const ran: PlannedCommand[] = [];
@@ -162,27 +159,17 @@ export class IpvsadmApplier implements IpvsBackend {
       const r = await this.#run(command.args);
       if (r.problem !== undefined || r.code !== 0) {
         const said = saidText(r.stderr);
+        const fault = r.problem ?? (said === '' ? `exited with status ${r.code}` : undefined);
         // The original's `system(...) failed: <message>` line carries ipvsadm's own words.
-        failed.push({
-          command,
-          message: r.problem ?? (said === '' ? `exited with status ${r.code}` : said),
-        });
-        how.set(
-          command,
-          r.problem ?? (said === '' ? `exited with status ${r.code}` : `said "${said}"`),
-        );
+        failed.push({ command, message: fault ?? said });
+        how.set(command, fault ?? `said "${said}"`);
       } else ran.push(command);
     }
     processes++;
     table = await this.read();
 
     diff = diffTables(plan.expected, table);
-    const wrong = (command: PlannedCommand): boolean => {
-      const t = commandTarget(command.args);
-      return t.destination === undefined
-        ? diff.services.has(t.service)
-        : diff.destinations.has(entryKey(t.service, t.destination));
-    };
+    const wrong = (command: PlannedCommand): boolean => differs(command, diff);
     // A command that reported an error and still took effect did not fail: the table says so.
     failed = failed.filter(({ command }) => {
       if (wrong(command)) return true;
@@ -219,11 +206,15 @@ export function tookEffect(
   expected: IpvsTable,
   table: IpvsTable,
 ): boolean {
-  const diff = diffTables(expected, table);
+  return !differs(command, diffTables(expected, table));
+}
+
+/** Whether the entry `command` changes is among the differences `diff`. */
+function differs(command: PlannedCommand, diff: ReturnType<typeof diffTables>): boolean {
   const t = commandTarget(command.args);
   return t.destination === undefined
-    ? !diff.services.has(t.service)
-    : !diff.destinations.has(entryKey(t.service, t.destination));
+    ? diff.services.has(t.service)
+    : diff.destinations.has(entryKey(t.service, t.destination));
 }
 
 /** The first line of a listing; a batch prints its commands' complaints on stderr, not here. */

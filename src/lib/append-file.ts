@@ -79,11 +79,15 @@ export function openForAppend(path: string, createMode?: number): number {
 export function appendOnce(path: string, text: string): void {
   const fd = openForAppend(path);
   try {
-    const data = Buffer.from(text);
-    for (let written = 0; written < data.length;) written += writeSync(fd, data, written);
+    writeAll(fd, Buffer.from(text));
   } finally {
     closeSync(fd);
   }
+}
+
+/** Writes all of `data` (a write to a file may take only part of it). */
+export function writeAll(fd: number, data: Buffer): void {
+  for (let written = 0; written < data.length;) written += writeSync(fd, data, written);
 }
 
 function kindError(path: string): AppendTargetError | undefined {

@@ -5,16 +5,9 @@
 // land in any file they choose (issue 17). rename() replaces a symlink at the destination
 // itself, never the file it points to.
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fchmodSync,
-  openSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, fchmodSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { writeAll } from './append-file.ts';
 
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
@@ -34,9 +27,7 @@ export function writeFileAtomic(path: string, text: string, mode: number): void 
     let open = true;
     try {
       fchmodSync(fd, mode);
-      for (let written = 0; written < data.length;) {
-        written += writeSync(fd, data, written);
-      }
+      writeAll(fd, data);
       open = false;
       closeSync(fd);
       renameSync(tmp, path);
