@@ -1,5 +1,6 @@
 // Diagnostics: every problem found in a config file, with its position. The parser and the
 // resolver collect all of them instead of stopping at the first.
+import { printable } from '../lib/printable.ts';
 
 export type Severity = 'error' | 'warning';
 
@@ -29,18 +30,30 @@ export interface Diagnostic {
   category?: DiagnosticCategory;
 }
 
+/** The longest message or hint shown: a value echoed in one may be a line of any length. */
+const MAX_SHOWN = 1000;
+
+/** `d` as it is shown (printed, logged, in --json): message and hint printable and bounded. */
+export function shownDiagnostic(d: Diagnostic): Diagnostic {
+  const message = printable(d.message, MAX_SHOWN);
+  const hint = d.hint === undefined ? undefined : printable(d.hint, MAX_SHOWN);
+  if (message === d.message && hint === d.hint) return d;
+  return { ...d, message, ...(hint === undefined ? {} : { hint }) };
+}
+
 /** The original's start-up error line: `Error [<pid>] reading file <file> at line <n>: <msg>`. */
 export function formatOriginalStyle(d: Diagnostic, pid: number = process.pid): string {
   const kind = d.severity === 'error' ? 'Error' : 'Warning';
   const where = d.line > 0 ? ` reading file ${d.file} at line ${d.line}` : '';
-  return `${kind} [${pid}]${where}: ${d.message}`;
+  return `${kind} [${pid}]${where}: ${shownDiagnostic(d).message}`;
 }
 
 /** Compiler-style line: `<file>:<line>:<col>: error: <msg> (<hint>)`. */
 export function formatDiagnostic(d: Diagnostic): string {
   const pos = d.line > 0 ? `${d.file}:${d.line}:${Math.max(d.column, 1)}` : d.file;
-  const hint = d.hint ? `\n  ${d.hint}` : '';
-  return `${pos}: ${d.severity}: ${d.message}${hint}`;
+  const shown = shownDiagnostic(d);
+  const hint = shown.hint ? `\n  ${shown.hint}` : '';
+  return `${pos}: ${d.severity}: ${shown.message}${hint}`;
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

@@ -3,11 +3,12 @@
 // while parsing (logfile and monitorfile opened for append, maintenancedir tested).
 
 import { lookup } from 'node:dns/promises';
-import { constants, readFileSync } from 'node:fs';
-import { access, open, stat } from 'node:fs/promises';
+import { closeSync, constants, readFileSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { dirname } from 'node:path';
+import { appendTargetProblem, openForAppend } from '../lib/append-file.ts';
 import type { Family } from './model.ts';
 import { canonicalIPv6 } from './numeric-address.ts';
 import { type ServiceLookup, servicesLookup } from './services.ts';
@@ -66,8 +67,12 @@ export function defaultHostname(): string {
 export type FileCheckMode = 'open' | 'access' | 'none';
 
 export interface FileChecker {
-  /** undefined when the file can be opened for append, else the reason (strerror text). */
-  appendable(path: string): Promise<string | undefined>;
+  /**
+   * undefined when the file can be opened for append, else the reason (strerror text, or what
+   * kind of file it is when it is one that is never written to: a FIFO, a socket...).
+   * `createMode`: the mode a file created by the check gets (see openForAppend).
+   */
+  appendable(path: string, createMode?: number): Promise<string | undefined>;
   isDirectory(path: string): Promise<boolean>;
 }
 
@@ -98,9 +103,9 @@ export function fileChecker(mode: FileCheckMode): FileChecker {
   if (mode === 'none') return { appendable: async () => undefined, isDirectory: async () => true };
   if (mode === 'open') {
     return {
-      async appendable(path) {
+      async appendable(path, createMode) {
         try {
-          await (await open(path, 'a')).close();
+          closeSync(openForAppend(path, createMode));
           return undefined;
         } catch (e) {
           return reason(e);
@@ -115,6 +120,8 @@ export function fileChecker(mode: FileCheckMode): FileChecker {
       try {
         const s = await stat(path);
         if (s.isDirectory()) return STRERROR.EISDIR;
+        const problem = appendTargetProblem(s);
+        if (problem !== undefined) return problem;
         await access(path, constants.W_OK);
         return undefined;
       } catch (e) {

@@ -4,12 +4,13 @@
 // Pure: it formats data, the CLI prints it.
 
 import { hostPort } from '../lib/address.ts';
+import { MASK } from '../lib/secrets.ts';
 import { excerpt } from '../parser/perl.ts';
 import { virtualId } from './identity.ts';
 import type { Config, Origin, RealServer, VirtualService } from './model.ts';
 import { effectiveCheckPort } from './services.ts';
 
-export const MASK = '********';
+export { MASK };
 /** Settings never shown or exported in clear. */
 export const SECRET_SETTINGS = ['passwd', 'secret'] as const;
 

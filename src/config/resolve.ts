@@ -4,6 +4,7 @@
 // IPv4 ranges, the effective fallback, and `origins` saying where each value came from.
 // Host names go through an injectable resolver; everything else here is pure.
 import { isMulticast } from '../lib/address.ts';
+import { LOG_FILE_MODE } from '../lib/append-file.ts';
 import { translatePerlRegex } from '../lib/perl-regex.ts';
 import { splitCommand } from '../lib/split-command.ts';
 import { SYSLOG_FACILITIES } from '../lib/syslog.ts';
@@ -910,14 +911,15 @@ class Resolver {
       const path = g.logfile;
       if (path.startsWith('/')) {
         if (!this.options.debug && !g.supervised) {
-          const problem = await this.files.appendable(path.trim());
+          const problem = await this.files.appendable(path.trim(), LOG_FILE_MODE);
           if (problem !== undefined) {
             this.error(
               logfileNode.line,
               logfileNode.valueColumn,
               'logfile-unwritable',
-              `unable to open logfile: ${excerpt(path)}`,
-              `${problem}. A path starting with / is a log file; anything else is a syslog facility.`,
+              // The original's words, then why (it gives none; monitorfile's message has it).
+              `unable to open logfile: ${excerpt(path)}: ${problem}`,
+              'A path starting with / is a log file (a regular file, or a character device such as /dev/null); anything else is a syslog facility.',
             );
           }
         }

@@ -9,6 +9,7 @@
 // the OCF agent's pgrep fallback looks for.
 import { spawn } from 'node:child_process';
 import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { LegacyArgs } from '../cli/legacy.ts';
 import { type Diagnostic, formatDiagnostic, formatOriginalStyle } from '../config/diagnostics.ts';
 import {
@@ -21,7 +22,7 @@ import type { Config } from '../config/model.ts';
 import { locateIpvsadm } from '../ipvs/backend.ts';
 import { DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
 import type { RunMode } from './daemon.ts';
-import { isLdirectordProcess, pidFilePath, readPidState } from './pidfile.ts';
+import { isLdirectordProcess, pidDirProblem, pidFilePath, readPidState } from './pidfile.ts';
 import { statusFilePath } from './status-file.ts';
 import { SubInstances } from './sub-instances.ts';
 
@@ -261,6 +262,14 @@ async function start(
   report: ReadyReporter,
 ): Promise<number> {
   const foreground = args.debug || config.global.supervised;
+  // Only a daemon keeps a pid file (as the original), so only a daemon needs a safe folder.
+  const pidDirRefused = foreground ? undefined : pidDirProblem(dirname(pidFile));
+  if (pidDirRefused !== undefined) {
+    logger.error(pidDirRefused);
+    if (!report.isChild) context.stderr.write(`${pidDirRefused}\n`);
+    report.error(1, pidDirRefused);
+    return 1;
+  }
   if (!foreground && !report.isChild) {
     await logger.close();
     return daemonize(context);

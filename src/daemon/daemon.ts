@@ -92,7 +92,10 @@ export class LdirectordDaemon {
       options.backend ??
       (options.dryRun
         ? new DryRunBackend({ record: false })
-        : new IpvsadmBackend({ path: options.ipvsadm ?? '/sbin/ipvsadm' }));
+        : new IpvsadmBackend({
+            path: options.ipvsadm ?? '/sbin/ipvsadm',
+            onFault: (message, fields) => this.log.error(message, fields),
+          }));
     this.monitor = new Monitor({
       config: options.config,
       backend,

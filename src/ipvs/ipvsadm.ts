@@ -44,7 +44,9 @@ export type CommandFault =
   /** The kernel refuses it with this message: exit 255, and -R carries on. */
   | { kind: 'error'; message: string }
   /** ipvsadm stops at once, like its own argument errors. */
-  | { kind: 'fatal'; message: string; exitCode: number };
+  | { kind: 'fatal'; message: string; exitCode: number }
+  /** The command takes effect, and still fails with this message (exit 255; -R carries on). */
+  | { kind: 'error-after'; message: string };
 
 export interface IpvsadmEnvironment extends NameLookup {
   kernel: IpvsKernel;
@@ -408,7 +410,7 @@ class IpvsadmRun {
       default:
         break;
     }
-    if (fault) {
+    if (fault && fault.kind !== 'error-after') {
       this.err += `${fault.message}\n`;
       return -1;
     }
@@ -443,6 +445,10 @@ class IpvsadmRun {
     }
     if (errno) {
       this.err += `${ipvsStrerror(fn, errno)}\n`;
+      return -1;
+    }
+    if (fault) {
+      this.err += `${fault.message}\n`;
       return -1;
     }
     return 0;

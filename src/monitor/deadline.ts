@@ -4,6 +4,7 @@
 // as an exception or arrive after the result. The deadline counts only time in which the
 // daemon ran (src/monitor/stall.ts): a stall of the daemon is added to it.
 import type { Checker, CheckResult, CheckTarget } from '../checkers/types.ts';
+import { maskSecrets } from '../lib/secrets.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { StallWatch } from './stall.ts';
 
@@ -18,10 +19,7 @@ const MAX_REASON = 500;
 
 /** One line, bounded, without the target's secrets. */
 export function cleanReason(reason: string, target: CheckTarget): string {
-  let text = reason;
-  for (const secret of [target.passwd, target.secret]) {
-    if (secret) text = text.split(secret).join('********');
-  }
+  const text = maskSecrets(reason, [target.passwd, target.secret]);
   return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}...` : text;
 }
 

@@ -3,6 +3,7 @@
 // plan and one apply, so a mass change is one ipvsadm batch. Commands that fail are kept
 // pending and retried (with backoff) until the table converges. All applies run one at a time.
 import type { Config, RealServer, VirtualService } from '../config/model.ts';
+import { tookEffect } from '../ipvs/backend.ts';
 import type { IpvsTable } from '../ipvs/model.ts';
 import type { IpvsBackend, PlannedCommand, PlanScope } from '../ipvs/types.ts';
 import type { Logger } from '../log/logger.ts';
@@ -56,6 +57,13 @@ export class IpvsSync<M extends SyncMember> {
   #stopped = false;
   /** Bumped by every full plan: failures of older plans are then moot. */
   #epoch = 0;
+  /**
+   * Commands of an apply that failed after its batch was sent (the table could not be read
+   * back): they may have taken effect. The next table read says which did; those get their
+   * line and event then, as no later plan will repeat them.
+   */
+  #unconfirmed: Array<{ command: PlannedCommand; expected: IpvsTable; scope: PlanScope['kind'] }> =
+    [];
 
   constructor(host: IpvsSyncHost<M>) {
     this.#host = host;
@@ -165,6 +173,7 @@ export class IpvsSync<M extends SyncMember> {
         this.#repend(scope, entries, undefined);
         return;
       }
+      this.#confirm();
     }
     let plan: ReturnType<Planner>;
     try {
@@ -189,6 +198,11 @@ export class IpvsSync<M extends SyncMember> {
     } catch (error) {
       host.logger.error(`IPVS apply failed (${scope.kind}): ${describe(error)}`);
       this.#tableStale = true;
+      if (scope.kind !== 'stop') {
+        for (const command of plan.commands) {
+          this.#unconfirmed.push({ command, expected: plan.expected, scope: scope.kind });
+        }
+      }
       this.#repend(scope, entries, undefined);
       return;
     }
@@ -222,6 +236,25 @@ export class IpvsSync<M extends SyncMember> {
     if (scope.kind === 'stop' || epoch !== this.#epoch) return;
     if (failed.length === 0) this.#settled(scope);
     else this.#repend(scope, [], failed);
+  }
+
+  /** The unconfirmed commands that the table just read shows took effect: logged now. */
+  #confirm(): void {
+    const unconfirmed = this.#unconfirmed;
+    this.#unconfirmed = [];
+    for (const { command, expected, scope } of unconfirmed) {
+      if (!tookEffect(command, expected, this.#table)) continue;
+      this.#host.logger.info(command.message, {
+        ipvsadm: command.line,
+        virtual: command.virtualId,
+      });
+      this.#host.emit({
+        type: 'ipvs',
+        scope,
+        command,
+        virtual: this.#host.virtualById(command.virtualId),
+      });
+    }
   }
 
   #settled(scope: PlanScope): void {

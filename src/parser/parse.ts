@@ -1,6 +1,7 @@
 // parse(text, file): the syntax tree of an ldirectord.cf and every diagnostic, positioned at
 // file:line:column. Lexical rules are in lexer.ts; what each directive accepts is in the
 // directive table (directives.ts). Nothing is resolved here (see src/config/resolve.ts).
+import { MASK } from '../lib/secrets.ts';
 import type { Family } from '../config/model.ts';
 import {
   type Diagnostic,
@@ -171,7 +172,7 @@ function unknownMessage(raw: string, scope: Scope, name: string | undefined): st
   let shown = raw;
   if (name !== undefined && SECRET_NAME_RE.test(name)) {
     // Never echo what may be a password (a misspelt passwd= or secret=).
-    shown = raw.replace(/=.*$/s, '=********');
+    shown = raw.replace(/=.*$/s, `=${MASK}`);
   }
   return scope === 'global'
     ? `Unknown command ${excerpt(shown)}`

@@ -70,29 +70,7 @@ export function isPlainInteger(text: string): boolean {
   return /^\d+$/.test(text);
 }
 
-/**
- * Most characters of the input a message quotes: a line can be 64 KiB (and was 50 MB), so a
- * diagnostic or `check` quotes a bounded excerpt and says how much it left out.
- */
-export const EXCERPT_LENGTH = 200;
-
-/** `text` cut to `limit` characters, saying how many were left out. */
-export function cut(text: string, limit: number = EXCERPT_LENGTH): string {
-  if (text.length <= limit) return text;
-  return `${text.slice(0, limit)}...[${text.length - limit} more characters]`;
-}
-
-/** A piece of the input inside a message: at most EXCERPT_LENGTH characters, escaped. */
-export function excerpt(text: string): string {
-  return printable(cut(text));
-}
-
-/** Perl `quotemeta`-free display of a value inside a message: control characters escaped. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => {
-    if (c === '\t') return '\\t';
-    if (c === '\r') return '\\r';
-    if (c === '\n') return '\\n';
-    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
-}
+// A value inside a message: control characters escaped, a long value cut to a bounded excerpt
+// (a line can be 64 KiB, and was once 50 MB).
+export { cut, EXCERPT_LENGTH, printable } from '../lib/printable.ts';
+export { printable as excerpt } from '../lib/printable.ts';

@@ -320,7 +320,7 @@ test('fileChecks: monitorfile, logfile and maintenancedir through the checker', 
   assert.deepEqual(
     r.diagnostics.map((d) => `${d.severity} ${d.line}: ${d.message}`),
     [
-      'error 1: unable to open logfile: /bad/ld.log',
+      'error 1: unable to open logfile: /bad/ld.log: Permission denied',
       'warning 2: maintenance directory does not exist',
       'error 5: unable to open monitorfile /bad/m.log: Permission denied',
     ],

@@ -6,6 +6,7 @@ import { IpvsKernel } from '../../src/ipvs/kernel.ts';
 import {
   ListingParseError,
   parseListing,
+  parseReadOutput,
   parseTable,
   splitListings,
 } from '../../src/ipvs/listing.ts';
@@ -237,6 +238,30 @@ describe('listing parsers', () => {
     ]) {
       assert.throws(() => parseTable(bad), ListingParseError, bad);
     }
+  });
+
+  test('a read taken whole: cut short and garbage are told apart, never taken for a table', () => {
+    assert.deepEqual(parseReadOutput(LIST + THRESHOLDS), EXPECTED);
+    const whole = LIST + THRESHOLDS;
+    const lastLine = whole.lastIndexOf('\n', whole.length - 2) + 1;
+    const cases: Array<[string, boolean, RegExp]> = [
+      ['', true, /no listing at all/],
+      [whole.slice(0, -10), true, /ends in the middle of a line/],
+      [LIST, true, /only one of the two listings/],
+      // Dropping the last line whole leaves two listings that parse, and disagree.
+      [whole.slice(0, lastLine), true, /the two listings differ/],
+      [`${whole}\u0007\u001b[2J\nrm -rf /\n`, false, /unknown line: "\\x07\\x1b\[2J"/],
+      [LIST + LIST, false, /not a listing then a --thresholds listing/],
+    ];
+    for (const [text, cutShort, message] of cases) {
+      assert.throws(
+        () => parseReadOutput(text),
+        (e: unknown) =>
+          e instanceof ListingParseError && e.cutShort === cutShort && message.test(e.message),
+        JSON.stringify(text.slice(-60)),
+      );
+    }
+    assert.ok(parseTable(whole.slice(0, lastLine)), 'parseTable takes the part for the whole');
   });
 
   test('round trip: what the emulation prints parses back to the same table', () => {
