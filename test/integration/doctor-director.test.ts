@@ -235,7 +235,10 @@ virtual6=[${VIP6}]:80
       const found = await check();
       const invalid = findingsOf(found.report, 'config-invalid');
       assert.equal(invalid.length, 1, listFindings(found.report));
-      assert.match(invalid[0]!.what, new RegExp(`${cf}:5:\\d+: error: invalid persistent timeout`));
+      assert.match(
+        invalid[0]!.what,
+        new RegExp(`${cf}:5:\\d+: error: persistent=99999999 is out of range`),
+      );
       assert.deepEqual(findingsOf(found.report, 'ip-forward'), []);
       writeFileSync(cf, configText('\tpersistent=600'));
       assert.deepEqual(beyondBaseline(await check()), []);
