@@ -14,11 +14,9 @@ import { resolve } from 'node:path';
 import { printable } from '../lib/printable.ts';
 import { runCommand } from '../lib/run-command.ts';
 import { commandTarget, restoreInput } from './commands.ts';
-import { type CommandFault, runIpvsadm } from './ipvsadm.ts';
-import { IpvsKernel, type KernelOptions } from './kernel.ts';
 import { ListingParseError, parseReadOutput } from './listing.ts';
 import type { IpvsTable } from './model.ts';
-import { diffTables, entryKey, fromKernel, ipvsServiceKey, toKernel } from './table.ts';
+import { diffTables, entryKey, ipvsServiceKey } from './table.ts';
 import type { ApplyResult, IpvsBackend, Plan, PlannedCommand } from './types.ts';
 
 export type { ApplyResult, IpvsBackend } from './types.ts';
@@ -86,7 +84,7 @@ function readOutput(stdout: string): { table: IpvsTable } | { problem: string } 
   }
 }
 
-/** The applier over any runner; IpvsadmBackend and DryRunBackend are both this. */
+/** The applier over any runner; IpvsadmBackend and the emulator's DryRunBackend are both this. */
 export class IpvsadmApplier implements IpvsBackend {
   readonly #run: IpvsadmRunner;
   readonly #onFault: IpvsFaultReporter;
@@ -289,63 +287,5 @@ function exists(path: string, mode: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-export interface DryRunOptions {
-  /** The table to start from. */
-  table?: IpvsTable;
-  kernel?: KernelOptions;
-  /** Faults to inject, as the fake ipvsadm takes them. */
-  fault?: (args: readonly string[]) => CommandFault | undefined;
-  /**
-   * Keep every run in `runs` (default true). The daemon's --dry-run logs each command instead:
-   * kept, they would grow without bound over its life.
-   */
-  record?: boolean;
-}
-
-/**
- * An in-memory kernel with the kernel's semantics that records the commands instead of running
- * a program: for `plan`, the demo and tests. It runs the same ipvsadm emulation as the fake.
- */
-export class DryRunBackend extends IpvsadmApplier {
-  readonly kernel: IpvsKernel;
-  /** Every emulated ipvsadm run: its arguments and what it read on stdin. */
-  readonly runs: Array<{ args: string[]; input: string }> = [];
-
-  constructor(options: DryRunOptions = {}) {
-    const kernel = new IpvsKernel(toKernel(options.table ?? { services: [] }), options.kernel);
-    const runs: Array<{ args: string[]; input: string }> = [];
-    const record = options.record ?? true;
-    super(async (args, input) => {
-      if (record) runs.push({ args: [...args], input: input ?? '' });
-      const r = runIpvsadm(args, {
-        kernel,
-        stdin: input ?? '',
-        ...(options.fault ? { beforeCommand: options.fault } : {}),
-      });
-      return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
-    });
-    this.kernel = kernel;
-    this.runs = runs;
-  }
-
-  /** The table now. */
-  get table(): IpvsTable {
-    return fromKernel(this.kernel.snapshot());
-  }
-
-  /** The command lines sent so far, in order (the lines of -R batches and single runs). */
-  get commandLines(): string[] {
-    const lines: string[] = [];
-    for (const run of this.runs) {
-      if (run.args[0] === '-R') {
-        for (const line of run.input.split('\n')) {
-          if (line !== '' && !line.startsWith('-L ')) lines.push(line);
-        }
-      } else lines.push(run.args.join(' '));
-    }
-    return lines;
   }
 }

@@ -1,12 +1,10 @@
 // The ipvsadm command forms of the Perl original (§3.2, §3.3 of the behaviour reference), word
-// for word and in its flag order, and helpers to turn commands and tables into ipvsadm text.
+// for word and in its flag order, and the `ipvsadm -R` input of a list of commands.
 import type { Forward, VirtualService } from '../config/model.ts';
 import { hostPort } from '../lib/address.ts';
 import { inetAton } from './address.ts';
-import { FMT_NUMERIC, FMT_RULE, FMT_THRESHOLDS, listAll } from './ipvsadm-format.ts';
-import { IpvsKernel } from './kernel.ts';
-import type { IpvsTable } from './model.ts';
-import { destinationKey, familyOf, serviceKey, toKernel } from './table.ts';
+import { destinationKey, serviceKey } from './model.ts';
+import { familyOf } from './table.ts';
 
 const FORWARD_FLAG: Record<Forward, string> = { gate: '-g', masq: '-m', ipip: '-i' };
 
@@ -94,17 +92,6 @@ export function deleteRealArgs(v: VirtualService, r: { address: string; port: nu
 /** The lines of an `ipvsadm -R` batch for these commands. */
 export function restoreInput(commands: ReadonlyArray<{ args: readonly string[] }>): string {
   return commands.map((c) => `${c.args.join(' ')}\n`).join('');
-}
-
-/** The table as `ipvsadm -S -n` prints it (feed it to `ipvsadm -R` to rebuild the table). */
-export function saveText(table: IpvsTable): string {
-  return listAll(new IpvsKernel(toKernel(table)).listServices(), FMT_RULE | FMT_NUMERIC);
-}
-
-/** The table as `ipvsadm -L -n` (or with --thresholds) prints it. */
-export function listText(table: IpvsTable, thresholds = false): string {
-  const format = FMT_NUMERIC | (thresholds ? FMT_THRESHOLDS : 0);
-  return listAll(new IpvsKernel(toKernel(table)).listServices(), format);
 }
 
 /**

@@ -15,14 +15,18 @@ import {
   type RealSpec,
   realArgs,
 } from './commands.ts';
-import type { IpvsDestination, IpvsService, IpvsTable } from './model.ts';
+import {
+  type IpvsDestination,
+  type IpvsService,
+  type IpvsTable,
+  schedFlagsText,
+  serviceFlags,
+} from './model.ts';
 import {
   ipvsDestinationKey,
   ipvsServiceKey,
   kernelPort,
   sameServiceSettings,
-  schedFlagsText,
-  serviceFlags,
   virtualKey,
 } from './table.ts';
 import type { Plan, PlanEvent, PlanInput, PlannedCommand } from './types.ts';

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfigText } from '../../src/config/load.ts';
 import type { Config, RealServer, VirtualService } from '../../src/config/model.ts';
-import { DryRunBackend } from '../../src/ipvs/backend.ts';
-import { saveText } from '../../src/ipvs/commands.ts';
-import type { KernelService } from '../../src/ipvs/kernel.ts';
+import { DryRunBackend } from '../../src/ipvs/emulator/dry-run.ts';
+import { saveText } from '../../src/ipvs/emulator/ipvsadm-format.ts';
+import { fromKernel, type KernelService } from '../../src/ipvs/emulator/kernel.ts';
 import type { IpvsTable } from '../../src/ipvs/model.ts';
 import { planIpvs } from '../../src/ipvs/plan.ts';
-import { findReal, fromKernel, tablesEqual } from '../../src/ipvs/table.ts';
+import { findReal, tablesEqual } from '../../src/ipvs/table.ts';
 import { PerlLdirectord, perlUnavailableReason } from '../support/perl-ldirectord.ts';
 
 const FAKE = new URL('../support/fake-ipvsadm/ipvsadm', import.meta.url).pathname;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { commandTarget, listText, restoreInput, saveText } from '../../src/ipvs/commands.ts';
-import { runIpvsadm } from '../../src/ipvs/ipvsadm.ts';
-import { IpvsKernel } from '../../src/ipvs/kernel.ts';
+import { commandTarget, restoreInput } from '../../src/ipvs/commands.ts';
+import { runIpvsadm } from '../../src/ipvs/emulator/ipvsadm.ts';
+import { listText, saveText } from '../../src/ipvs/emulator/ipvsadm-format.ts';
+import { fromKernel, IpvsKernel } from '../../src/ipvs/emulator/kernel.ts';
 import {
   ListingParseError,
   parseListing,
@@ -11,7 +12,7 @@ import {
   splitListings,
 } from '../../src/ipvs/listing.ts';
 import type { IpvsTable } from '../../src/ipvs/model.ts';
-import { fromKernel, tablesEqual } from '../../src/ipvs/table.ts';
+import { tablesEqual } from '../../src/ipvs/table.ts';
 
 const LIST = `IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
@@ -339,7 +340,7 @@ describe('command helpers', () => {
 
 test('a firewall mark from 2^31 up is printed signed, as ipvsadm does, and read back unsigned', async () => {
   const { parseTable } = await import('../../src/ipvs/listing.ts');
-  const { saveText, listText } = await import('../../src/ipvs/commands.ts');
+  const { saveText, listText } = await import('../../src/ipvs/emulator/ipvsadm-format.ts');
   const table = {
     services: [
       {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Config, RealServer, VirtualService } from '../../src/config/model.ts';
-import { restoreInput, saveText } from '../../src/ipvs/commands.ts';
-import { runIpvsadm } from '../../src/ipvs/ipvsadm.ts';
-import { IpvsKernel } from '../../src/ipvs/kernel.ts';
+import { restoreInput } from '../../src/ipvs/commands.ts';
+import { runIpvsadm } from '../../src/ipvs/emulator/ipvsadm.ts';
+import { saveText } from '../../src/ipvs/emulator/ipvsadm-format.ts';
+import { fromKernel, IpvsKernel, toKernel } from '../../src/ipvs/emulator/kernel.ts';
 import type { IpvsTable } from '../../src/ipvs/model.ts';
 import { type Plan, type PlanScope, planIpvs } from '../../src/ipvs/plan.ts';
-import { findReal, fromKernel, tablesEqual, toKernel } from '../../src/ipvs/table.ts';
+import { findReal, tablesEqual } from '../../src/ipvs/table.ts';
 import { config, fallback, real, virtual } from '../support/ipvs-fixtures.ts';
 
 /** A table built by ipvsadm -R lines (through the emulation). */

@@ -1,18 +1,20 @@
 // What ipvsadm 1.31 prints: the listings of -L (plain, --thresholds, --stats, --rate,
 // --persistent-conn, --tun-info), the rules of -S, in its sort order (glibc's merge sort with
 // ipvsadm's wrapping comparators), and libipvs' error texts. Byte for byte, from ipvsadm.c's
-// printf formats.
-import { addressWords, ipv4ToString } from './address.ts';
+// printf formats. The one copy of those bytes: the product parses listings (src/ipvs/listing.ts)
+// and prints only `ipvsadm -R` input (src/ipvs/commands.ts), so a model table printed as a
+// listing (saveText, listText: for tests, benchmarks and diagnostics) is printed from here.
+import { addressWords, ipv4ToString } from '../address.ts';
 import {
-  type KernelDestination,
-  type KernelService,
+  type IpvsTable,
   SVC_F_ONEPACKET,
   SVC_F_PERSISTENT,
   SVC_F_SCHED_MASK,
   SVC_F_SCHED1,
   SVC_F_SCHED2,
   SVC_F_SCHED3,
-} from './kernel.ts';
+} from '../model.ts';
+import { type KernelDestination, type KernelService, toKernel } from './kernel.ts';
 
 export const FMT_NUMERIC = 0x1;
 export const FMT_RULE = 0x2;
@@ -290,6 +292,16 @@ export function listAll(
   out += title(format);
   for (const s of sorted) out += serviceEntry(s, format, names);
   return out;
+}
+
+/** A model table as `ipvsadm -S -n` prints it (feed it to `ipvsadm -R` to rebuild the table). */
+export function saveText(table: IpvsTable): string {
+  return listAll(toKernel(table).services, FMT_RULE | FMT_NUMERIC);
+}
+
+/** A model table as `ipvsadm -L -n` (or with --thresholds) prints it. */
+export function listText(table: IpvsTable, thresholds = false): string {
+  return listAll(toKernel(table).services, FMT_NUMERIC | (thresholds ? FMT_THRESHOLDS : 0));
 }
 
 /** The libipvs function that issued a request, for ipvs_strerror's table. */
