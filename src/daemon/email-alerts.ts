@@ -14,7 +14,7 @@ import {
   type VirtualService,
 } from '../config/model.ts';
 import type { PlannedCommand } from '../ipvs/types.ts';
-import { hostPort } from '../lib/address.ts';
+import { hostPort } from '../lib/inet.ts';
 
 export interface OutgoingMail {
   /** The header, as configured (emailalertfrom) or user@hostname. */

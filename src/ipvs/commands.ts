@@ -1,10 +1,8 @@
 // The ipvsadm command forms of the Perl original (§3.2, §3.3 of the behaviour reference), word
 // for word and in its flag order, and the `ipvsadm -R` input of a list of commands.
 import type { Forward, VirtualService } from '../config/model.ts';
-import { hostPort } from '../lib/address.ts';
-import { inetAton } from './address.ts';
+import { familyOf, hostPort, inetAton } from '../lib/inet.ts';
 import { destinationKey, serviceKey } from './model.ts';
-import { familyOf } from './table.ts';
 
 const FORWARD_FLAG: Record<Forward, string> = { gate: '-g', masq: '-m', ipip: '-i' };
 

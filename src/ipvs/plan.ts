@@ -4,7 +4,7 @@
 // Pure: no I/O, no timers. Differences from the original are in docs/compatibility.md.
 import { virtualId, virtualString } from '../config/identity.ts';
 import type { FallbackServer, Forward, RealServer, VirtualService } from '../config/model.ts';
-import { hostPort } from '../lib/address.ts';
+import { hostPort } from '../lib/inet.ts';
 import {
   addVirtualArgs,
   deleteRealArgs,

@@ -1,6 +1,7 @@
 // Helpers over the IPVS table model: the keys of configured virtuals and of table entries, the
 // port the kernel ends up with for a real, lookups, comparison and differences.
-import type { Family, Forward, Protocol, VirtualService } from '../config/model.ts';
+import type { Forward, Protocol, VirtualService } from '../config/model.ts';
+import { familyOf } from '../lib/inet.ts';
 import {
   destinationKey,
   type IpvsDestination,
@@ -8,10 +9,6 @@ import {
   type IpvsTable,
   serviceKey,
 } from './model.ts';
-
-export function familyOf(address: string): Family {
-  return address.includes(':') ? 6 : 4;
-}
 
 /** The key of a configured virtual service in a table. */
 export function virtualKey(v: VirtualService): string {

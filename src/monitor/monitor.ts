@@ -16,7 +16,7 @@ import type { Checker } from '../checkers/types.ts';
 import { realId, realIdText, virtualId } from '../config/identity.ts';
 import type { Config, RealServer, VirtualService } from '../config/model.ts';
 import type { IpvsTable } from '../ipvs/model.ts';
-import { hostPort } from '../lib/address.ts';
+import { hostPort } from '../lib/inet.ts';
 import { runCommand } from '../lib/run-command.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import { type Clock, systemClock, type TimerHandle } from './clock.ts';

@@ -12,7 +12,7 @@ import type {
   PlanInput,
   PlannedCommand,
 } from '../../src/ipvs/types.ts';
-import { hostPort } from '../../src/lib/address.ts';
+import { hostPort } from '../../src/lib/inet.ts';
 import type { LogFields, Logger } from '../../src/log/logger.ts';
 import type { CheckerSet } from '../../src/monitor/types.ts';
 import { makeReal as baseReal, makeVirtual as baseVirtual } from './model-builders.ts';

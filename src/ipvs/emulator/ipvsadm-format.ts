@@ -4,7 +4,7 @@
 // printf formats. The one copy of those bytes: the product parses listings (src/ipvs/listing.ts)
 // and prints only `ipvsadm -R` input (src/ipvs/commands.ts), so a model table printed as a
 // listing (saveText, listText: for tests, benchmarks and diagnostics) is printed from here.
-import { addressWords, ipv4ToString } from '../address.ts';
+import { ipv4ToString, parseIpv4Strict, parseIpv6 } from '../../lib/inet.ts';
 import {
   type IpvsTable,
   SVC_F_ONEPACKET,
@@ -42,6 +42,19 @@ const wrap = (a: number, b: number): number => (a - b) | 0;
 
 const AF = { 4: 2, 6: 10 } as const;
 const PROTO = { tcp: 6, udp: 17, fwm: 6 } as const;
+
+/** The four 32-bit words ipvsadm's comparators subtract (IPv4: the address, then zeros). */
+function addressWords(address: string): [number, number, number, number] {
+  const v4 = parseIpv4Strict(address);
+  if (v4 !== undefined) return [v4, 0, 0, 0];
+  const w = parseIpv6(address) ?? new Array<number>(8).fill(0);
+  return [
+    w[0]! * 65536 + w[1]!,
+    w[2]! * 65536 + w[3]!,
+    w[4]! * 65536 + w[5]!,
+    w[6]! * 65536 + w[7]!,
+  ];
+}
 
 /** An item with the 32-bit words of its address, computed once for the comparators. */
 interface Keyed<T> {

@@ -4,7 +4,7 @@
 // ipvsadm (test/support/fake-ipvsadm) and the dry-run backend both run this. Pure: the caller
 // supplies the kernel, stdin and any name lookups.
 import type { Family } from '../../config/model.ts';
-import { inetAton, ipv6ToString, parseIpv6 } from '../address.ts';
+import { inetAton, ipv6ToString, parseIpv6 } from '../../lib/inet.ts';
 import {
   type IpvsForward,
   SVC_F_ONEPACKET,

@@ -4,7 +4,14 @@
 // proves the dry run too; fromKernel and toKernel convert between its table and the model's.
 // Pure: no I/O.
 import type { Family, Protocol } from '../../config/model.ts';
-import { inCidr, inetAton, ipv4ToString, parseIpv4Strict, parseIpv6 } from '../address.ts';
+import {
+  familyOf,
+  inCidr,
+  inetAton,
+  ipv4ToString,
+  parseIpv4Strict,
+  parseIpv6,
+} from '../../lib/inet.ts';
 import {
   destinationKey,
   type IpvsDestination,
@@ -16,7 +23,6 @@ import {
   serviceFlags,
   serviceKey,
 } from '../model.ts';
-import { familyOf } from '../table.ts';
 
 export type TunnelType = 'ipip' | 'gue' | 'gre';
 export type TunnelChecksum = 'nocsum' | 'csum' | 'remcsum';
