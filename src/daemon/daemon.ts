@@ -269,8 +269,8 @@ export class LdirectordDaemon {
     if (event.type === 'ipvs' && this.options.dryRun) {
       this.log.info(`Dry run: ipvsadm ${event.command.line}`, { ipvsadm: event.command.line });
     }
-    if (event.type === 'ipvs' && event.virtual) {
-      this.track(this.alerter.notify(event.command, event.virtual, this.status));
+    if (event.type === 'ipvs') {
+      this.track(this.alerter.notify(event.command, this.status));
     }
     this.statusFile?.changed();
   }

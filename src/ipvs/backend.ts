@@ -13,7 +13,7 @@ import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { printable } from '../lib/printable.ts';
 import { runCommand } from '../lib/run-command.ts';
-import { commandTarget, restoreInput } from './commands.ts';
+import { restoreInput } from './commands.ts';
 import { ListingParseError, parseReadOutput } from './listing.ts';
 import type { IpvsTable } from './model.ts';
 import { diffTables, entryKey, ipvsServiceKey } from './table.ts';
@@ -143,11 +143,10 @@ export class IpvsadmApplier implements IpvsBackend {
 
     // One at a time for the entries that differ.
     const present = new Set(table.services.map(ipvsServiceKey));
-    const again = plan.commands.filter((c) => {
+    const again = plan.commands.filter(
       // A real of a virtual service that is missing altogether goes in again with it.
-      const { service } = commandTarget(c.args);
-      return differs(c, diff) || (diff.services.has(service) && !present.has(service));
-    });
+      (c) => differs(c, diff) || (diff.services.has(c.service) && !present.has(c.service)),
+    );
     let failed: ApplyResult['failed'] = [];
     const ran: PlannedCommand[] = [];
     /** How each failed command failed, as a fault line would say it. */
@@ -209,10 +208,9 @@ export function tookEffect(
 
 /** Whether the entry `command` changes is among the differences `diff`. */
 function differs(command: PlannedCommand, diff: ReturnType<typeof diffTables>): boolean {
-  const t = commandTarget(command.args);
-  return t.destination === undefined
-    ? diff.services.has(t.service)
-    : diff.destinations.has(entryKey(t.service, t.destination));
+  return command.destination === undefined
+    ? diff.services.has(command.service)
+    : diff.destinations.has(entryKey(command.service, command.destination));
 }
 
 /** The first line of a listing; a batch prints its commands' complaints on stderr, not here. */

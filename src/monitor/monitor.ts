@@ -23,7 +23,7 @@ import { type Clock, systemClock, type TimerHandle } from './clock.ts';
 import { Semaphore } from './concurrency.ts';
 import { runWithDeadline, type TimedResult } from './deadline.ts';
 import { fallbackCommandArgs, splitCommand } from './fallback-command.ts';
-import { describe, IpvsSync, type SyncMember } from './ipvs-sync.ts';
+import { describe, IpvsSync } from './ipvs-sync.ts';
 import { createMaintenanceLookup, type MaintenanceLookup } from './maintenance.ts';
 import { createFileAppender, type FileAppender, monitorLine } from './monitorfile.ts';
 import { nextRun, phaseOffset } from './schedule.ts';
@@ -44,10 +44,13 @@ import type {
   MonitorOptions,
   MonitorPhase,
   MonitorStatus,
-  Planner,
 } from './types.ts';
 
-interface Member extends SyncMember {
+interface Member {
+  virtual: VirtualService;
+  real: RealServer;
+  /** False once a reload dropped it. */
+  live: boolean;
   vid: string;
   /** `<virtual-id> <rip:rport> #<n>`: what survives a reload. */
   identity: string;
@@ -116,7 +119,6 @@ const MIN_INTERVAL_MS = 100;
 
 export class Monitor {
   #config: Config;
-  #previous: Config | undefined;
   #checkers: CheckerSet;
   #clock: Clock;
   #logger: Logger;
@@ -127,7 +129,7 @@ export class Monitor {
   #pid: number;
   #fallbackTimeoutMs: number;
   #slots: Semaphore;
-  #sync: IpvsSync<Member>;
+  #sync: IpvsSync;
   #stalls: StallWatch;
 
   #phase: MonitorPhase = 'idle';
@@ -162,18 +164,16 @@ export class Monitor {
           `The daemon did not run for ${(ms / 1000).toFixed(1)} s (stopped, paused or stalled): checks do not count that time`,
         );
     });
-    const planner: Planner = options.planner;
-    this.#sync = new IpvsSync<Member>({
+    this.#sync = new IpvsSync({
       backend: options.backend,
-      planner,
+      planner: options.planner,
       clock: this.#clock,
       logger: this.#logger,
-      emit: (event) => this.#emit(event),
-      config: () => this.#config,
-      isUp: (v, r) => this.#byVirtual.get(v)?.get(r)?.state.up ?? false,
-      memberOf: (v, r) => this.#byVirtual.get(v)?.get(r),
-      members: (vid, address, port) => this.#membersOf(vid, address, port),
-      virtualById: (vid) => this.#virtualById(vid),
+      desired: {
+        config: () => this.#config,
+        isUp: (v, r) => this.#byVirtual.get(v)?.get(r)?.state.up ?? false,
+      },
+      applied: (command, scope) => this.#emit({ type: 'ipvs', scope, command }),
       coalesceMs: options.coalesceMs ?? 100,
       retryInitialMs: options.retryInitialMs ?? 1000,
       retryMaxMs: options.retryMaxMs ?? 30_000,
@@ -220,10 +220,10 @@ export class Monitor {
       if (this.#phase !== 'running')
         throw new Error(`cannot reload a monitor that is ${this.#phase}`);
       this.#phase = 'reloading';
-      this.#previous = this.#config;
+      const previous = this.#config;
       this.#config = config;
       const { fresh, grown } = this.#build(config, this.#sync.table);
-      await this.#sync.reconcile({ kind: 'reload', previous: this.#previous });
+      await this.#sync.reconcile({ kind: 'reload', previous });
       for (const job of grown) this.#runSoon(job);
       await this.#launch(fresh, grown);
       if (!this.#stopping) this.#phase = 'running';
@@ -280,7 +280,7 @@ export class Monitor {
             failurecount: v.failurecount,
             ...(m.maintenance ? { maintenance: m.maintenance } : {}),
             ...(m.last ? { lastCheck: lastCheck(m.last) } : {}),
-            pending: this.#sync.isPending(m),
+            pending: this.#sync.isPending(m.virtual, m.real),
           })),
         };
       }),
@@ -754,25 +754,6 @@ export class Monitor {
       if (!ok) this.#logger.warn(`system(${line}) failed: ${detail}`, { virtual: entry.vid });
       this.#emit({ type: 'fallback-command', virtual, status, argv, ok, detail });
     });
-  }
-
-  // ---- lookups ---------------------------------------------------------------------------
-
-  #membersOf(vid: string, address?: string, port?: number): Member[] {
-    const members = this.#entries
-      .filter((e) => e.vid === vid)
-      .flatMap((e) => e.members)
-      .filter((m) => m.live && (address === undefined || m.real.address === address));
-    if (port === undefined) return members;
-    const exact = members.filter((m) => m.real.port === port);
-    return exact.length > 0 ? exact : members;
-  }
-
-  #virtualById(vid: string): VirtualService | undefined {
-    return (
-      this.#entries.find((e) => e.vid === vid)?.virtual ??
-      this.#previous?.virtuals.find((v) => virtualId(v) === vid)
-    );
   }
 
   #emit(event: MonitorEvent): void {

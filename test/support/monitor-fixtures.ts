@@ -12,6 +12,7 @@ import type {
   PlanInput,
   PlannedCommand,
 } from '../../src/ipvs/types.ts';
+import { ipvsDestinationKey, virtualKey } from '../../src/ipvs/table.ts';
 import { hostPort } from '../../src/lib/inet.ts';
 import type { LogFields, Logger } from '../../src/log/logger.ts';
 import type { CheckerSet } from '../../src/monitor/types.ts';
@@ -72,9 +73,29 @@ function command(
   message: string,
   target?: PlannedCommand['target'],
 ): PlannedCommand {
-  const c: PlannedCommand = { args, line: args.join(' '), message, event, virtualId: virtualId(v) };
-  if (target) c.target = target;
+  const c: PlannedCommand = {
+    args,
+    line: args.join(' '),
+    message,
+    event,
+    virtual: v,
+    virtualId: virtualId(v),
+    service: virtualKey(v),
+    serves: [],
+  };
+  if (target) {
+    c.target = target;
+    c.alert = message;
+    c.destination = ipvsDestinationKey(target);
+    c.serves = (
+      target.kind === 'fallback' ? v.reals : v.reals.filter((r) => sameEntry(r, target))
+    ).map((real) => ({ virtual: v, real }));
+  }
   return c;
+}
+
+function sameEntry(r: RealServer, target: { address: string; port: number }): boolean {
+  return r.address === target.address && r.port === target.port;
 }
 
 export interface RecordedPlan {

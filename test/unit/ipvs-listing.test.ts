@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { commandTarget, restoreInput } from '../../src/ipvs/commands.ts';
+import { restoreInput } from '../../src/ipvs/commands.ts';
 import { runIpvsadm } from '../../src/ipvs/emulator/ipvsadm.ts';
 import { listText, saveText } from '../../src/ipvs/emulator/ipvsadm-format.ts';
 import { fromKernel, IpvsKernel } from '../../src/ipvs/emulator/kernel.ts';
@@ -298,43 +298,6 @@ describe('command helpers', () => {
       restoreInput([{ args: ['-A', '-t', '1.1.1.1:80', '-s', 'rr'] }, { args: ['-D', '-f', '5'] }]),
       '-A -t 1.1.1.1:80 -s rr\n-D -f 5\n',
     );
-  });
-
-  test('commandTarget names the entry the kernel changes (forced port included)', () => {
-    assert.deepEqual(
-      commandTarget([
-        '-a',
-        '-t',
-        '10.0.0.1:80',
-        '-x',
-        '0',
-        '-y',
-        '0',
-        '-r',
-        '10.0.0.2:8080',
-        '-g',
-        '-w',
-        '1',
-      ]),
-      {
-        service: 'tcp4|10.0.0.1|80',
-        destination: '4|10.0.0.2|80',
-      },
-    );
-    assert.deepEqual(commandTarget(['-d', '-t', '10.0.0.1:80', '-r', '10.0.0.2:8080']), {
-      service: 'tcp4|10.0.0.1|80',
-      destination: '4|10.0.0.2|8080',
-    });
-    assert.deepEqual(
-      commandTarget(['-e', '-f', '8', '-6', '-r', '[2001:db8::2]:0', '-g', '-w', '0']),
-      {
-        service: 'fwm6|8',
-        destination: '6|2001:db8::2|0',
-      },
-    );
-    assert.deepEqual(commandTarget(['-A', '-u', '[2001:db8::1]:53', '-o', '-s', 'rr']), {
-      service: 'udp6|2001:db8::1|53',
-    });
   });
 });
 
