@@ -9,6 +9,7 @@ import type { Config, RealServer, VirtualService } from '../config/model.ts';
 import { tookEffect } from '../ipvs/backend.ts';
 import type { IpvsTable } from '../ipvs/model.ts';
 import type { IpvsBackend, PlannedCommand, PlanScope, RealPair } from '../ipvs/types.ts';
+import { errorMessage } from '../lib/error-message.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { Planner } from './types.ts';
@@ -163,7 +164,7 @@ export class IpvsSync {
 
   #enqueue(work: () => Promise<void>): Promise<void> {
     const run = this.#chain.then(work).catch((error: unknown) => {
-      this.#options.logger.error(`IPVS update failed: ${describe(error)}`);
+      this.#options.logger.error(`IPVS update failed: ${errorMessage(error)}`);
     });
     this.#chain = run;
     return run;
@@ -193,7 +194,7 @@ export class IpvsSync {
       try {
         await this.readTable();
       } catch (error) {
-        logger.error(`Could not read the IPVS table: ${describe(error)}`);
+        logger.error(`Could not read the IPVS table: ${errorMessage(error)}`);
         this.#repend(scope, epoch, undefined);
         return;
       }
@@ -208,7 +209,7 @@ export class IpvsSync {
         scope,
       });
     } catch (error) {
-      logger.error(`IPVS planning failed (${scope.kind}): ${describe(error)}`);
+      logger.error(`IPVS planning failed (${scope.kind}): ${errorMessage(error)}`);
       this.#repend(scope, epoch, undefined);
       return;
     }
@@ -220,7 +221,7 @@ export class IpvsSync {
     try {
       result = await this.#options.backend.apply(plan);
     } catch (error) {
-      logger.error(`IPVS apply failed (${scope.kind}): ${describe(error)}`);
+      logger.error(`IPVS apply failed (${scope.kind}): ${errorMessage(error)}`);
       this.#tableStale = true;
       if (scope.kind !== 'stop') {
         for (const command of plan.commands) {
@@ -311,8 +312,4 @@ export class IpvsSync {
       void this.#enqueue(() => this.#flush());
     }, delay);
   }
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
