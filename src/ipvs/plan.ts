@@ -81,6 +81,8 @@ class Planner {
   readonly #input: PlanInput;
   /** The table as the commands so far leave it. */
   readonly #work = new Map<string, WorkingService>();
+  /** Each virtual's key in the table and virtualId, made once per plan. */
+  readonly #virtualNames = new Map<VirtualService, { key: string; id: string }>();
 
   constructor(input: PlanInput) {
     this.#input = input;
@@ -104,7 +106,7 @@ class Planner {
   /** -A when the virtual is missing, -E when its settings differ. */
   ensureVirtual(v: VirtualService): void {
     const want = desiredService(v);
-    const have = this.#work.get(virtualKey(v));
+    const have = this.#work.get(this.#names(v).key);
     if (!have) {
       this.#emit(
         v,
@@ -112,7 +114,7 @@ class Planner {
         `Added virtual server: ${virtualString(v)}`,
         'virtual-added',
       );
-      this.#work.set(virtualKey(v), { service: want, destinations: new Map() });
+      this.#work.set(this.#names(v).key, { service: want, destinations: new Map() });
     } else if (!sameServiceSettings(have.service, want)) {
       this.#emit(
         v,
@@ -135,7 +137,7 @@ class Planner {
     if (fallback && anyUp) this.#fallbackOut(v, fallback);
     const known = new Set(groups.map((g) => g.key));
     if (fallback) known.add(fallback.key);
-    const service = this.#work.get(virtualKey(v));
+    const service = this.#work.get(this.#names(v).key);
     for (const d of [...(service?.destinations.values() ?? [])]) {
       const key = ipvsDestinationKey(d);
       if (known.has(key)) continue;
@@ -175,7 +177,7 @@ class Planner {
 
   /** §3.8: purge the reals that are up, then the virtual. */
   stopVirtual(v: VirtualService): void {
-    const service = this.#work.get(virtualKey(v));
+    const service = this.#work.get(this.#names(v).key);
     if (!service) return;
     for (const g of this.#groups(v)) {
       if (!g.up || !service.destinations.has(g.key)) continue;
@@ -193,14 +195,14 @@ class Planner {
   }
 
   purgeVirtual(v: VirtualService, tag: 'start' | 'stop'): void {
-    if (!this.#work.has(virtualKey(v))) return;
+    if (!this.#work.has(this.#names(v).key)) return;
     this.#emit(
       v,
       deleteVirtualArgs(v),
       `Purged virtual server (${tag}): ${virtualString(v)}`,
       'virtual-purged',
     );
-    this.#work.delete(virtualKey(v));
+    this.#work.delete(this.#names(v).key);
   }
 
   #groups(v: VirtualService): RealGroup[] {
@@ -382,9 +384,18 @@ class Planner {
     service.destinations.set(g.key, quiesced);
   }
 
+  #names(v: VirtualService): { key: string; id: string } {
+    let names = this.#virtualNames.get(v);
+    if (!names) {
+      names = { key: virtualKey(v), id: virtualId(v) };
+      this.#virtualNames.set(v, names);
+    }
+    return names;
+  }
+
   /** The working service of a virtual; a command on a missing one fails in the kernel. */
   #service(v: VirtualService): WorkingService {
-    const key = virtualKey(v);
+    const key = this.#names(v).key;
     let service = this.#work.get(key);
     if (!service) {
       service = { service: desiredService(v), destinations: new Map() };
@@ -401,8 +412,8 @@ class Planner {
       message,
       event,
       virtual: v,
-      virtualId: virtualId(v),
-      service: virtualKey(v),
+      virtualId: this.#names(v).id,
+      service: this.#names(v).key,
       serves: [],
     });
   }
@@ -433,8 +444,8 @@ class Planner {
       alert: entry.alert ?? message,
       event,
       virtual: v,
-      virtualId: virtualId(v),
-      service: virtualKey(v),
+      virtualId: this.#names(v).id,
+      service: this.#names(v).key,
       destination: entry.key,
       target: { kind: entry.kind, address: entry.address, port: entry.port },
       serves: entry.serves,
