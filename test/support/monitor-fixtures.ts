@@ -72,6 +72,7 @@ function command(
   event: PlanEvent,
   message: string,
   target?: PlannedCommand['target'],
+  serves: PlannedCommand['serves'] = [],
 ): PlannedCommand {
   const c: PlannedCommand = {
     args,
@@ -81,21 +82,14 @@ function command(
     virtual: v,
     virtualId: virtualId(v),
     service: virtualKey(v),
-    serves: [],
+    serves,
   };
   if (target) {
     c.target = target;
     c.alert = message;
     c.destination = ipvsDestinationKey(target);
-    c.serves = (
-      target.kind === 'fallback' ? v.reals : v.reals.filter((r) => sameEntry(r, target))
-    ).map((real) => ({ virtual: v, real }));
   }
   return c;
-}
-
-function sameEntry(r: RealServer, target: { address: string; port: number }): boolean {
-  return r.address === target.address && r.port === target.port;
 }
 
 export interface RecordedPlan {
@@ -123,6 +117,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
       );
       const rs = hostPort(r.address, r.port);
       const target = { kind: 'real' as const, address: r.address, port: r.port };
+      const serves = [{ virtual: v, real: r }];
       const base = ['-r', rs];
       if (up && !present)
         commands.push(
@@ -132,6 +127,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
             'added',
             `Added real server: ${rs} (${vopt(v)}) (Weight set to ${r.weight})`,
             target,
+            serves,
           ),
         );
       if (!up && present)
@@ -142,6 +138,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
             'deleted',
             `Deleted real server: ${rs} (${vopt(v)})`,
             target,
+            serves,
           ),
         );
     };
@@ -154,6 +151,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
       );
       const rs = hostPort(fb.address, fb.port);
       const target = { kind: 'fallback' as const, address: fb.address, port: fb.port };
+      const serves = v.reals.map((real) => ({ virtual: v, real }));
       if (!anyUp && !present)
         commands.push(
           command(
@@ -162,6 +160,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
             'added',
             `Added fallback server: ${rs} (${vopt(v)}) (Weight set to 1)`,
             target,
+            serves,
           ),
         );
       if (anyUp && present)
@@ -172,6 +171,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
             'deleted',
             `Deleted fallback server: ${rs} (${vopt(v)})`,
             target,
+            serves,
           ),
         );
     };
@@ -224,6 +224,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
                 'purged',
                 `Purged real server (stop): ${hostPort(r.address, r.port)} (${vopt(v)})`,
                 { kind: 'real', address: r.address, port: r.port },
+                [{ virtual: v, real: r }],
               ),
             );
         commands.push(
