@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkers, negotiateCheckers } from '../src/checkers/index.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { DryRunBackend } from '../src/ipvs/backend.ts';
+import { DryRunBackend } from '../src/ipvs/emulator/dry-run.ts';
 import { planIpvs } from '../src/ipvs/plan.ts';
 import { Monitor } from '../src/monitor/index.ts';
 import { benchConfig, RealServers, realAddress } from './support/real-servers.ts';

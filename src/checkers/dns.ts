@@ -8,7 +8,7 @@
 import { randomInt } from 'node:crypto';
 import { connect, isIP, isIPv4 } from 'node:net';
 import dnsPacket, { type DecodedPacket, type Question } from 'dns-packet';
-import { ipv6Groups } from '../lib/address.ts';
+import { ipv6Groups } from '../lib/inet.ts';
 import { perlBytes } from '../lib/perl-regex.ts';
 import { runWithin } from './support/deadline.ts';
 import { receivePattern } from './support/receive.ts';

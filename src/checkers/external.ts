@@ -10,7 +10,7 @@
 // status 0 from `$? >> 8` and counts it up); a timeout kills the child's whole process group
 // (the original sends SIGTERM to the child alone), and so does its exit, so nothing it started
 // is left running (the original leaves it).
-import { bracket } from '../lib/address.ts';
+import { bracket } from '../lib/inet.ts';
 import { type RunResult, runCommand } from '../lib/run-command.ts';
 import { runWithin } from './support/deadline.ts';
 import { down, errorText, TIMEOUT, up } from './support/result.ts';

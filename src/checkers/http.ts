@@ -5,7 +5,7 @@
 // HEAD has no body, so HEAD with a receive string is always down, as in the original.
 import { STATUS_CODES } from 'node:http';
 import { buildConnector, Client, type Dispatcher } from 'undici';
-import { bracket, hostPort } from '../lib/address.ts';
+import { bracket, hostPort } from '../lib/inet.ts';
 import { perlSubject } from '../lib/perl-regex.ts';
 import { VERSION } from '../version.ts';
 import { runWithin } from './support/deadline.ts';

@@ -10,7 +10,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { Client, ResultCodeError } from 'ldapts';
-import { bracket } from '../lib/address.ts';
+import { bracket } from '../lib/inet.ts';
 import { perlBytes } from '../lib/perl-regex.ts';
 import { backstopMs, runWithin } from './support/deadline.ts';
 import { hasReceive, perlTrue, receivePattern } from './support/receive.ts';

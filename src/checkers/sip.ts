@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { bracket } from '../lib/address.ts';
+import { bracket } from '../lib/inet.ts';
 import { runWithin } from './support/deadline.ts';
 import { CheckFailure, Dialogue, endpoint, failureOf, oneLine } from './support/dialogue.ts';
 import { up } from './support/result.ts';

@@ -22,7 +22,7 @@ import {
   summarize,
 } from '../config/report.ts';
 import { DEFAULT_PID_DIR, pidDirProblem, pidFilePath } from '../daemon/pidfile.ts';
-import { hostPort } from '../lib/address.ts';
+import { hostPort } from '../lib/inet.ts';
 
 export interface CheckIO {
   stdout: { write(text: string): unknown };

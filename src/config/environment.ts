@@ -9,8 +9,8 @@ import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { dirname } from 'node:path';
 import { appendTargetProblem, openForAppend } from '../lib/append-file.ts';
+import { ipv6Groups, ipv6ToString } from '../lib/inet.ts';
 import type { Family } from './model.ts';
-import { canonicalIPv6 } from './numeric-address.ts';
 import { type ServiceLookup, servicesLookup } from './services.ts';
 
 /** Resolve a host name (or numeric address) in one family; undefined when it does not. */
@@ -25,12 +25,12 @@ export const defaultResolveHost: HostResolver = async (name, family) => {
   const literal = isIP(name);
   if (literal !== 0) {
     if (literal !== family) return undefined;
-    return family === 6 ? canonicalIPv6(name) : name;
+    return family === 6 ? ipv6ToString(ipv6Groups(name)) : name;
   }
   if (name === '') return undefined;
   try {
     const result = await lookup(name, { family });
-    return family === 6 ? canonicalIPv6(result.address) : result.address;
+    return family === 6 ? ipv6ToString(ipv6Groups(result.address)) : result.address;
   } catch {
     return undefined;
   }

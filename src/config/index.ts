@@ -24,7 +24,7 @@ export {
   loadConfigText,
   locateConfig,
 } from './load.ts';
-export { canonicalIPv6, numericAddress } from './numeric-address.ts';
+export { numericAddress } from './numeric-address.ts';
 export {
   type ConfigSummary,
   describeOrigin,

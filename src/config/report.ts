@@ -3,7 +3,7 @@
 // long values cut to an excerpt.
 // Pure: it formats data, the CLI prints it.
 
-import { hostPort } from '../lib/address.ts';
+import { hostPort } from '../lib/inet.ts';
 import { MASK } from '../lib/secrets.ts';
 import { excerpt } from '../parser/perl.ts';
 import { virtualId } from './identity.ts';

@@ -3,7 +3,7 @@
 // the timeout chains, the login defaults of ftp and sip), host names and service names,
 // IPv4 ranges, the effective fallback, and `origins` saying where each value came from.
 // Host names go through an injectable resolver; everything else here is pure.
-import { isMulticast } from '../lib/address.ts';
+import { insideBrackets, ipv4ToString, isMulticast, parseIpv4Strict } from '../lib/inet.ts';
 import { LOG_FILE_MODE } from '../lib/append-file.ts';
 import { translatePerlRegex } from '../lib/perl-regex.ts';
 import { splitCommand } from '../lib/split-command.ts';
@@ -42,7 +42,7 @@ import type {
   Service,
   VirtualService,
 } from './model.ts';
-import { intToIPv4, ipv4ToInt, numericAddress } from './numeric-address.ts';
+import { numericAddress } from './numeric-address.ts';
 import {
   resolvePort,
   type ServiceLookup,
@@ -104,14 +104,6 @@ const RECEIVE_REGEX_SERVICES: readonly Service[] = [
   'ldaps',
   'ftp',
 ];
-
-function unbracket(host: string): string {
-  // ld_gethostbyname: `$name =~ /\[(.*)\]/` and the inside is looked up.
-  // Greedy: from the first '[' to the last ']' after it (indexes, not a backtracking scan).
-  const open = host.indexOf('[');
-  const close = host.lastIndexOf(']');
-  return open >= 0 && close > open ? host.slice(open + 1, close) : host;
-}
 
 function lastOf(nodes: readonly DirectiveNode[], name: string): DirectiveNode | undefined {
   for (let i = nodes.length - 1; i >= 0; i--) if (nodes[i]!.name === name) return nodes[i];
@@ -195,7 +187,7 @@ class Resolver {
   // ---- host names: collected first, resolved concurrently, then read synchronously.
 
   private wantHost(host: string, family: Family, pending: Map<string, [string, Family]>): void {
-    const name = unbracket(host);
+    const name = insideBrackets(host);
     const key = `${family}|${name}`;
     if (this.hosts.has(key) || pending.has(key)) return;
     const numeric = numericAddress(name, family);
@@ -235,7 +227,7 @@ class Resolver {
   }
 
   host(host: string, family: Family): string | undefined {
-    return this.hosts.get(`${family}|${unbracket(host)}`);
+    return this.hosts.get(`${family}|${insideBrackets(host)}`);
   }
 
   // ---- global section
@@ -316,7 +308,7 @@ class Resolver {
           `invalid IPv${family} address or could not resolve for fallback server: ${excerpt(spec.host)}`,
           spec.host === ''
             ? 'Expected fallback=<host>[:<port>] [gate|masq|ipip].'
-            : `"${excerpt(unbracket(spec.host))}" is not an IPv${family} address and does not resolve to one.`,
+            : `"${excerpt(insideBrackets(spec.host))}" is not an IPv${family} address and does not resolve to one.`,
         );
       }
       return undefined;
@@ -391,7 +383,7 @@ class Resolver {
           'virtual-unresolved',
           'invalid address for virtual service',
           resolved === undefined
-            ? `"${excerpt(unbracket(address.host))}" is not an IPv${node.family} address and does not resolve to one.`
+            ? `"${excerpt(insideBrackets(address.host))}" is not an IPv${node.family} address and does not resolve to one.`
             : `"${excerpt(address.port)}" is neither a port number (0-65535) nor a ${protocol} service name in /etc/services.`,
         );
         return undefined;
@@ -603,7 +595,7 @@ class Resolver {
         spec.hostColumn,
         'real-unresolved',
         `invalid address (${excerpt(spec.host)}) for real server (could not resolve host)`,
-        `"${excerpt(unbracket(spec.host))}" is not an IPv${family} address and does not resolve to one.`,
+        `"${excerpt(insideBrackets(spec.host))}" is not an IPv${family} address and does not resolve to one.`,
       );
       return;
     }
@@ -642,7 +634,7 @@ class Resolver {
         spec.hostColumn,
         'real-unresolved-end',
         `invalid address (${excerpt(spec.hostEnd)}) for real server (could not resolve end host)`,
-        `"${excerpt(unbracket(spec.hostEnd))}" is not an IPv${family} address and does not resolve to one.`,
+        `"${excerpt(insideBrackets(spec.hostEnd))}" is not an IPv${family} address and does not resolve to one.`,
       );
       return;
     }
@@ -656,8 +648,8 @@ class Resolver {
       );
       return;
     }
-    const a = ipv4ToInt(first);
-    const b = ipv4ToInt(last);
+    const a = parseIpv4Strict(first)!;
+    const b = parseIpv4Strict(last)!;
     if (a > b) {
       this.error(
         d.line,
@@ -690,7 +682,7 @@ class Resolver {
         'differs-from-perl',
       );
     }
-    for (let i = a; i <= b; i++) vs.reals.push({ address: intToIPv4(i), ...base });
+    for (let i = a; i <= b; i++) vs.reals.push({ address: ipv4ToString(i), ...base });
   }
 
   // ---- warnings about what the file does (or does not do)

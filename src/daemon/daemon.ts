@@ -8,7 +8,8 @@ import { checkers, negotiateCheckers } from '../checkers/index.ts';
 import { formatOriginalStyle } from '../config/diagnostics.ts';
 import { type LoadResult, loadConfig, loadConfigText } from '../config/load.ts';
 import type { Config, DaemonStatus } from '../config/model.ts';
-import { DryRunBackend, IpvsadmBackend } from '../ipvs/backend.ts';
+import { IpvsadmBackend } from '../ipvs/backend.ts';
+import { DryRunBackend } from '../ipvs/emulator/dry-run.ts';
 import { planIpvs } from '../ipvs/plan.ts';
 import type { IpvsBackend } from '../ipvs/types.ts';
 import { runCommand } from '../lib/run-command.ts';
@@ -268,8 +269,8 @@ export class LdirectordDaemon {
     if (event.type === 'ipvs' && this.options.dryRun) {
       this.log.info(`Dry run: ipvsadm ${event.command.line}`, { ipvsadm: event.command.line });
     }
-    if (event.type === 'ipvs' && event.virtual) {
-      this.track(this.alerter.notify(event.command, event.virtual, this.status));
+    if (event.type === 'ipvs') {
+      this.track(this.alerter.notify(event.command, this.status));
     }
     this.statusFile?.changed();
   }

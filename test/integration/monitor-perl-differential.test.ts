@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkers, negotiateCheckers } from '../../src/checkers/index.ts';
 import { loadConfigText } from '../../src/config/load.ts';
-import { DryRunBackend } from '../../src/ipvs/backend.ts';
+import { DryRunBackend } from '../../src/ipvs/emulator/dry-run.ts';
 import { planIpvs } from '../../src/ipvs/plan.ts';
 import { Monitor } from '../../src/monitor/monitor.ts';
 import { RecordingLogger } from '../support/monitor-fixtures.ts';
