@@ -10,11 +10,11 @@
 //   ping -> checkers.ping; external -> checkers.external; external-perl -> checkers.externalPerl
 // Deadlines: negotiate checks get negotiatetimeout; connect, external, external-perl get
 // checktimeout; ping gets checktimeout x checkcount (split across the attempts).
-import type { Service } from '../config/model.ts';
+import type { Service } from '../model/domain.ts';
 import { checkConnect } from './connect.ts';
 import { checkDns } from './dns.ts';
-import { checkExternal } from './external.ts';
 import { checkExternalPerl } from './external-perl.ts';
+import { checkExternal } from './external.ts';
 import { checkFtp } from './ftp.ts';
 import { checkHttp } from './http.ts';
 import { checkImap } from './imap.ts';

@@ -8,23 +8,17 @@
 // the connection is then closed politely (COM_QUIT), or destroyed on error or deadline.
 import { type Connection, createConnection } from 'mysql2';
 import { runWithin } from './support/deadline.ts';
-import { down, errorText, redact, up } from './support/result.ts';
+import { down, errorText, redact } from './support/result.ts';
+import { rowsResult, sqlPrerequisite } from './support/sql.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
 /** Connections sent COM_QUIT after their query; destroyed only if the server lingers. */
 const quitting = new WeakSet<Connection>();
 
-/** Perl's truth: '' and '0' are false. */
-const perlTrue = (text: string): boolean => text !== '' && text !== '0';
-
 export const checkMysql: Checker = async (target, signal) => {
   const query = target.request.replace(/^\//, '');
-  if (!perlTrue(target.login) || !perlTrue(query)) {
-    return down(
-      'Error: Must specify a login and request string for MySQL, Oracle and PostgreSQL checks. ' +
-        `Not adding ${target.host}.`,
-    );
-  }
+  const missing = sqlPrerequisite(target, query);
+  if (missing) return missing;
   let connection: Connection | undefined;
   const result = await runWithin(
     signal,
@@ -87,8 +81,6 @@ function runQuery(
       settled = true;
       quitting.add(connection);
       connection.end(() => {});
-      resolve(
-        rows > 0 ? up(`${rows} row${rows === 1 ? '' : 's'}`) : down('Query returned no rows'),
-      );
+      resolve(rowsResult(rows));
     });
 }

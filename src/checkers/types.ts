@@ -1,7 +1,7 @@
 // The one interface every checker implements. A checker is a function of a target and an
 // AbortSignal; the scheduler (src/monitor) owns the deadline and aborts the signal when it
 // passes. On abort a checker must release its socket or child process at once.
-import type { Family, Protocol, Service } from '../config/model.ts';
+import type { Family, Protocol, Service } from '../model/domain.ts';
 
 export interface CheckTarget {
   service: Service;

@@ -6,13 +6,6 @@
 // 1 some file could not be checked (not found, unreadable), or start would refuse the pid folder.
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import {
-  type Diagnostic,
-  type DiagnosticCategory,
-  formatDiagnostic,
-  hasErrors,
-  shownDiagnostic,
-} from '../config/diagnostics.ts';
 import { ConfigNotFoundError, loadConfig, locateConfig } from '../config/load.ts';
 import {
   type ConfigSummary,
@@ -23,6 +16,13 @@ import {
 } from '../config/report.ts';
 import { DEFAULT_PID_DIR, pidDirProblem, pidFilePath } from '../daemon/pidfile.ts';
 import { hostPort } from '../lib/address.ts';
+import {
+  type Diagnostic,
+  type DiagnosticCategory,
+  formatDiagnostic,
+  hasErrors,
+  shownDiagnostic,
+} from '../model/diagnostics.ts';
 
 export interface CheckIO {
   stdout: { write(text: string): unknown };

@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { dirname } from 'node:path';
 import { appendTargetProblem, openForAppend } from '../lib/append-file.ts';
-import type { Family } from './model.ts';
+import type { Family } from '../model/domain.ts';
 import { canonicalIPv6 } from './numeric-address.ts';
 import { type ServiceLookup, servicesLookup } from './services.ts';
 

@@ -4,9 +4,8 @@
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
-import { sortDiagnostics } from '../parser/diagnostic-helpers.ts';
+import { type Diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.ts';
 import { parse } from '../parser/parse.ts';
-import { type Diagnostic, hasErrors } from './diagnostics.ts';
 import type { Config } from './model.ts';
 import { type ResolveOptions, resolveConfig } from './resolve.ts';
 

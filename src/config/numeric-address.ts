@@ -2,7 +2,7 @@
 // (NI_NUMERICHOST), i.e. glibc's inet_ntop. Used to skip the resolver for addresses that are
 // already numeric and canonical (a config with 10,000 reals must not make 10,000 lookups).
 import { isIPv6 } from 'node:net';
-import type { Family } from './model.ts';
+import type { Family } from '../model/domain.ts';
 
 const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const CANONICAL_IPV4_RE = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);

@@ -4,8 +4,8 @@
 // Pure: it formats data, the CLI prints it.
 
 import { hostPort } from '../lib/address.ts';
+import { excerpt } from '../lib/printable.ts';
 import { MASK } from '../lib/secrets.ts';
-import { excerpt } from '../parser/perl.ts';
 import { virtualId } from './identity.ts';
 import type { Config, Origin, RealServer, VirtualService } from './model.ts';
 import { effectiveCheckPort } from './services.ts';

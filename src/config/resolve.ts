@@ -6,12 +6,18 @@
 import { isMulticast } from '../lib/address.ts';
 import { LOG_FILE_MODE } from '../lib/append-file.ts';
 import { translatePerlRegex } from '../lib/perl-regex.ts';
+import { excerpt } from '../lib/printable.ts';
 import { splitCommand } from '../lib/split-command.ts';
 import { SYSLOG_FACILITIES } from '../lib/syslog.ts';
-import { type Diagnostic, error, sortDiagnostics, warning } from '../parser/diagnostic-helpers.ts';
+import {
+  type Diagnostic,
+  error,
+  hasErrors,
+  sortDiagnostics,
+  warning,
+} from '../model/diagnostics.ts';
+import type { CheckType, Family, Protocol, Service } from '../model/domain.ts';
 import { DIRECTIVES, type DirectiveSpec, schedFlagsRefusal } from '../parser/directives.ts';
-import { excerpt } from '../parser/perl.ts';
-import { outOfRange, RANGES } from '../parser/values.ts';
 import type {
   ConfigTree,
   DirectiveNode,
@@ -19,7 +25,7 @@ import type {
   RealSpec,
   VirtualNode,
 } from '../parser/tree.ts';
-import { hasErrors } from './diagnostics.ts';
+import { outOfRange, RANGES } from '../parser/values.ts';
 import {
   defaultHostname,
   defaultLookupService,
@@ -31,15 +37,11 @@ import {
 } from './environment.ts';
 import { virtualId } from './identity.ts';
 import type {
-  CheckType,
   Config,
   FallbackServer,
-  Family,
   GlobalConfig,
   Origin,
-  Protocol,
   RealServer,
-  Service,
   VirtualService,
 } from './model.ts';
 import { intToIPv4, ipv4ToInt, numericAddress } from './numeric-address.ts';

@@ -1,6 +1,7 @@
 // The original's port <-> service tables (ld_port_to_service, ld_service_to_port, §2.8), the
 // check port rule (ld_checkport), and a reader for /etc/services (getservbyname).
-import type { RealServer, Service, VirtualService } from './model.ts';
+import type { Service } from '../model/domain.ts';
+import type { RealServer, VirtualService } from './model.ts';
 
 const PORTS: ReadonlyArray<readonly [number, Service]> = [
   [21, 'ftp'],

@@ -5,7 +5,6 @@
 import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { checkers, negotiateCheckers } from '../checkers/index.ts';
-import { formatOriginalStyle } from '../config/diagnostics.ts';
 import { type LoadResult, loadConfig, loadConfigText } from '../config/load.ts';
 import type { Config, DaemonStatus } from '../config/model.ts';
 import { DryRunBackend, IpvsadmBackend } from '../ipvs/backend.ts';
@@ -13,6 +12,7 @@ import { planIpvs } from '../ipvs/plan.ts';
 import type { IpvsBackend } from '../ipvs/types.ts';
 import { runCommand } from '../lib/run-command.ts';
 import { type DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
+import { formatOriginalStyle } from '../model/diagnostics.ts';
 import { Monitor, type MonitorEvent, splitCommand } from '../monitor/index.ts';
 import { ORIGINAL_VERSION, VERSION } from '../version.ts';
 import { ConfigWatcher } from './config-watch.ts';

@@ -3,14 +3,12 @@
 // Pure functions of the config.
 import type { CheckTarget } from '../checkers/types.ts';
 import { effectiveRequest } from '../config/identity.ts';
-import type { RealServer, Service, VirtualService } from '../config/model.ts';
+import type { RealServer, VirtualService } from '../config/model.ts';
+import type { CheckKind, CheckType, Service } from '../model/domain.ts';
 
 /** The check a virtual's checktype asks for, with the original's dispatch rules applied. */
-export type CheckMode =
-  'connect' | 'ping' | 'negotiate' | 'combined' | 'external' | 'external-perl' | 'on' | 'off';
-
-/** The check one pass runs ('combined' alternates between connect and negotiate). */
-export type CheckKind = 'connect' | 'ping' | 'negotiate' | 'external' | 'external-perl' | 'on';
+export type CheckMode = CheckType;
+export type { CheckKind };
 
 /** ld_service_to_port: the port a service is checked on when the real has none. */
 const SERVICE_PORTS: Partial<Record<Service, number>> = {

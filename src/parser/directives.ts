@@ -6,10 +6,11 @@
 //  - the `check` report and the CONFIGURATION DIRECTIVES section of the man page.
 // The few directives with structure (virtual, real, fallback, checktype, supervised) have
 // their own value parsers, still called from here.
-import { EMAIL_STATUS_BITS, SERVICES } from '../config/model.ts';
+import { cutTrailingComment, splitOnComma } from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
+import { CHECK_TYPES, EMAIL_STATUS_BITS, SERVICES } from '../model/domain.ts';
 import { FALLBACK_SYNTAX_HINT, parseFallback } from './fallback.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { cutTrailingComment, excerpt, splitOnComma } from './perl.ts';
 import { parseReal, REAL_SYNTAX_HINT } from './real.ts';
 import type { Scope } from './tree.ts';
 import {
@@ -65,7 +66,8 @@ export interface DirectiveSpec {
   range?: NumberRange;
 }
 
-const CHECKTYPES = ['connect', 'negotiate', 'ping', 'off', 'on', 'external', 'external-perl'];
+/** The checktype words (checktype=N is `combined`). */
+const CHECKTYPES: readonly string[] = CHECK_TYPES.filter((t) => t !== 'combined');
 
 const checktype: ValueParser = (text) => {
   const number = /\d+/.exec(text);

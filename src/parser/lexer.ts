@@ -10,8 +10,8 @@
 // Where the original rejects a file that has an obvious meaning (CR LF line ends, a blank
 // line inside a section, a UTF-8 byte order mark) the lexer accepts it and reports a
 // migration warning instead; see docs/compatibility.md.
-import { type Diagnostic, differsFromPerl } from './diagnostic-helpers.ts';
-import { WS } from './perl.ts';
+import { WS } from '../lib/perl.ts';
+import { type Diagnostic, differsFromPerl } from '../model/diagnostics.ts';
 
 export type LexItem =
   | { kind: 'top'; line: number; raw: string }

@@ -1,15 +1,17 @@
 // parse(text, file): the syntax tree of an ldirectord.cf and every diagnostic, positioned at
 // file:line:column. Lexical rules are in lexer.ts; what each directive accepts is in the
 // directive table (directives.ts). Nothing is resolved here (see src/config/resolve.ts).
+import { cutTrailingComment, trimTrailingSpace, WS } from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
 import { MASK } from '../lib/secrets.ts';
-import type { Family } from '../config/model.ts';
 import {
   type Diagnostic,
   differsFromPerl,
   error,
   sortDiagnostics,
   warning,
-} from './diagnostic-helpers.ts';
+} from '../model/diagnostics.ts';
+import type { Family } from '../model/domain.ts';
 import { directive, rule, type ScopeRule, suggestName } from './directives.ts';
 import {
   indentedText,
@@ -20,7 +22,6 @@ import {
   rawColumn,
 } from './lexer.ts';
 import type { Note, Outcome } from './outcome.ts';
-import { cutTrailingComment, excerpt, trimTrailingSpace, WS } from './perl.ts';
 import type { ConfigTree, DirectiveNode, RealSpec, Scope, VirtualNode } from './tree.ts';
 import { outOfRange, type ValueContext } from './values.ts';
 import { parseVirtualAddress } from './virtual-address.ts';

@@ -7,9 +7,10 @@
 // Where the two disagree: the original's reading wins when it accepts the line (a warning
 // explains what it ignores), except for two fixed bugs (§6 items 9 and 11) and lines the
 // original rejects but the strict reading accepts (accepted with a migration warning).
-import type { Forward } from '../config/model.ts';
+import { NON_WS, WS } from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
+import type { Forward } from '../model/domain.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { NON_WS, excerpt, WS } from './perl.ts';
 import {
   firstWord,
   matchRealAddress,

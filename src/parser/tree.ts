@@ -1,7 +1,7 @@
 // The syntax tree of an ldirectord.cf: what was written where, with every value already
 // checked the way the original checks it. Nothing here is resolved (no host names, no
 // /etc/services, no defaults): src/config/resolve.ts does that.
-import type { Family, Forward } from '../config/model.ts';
+import type { Family, Forward } from '../model/domain.ts';
 
 export type Scope = 'global' | 'virtual';
 

@@ -1,15 +1,15 @@
 // Value checkers shared by the directive table. Each reproduces one of the original's idioms
 // (which text it takes, what it rejects, its error message) and adds a hint and, where the
 // original silently reads something unexpected, a warning.
-import { fail, type Note, type Outcome, ok } from './outcome.ts';
 import {
   cutTrailingComment,
   firstDigitRun,
   isPlainInteger,
   perlTrue,
-  excerpt,
   trimTrailingSpace,
-} from './perl.ts';
+} from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
+import { fail, type Note, type Outcome, ok } from './outcome.ts';
 import type { Scope } from './tree.ts';
 
 export interface ValueContext {

@@ -3,9 +3,10 @@
 // firewall-mark rule (`virtual=10.0.0.1` is fwmark 10). We keep both (a config the original
 // accepts keeps its meaning) and warn loudly.
 import { isIPv6 } from 'node:net';
-import type { Family } from '../config/model.ts';
+import { NON_WS } from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
+import type { Family } from '../model/domain.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { NON_WS, excerpt } from './perl.ts';
 import type { VirtualAddressSpec } from './tree.ts';
 import { outOfRange, RANGES } from './values.ts';
 

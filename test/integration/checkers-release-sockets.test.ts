@@ -9,7 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { checkers, negotiateCheckers } from '../../src/checkers/index.ts';
 import type { Checker, CheckTarget } from '../../src/checkers/types.ts';
-import type { Service } from '../../src/config/model.ts';
+import type { Service } from '../../src/model/domain.ts';
 
 /** Runs `body` against a fresh hung server (its own port, so tests can run side by side). */
 async function withHungServer<T>(body: (port: number) => Promise<T>): Promise<T> {

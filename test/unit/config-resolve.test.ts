@@ -3,9 +3,9 @@
 // does differently or not at all.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatOriginalStyle } from '../../src/config/diagnostics.ts';
 import { realId, virtualId } from '../../src/config/identity.ts';
 import { perlRangeCount } from '../../src/config/resolve.ts';
+import { formatOriginalStyle } from '../../src/model/diagnostics.ts';
 import { codes, errors, inVirtual, load } from '../support/config-helpers.ts';
 
 test('defaults of the original, with quiescent=no (§6 item 1)', async () => {

@@ -5,7 +5,7 @@
 // and fails a pending read at once.
 import type { Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import type { Service } from '../../config/model.ts';
+import type { Service } from '../../model/domain.ts';
 import type { Checker, CheckResult, CheckTarget } from '../types.ts';
 import { runWithin } from './deadline.ts';
 import { errorCode, errorText, redact, TIMEOUT_CODES } from './result.ts';

@@ -1,7 +1,7 @@
 // What check_sql does the same for every database (mysql, pgsql, oracle): its precondition and
 // its verdict. The drivers differ; these do not.
+import { perlTrue } from '../../lib/perl.ts';
 import type { CheckResult, CheckTarget } from '../types.ts';
-import { perlTrue } from './receive.ts';
 import { down, up } from './result.ts';
 
 /** check_sql's precondition, in its words: a login and a request (SQL) are required. */

@@ -1,6 +1,7 @@
 // Diagnostics: every problem found in a config file, with its position. The parser and the
-// resolver collect all of them instead of stopping at the first.
-import { printable } from '../lib/printable.ts';
+// resolver collect all of them instead of stopping at the first; `check`, `start` and the log
+// show them. What a diagnostic is, how one is made, sorted and shown: this file.
+import { cut, printable } from '../lib/printable.ts';
 
 export type Severity = 'error' | 'warning';
 
@@ -30,13 +31,85 @@ export interface Diagnostic {
   category?: DiagnosticCategory;
 }
 
-/** The longest message or hint shown: a value echoed in one may be a line of any length. */
-const MAX_SHOWN = 1000;
+/**
+ * The longest message or hint: what quotes the input quotes an excerpt (lib/printable.ts),
+ * and this bounds whatever a message may still carry, when it is made and when it is shown.
+ */
+const MAX_TEXT = 1000;
+
+export function error(
+  file: string,
+  line: number,
+  column: number,
+  code: string,
+  message: string,
+  hint?: string,
+): Diagnostic {
+  return diagnostic('error', file, line, column, code, message, hint);
+}
+
+export function warning(
+  file: string,
+  line: number,
+  column: number,
+  code: string,
+  message: string,
+  hint?: string,
+  category?: DiagnosticCategory,
+): Diagnostic {
+  return diagnostic('warning', file, line, column, code, message, hint, category);
+}
+
+/** A migration warning: this file behaves differently under ldirectord-ts. */
+export function differsFromPerl(
+  file: string,
+  line: number,
+  column: number,
+  code: string,
+  message: string,
+  hint?: string,
+): Diagnostic {
+  return warning(file, line, column, code, message, hint, 'differs-from-perl');
+}
+
+function diagnostic(
+  severity: Severity,
+  file: string,
+  line: number,
+  column: number,
+  code: string,
+  message: string,
+  hint?: string,
+  category?: DiagnosticCategory,
+): Diagnostic {
+  return {
+    severity,
+    file,
+    line,
+    column,
+    code,
+    message: cut(message, MAX_TEXT),
+    ...(hint ? { hint: cut(hint, MAX_TEXT) } : {}),
+    ...(category ? { category } : {}),
+  };
+}
+
+/** Diagnostics sorted by position (stable for equal positions). */
+export function sortDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
+  return list
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => a.d.line - b.d.line || a.d.column - b.d.column || a.i - b.i)
+    .map(({ d }) => d);
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
 
 /** `d` as it is shown (printed, logged, in --json): message and hint printable and bounded. */
 export function shownDiagnostic(d: Diagnostic): Diagnostic {
-  const message = printable(d.message, MAX_SHOWN);
-  const hint = d.hint === undefined ? undefined : printable(d.hint, MAX_SHOWN);
+  const message = printable(d.message, MAX_TEXT);
+  const hint = d.hint === undefined ? undefined : printable(d.hint, MAX_TEXT);
   if (message === d.message && hint === d.hint) return d;
   return { ...d, message, ...(hint === undefined ? {} : { hint }) };
 }
@@ -54,8 +127,4 @@ export function formatDiagnostic(d: Diagnostic): string {
   const shown = shownDiagnostic(d);
   const hint = shown.hint ? `\n  ${shown.hint}` : '';
   return `${pos}: ${d.severity}: ${shown.message}${hint}`;
-}
-
-export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
-  return diagnostics.some((d) => d.severity === 'error');
 }
