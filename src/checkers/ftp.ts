@@ -12,7 +12,7 @@ import { runWithin } from './support/deadline.ts';
 import { CheckFailure, failureOf, oneLine } from './support/dialogue.ts';
 import { hasReceive, receivePattern } from './support/receive.ts';
 import { down, redact, up } from './support/result.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, CheckTarget, ServiceDescriptors } from './types.ts';
 
 /** Bytes of the retrieved file kept for matching receive; the rest is read and dropped. */
 const KEEP_BYTES = 1024 * 1024;
@@ -74,3 +74,16 @@ export const checkFtp: Checker = async (target, signal) => {
   );
   return redact(result, target);
 };
+
+/**
+ * service=ftp: receive matches the file retrieved. service= sets the original's anonymous
+ * login when none was given before it.
+ */
+export const ftpServices = {
+  ftp: {
+    check: checkFtp,
+    port: 21,
+    receive: 'regex',
+    defaults: (hostname) => ({ login: 'anonymous', passwd: `ldirectord@${hostname}` }),
+  },
+} satisfies ServiceDescriptors;

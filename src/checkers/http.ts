@@ -20,7 +20,7 @@ import {
   up,
 } from './support/result.ts';
 import { isCertificateError, verifyChainOnly } from './support/tls.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, CheckTarget, ServiceDescriptors } from './types.ts';
 
 export interface HttpCheckOptions {
   /** A PEM file of CA certificates trusted in addition to the system store. */
@@ -197,3 +197,12 @@ function connectorFor(tls: boolean, timeoutMs: number, caFile?: string): buildCo
 }
 
 export const checkHttp: Checker = createHttpChecker();
+
+const http = { check: checkHttp, receive: 'regex', virtualhost: true, httpmethod: true } as const;
+
+/** service=http, https and http_proxy: receive matches the body of the answer. */
+export const httpServices = {
+  http: { ...http, port: 80 },
+  https: { ...http, port: 443 },
+  http_proxy: { ...http, port: 3128 },
+} satisfies ServiceDescriptors;

@@ -10,7 +10,7 @@ import {
   type TlsCheckOptions,
 } from './support/dialogue.ts';
 import { up } from './support/result.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, CheckTarget, ServiceDescriptors } from './types.ts';
 
 /** An IMAP quoted string (RFC 3501 §4.3); a line break cannot be quoted. */
 function quoted(text: string): string {
@@ -38,3 +38,9 @@ export function createImapChecker(options: TlsCheckOptions = {}): Checker {
 }
 
 export const checkImap: Checker = createImapChecker();
+
+/** service=imap and imaps. */
+export const imapServices = {
+  imap: { check: checkImap, port: 143, receive: 'unused' },
+  imaps: { check: checkImap, port: 993, receive: 'unused' },
+} satisfies ServiceDescriptors;

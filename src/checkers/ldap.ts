@@ -17,7 +17,7 @@ import { backstopMs, runWithin } from './support/deadline.ts';
 import { hasReceive, receivePattern } from './support/receive.ts';
 import { down, errorText, up } from './support/result.ts';
 import { verifyChainOnly } from './support/tls.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, CheckTarget, ServiceDescriptors } from './types.ts';
 
 export interface LdapCheckOptions {
   /** A PEM file of CA certificates trusted for ldaps in addition to the system store. */
@@ -55,6 +55,12 @@ export function createLdapChecker(options: LdapCheckOptions = {}): Checker {
 }
 
 export const checkLdap: Checker = createLdapChecker();
+
+/** service=ldap and ldaps: receive matches the DN of the entry found. */
+export const ldapServices = {
+  ldap: { check: checkLdap, port: 389, receive: 'regex' },
+  ldaps: { check: checkLdap, port: 636, receive: 'regex' },
+} satisfies ServiceDescriptors;
 
 async function bindAndSearch(client: Client, target: CheckTarget): Promise<CheckResult> {
   try {

@@ -10,7 +10,7 @@ import { type Connection, createConnection } from 'mysql2';
 import { runWithin } from './support/deadline.ts';
 import { down, errorText, redact } from './support/result.ts';
 import { rowsResult, sqlPrerequisite } from './support/sql.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, CheckTarget, ServiceDescriptors } from './types.ts';
 
 /** Connections sent COM_QUIT after their query; destroyed only if the server lingers. */
 const quitting = new WeakSet<Connection>();
@@ -42,6 +42,11 @@ export const checkMysql: Checker = async (target, signal) => {
   );
   return redact(result, target);
 };
+
+/** service=mysql: up when the query returns a row; receive is not read. */
+export const mysqlServices = {
+  mysql: { check: checkMysql, port: 3306, receive: 'rows' },
+} satisfies ServiceDescriptors;
 
 /**
  * mysql2's destroy() only half-closes its socket (stream.end()), which leaves it open against a

@@ -3,7 +3,7 @@
 import { runWithin } from './support/deadline.ts';
 import { CheckFailure, Dialogue, endpoint, oneLine } from './support/dialogue.ts';
 import { up } from './support/result.ts';
-import type { Checker } from './types.ts';
+import type { Checker, ServiceDescriptors } from './types.ts';
 
 const GREETING_BYTES = 64;
 
@@ -21,3 +21,8 @@ export const checkNntp: Checker = (target, signal) => {
     () => dialogue?.close(),
   );
 };
+
+/** service=nntp. */
+export const nntpServices = {
+  nntp: { check: checkNntp, port: 119, receive: 'unused' },
+} satisfies ServiceDescriptors;

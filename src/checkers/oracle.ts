@@ -14,7 +14,7 @@ import type { Connection } from 'oracledb';
 import { backstopMs, runWithin } from './support/deadline.ts';
 import { redact } from './support/result.ts';
 import { rowsResult, sqlPrerequisite } from './support/sql.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, CheckTarget, ServiceDescriptors } from './types.ts';
 
 const socketsOfCheck = new AsyncLocalStorage<Set<Socket>>();
 let collecting = false;
@@ -39,6 +39,11 @@ export const checkOracle: Checker = async (target, signal) => {
   const work = (): Promise<CheckResult> => socketsOfCheck.run(sockets, () => run(target, query));
   return redact(await runWithin(signal, work, release), target);
 };
+
+/** service=oracle: up when the query returns a row; receive is not read. */
+export const oracleServices = {
+  oracle: { check: checkOracle, port: 1521, receive: 'rows' },
+} satisfies ServiceDescriptors;
 
 async function run(target: CheckTarget, query: string): Promise<CheckResult> {
   const { default: oracledb } = await import('oracledb');

@@ -10,7 +10,7 @@ import {
   type TlsCheckOptions,
 } from './support/dialogue.ts';
 import { up } from './support/result.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, CheckTarget, ServiceDescriptors } from './types.ts';
 
 async function expectOk(dialogue: Dialogue, what: string): Promise<string> {
   const line = await dialogue.readLine();
@@ -38,3 +38,9 @@ export function createPopChecker(options: TlsCheckOptions = {}): Checker {
 }
 
 export const checkPop: Checker = createPopChecker();
+
+/** service=pop and pops. */
+export const popServices = {
+  pop: { check: checkPop, port: 110, receive: 'unused' },
+  pops: { check: checkPop, port: 995, receive: 'unused' },
+} satisfies ServiceDescriptors;

@@ -7,7 +7,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { CODE, classifyReply, codeName, encodeAccessRequest } from './radius-packet.ts';
 import { down, errorText, redact, TIMEOUT, up } from './support/result.ts';
 import { udpExchange } from './support/udp-exchange.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, CheckTarget, ServiceDescriptors } from './types.ts';
 
 /** A lost datagram is sent again (same identifier and authenticator) after this long. */
 const RETRANSMIT_MS = 1000;
@@ -20,6 +20,11 @@ export const checkRadius: Checker = async (target, signal) => {
     return down(errorText(error));
   }
 };
+
+/** service=radius. */
+export const radiusServices = {
+  radius: { check: checkRadius, port: 1812, receive: 'unused' },
+} satisfies ServiceDescriptors;
 
 async function exchange(target: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
   const request = {

@@ -14,7 +14,7 @@ import { runWithin } from './support/deadline.ts';
 import { hasReceive, receivePattern } from './support/receive.ts';
 import { down, up } from './support/result.ts';
 import { connectTcp, lineSplitter } from './support/tcp.ts';
-import type { Checker, CheckTarget } from './types.ts';
+import type { Checker, CheckTarget, ServiceDescriptors } from './types.ts';
 
 /** Stop reading after this much without a matching line: a server cannot exhaust memory. */
 const MAX_READ = 1024 * 1024;
@@ -56,6 +56,11 @@ export const checkSimpletcp: Checker = (target, signal) => {
     },
   );
 };
+
+/** service=simpletcp: no port of its own; receive matches the first line answered. */
+export const simpletcpServices = {
+  simpletcp: { check: checkSimpletcp, receive: 'regex' },
+} satisfies ServiceDescriptors;
 
 function exchangeTcp(
   socket: Socket,

@@ -10,7 +10,7 @@ import { bracket } from '../lib/address.ts';
 import { runWithin } from './support/deadline.ts';
 import { CheckFailure, Dialogue, endpoint, failureOf, oneLine } from './support/dialogue.ts';
 import { up } from './support/result.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, CheckTarget, ServiceDescriptors } from './types.ts';
 
 /** The original's request; the Via always says UDP, as there. */
 export function optionsRequest(login: string, localAddress: string, localPort: number): string {
@@ -107,3 +107,13 @@ export const checkSip: Checker = (target, signal) => {
     },
   );
 };
+
+/** service=sip. service= sets the original's login when none was given before it. */
+export const sipServices = {
+  sip: {
+    check: checkSip,
+    port: 5060,
+    receive: 'unused',
+    defaults: (hostname) => ({ login: `ldirectord@${hostname}` }),
+  },
+} satisfies ServiceDescriptors;

@@ -11,7 +11,7 @@ import {
 } from './support/dialogue.ts';
 import { up } from './support/result.ts';
 import { verifyChainOnly } from './support/tls.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, CheckTarget, ServiceDescriptors } from './types.ts';
 
 /** Net::SMTP's default Hello domain. */
 const HELLO_DOMAIN = 'localhost.localdomain';
@@ -67,3 +67,9 @@ export function createSmtpChecker(options: TlsCheckOptions = {}): Checker {
 }
 
 export const checkSmtp: Checker = createSmtpChecker();
+
+/** service=smtp and submission. */
+export const smtpServices = {
+  smtp: { check: checkSmtp, port: 25, receive: 'unused' },
+  submission: { check: checkSmtp, port: 587, receive: 'unused' },
+} satisfies ServiceDescriptors;

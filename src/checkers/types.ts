@@ -44,3 +44,40 @@ export interface CheckResult {
 }
 
 export type Checker = (target: CheckTarget, signal: AbortSignal) => Promise<CheckResult>;
+
+/**
+ * How a service's negotiate check reads receive=:
+ * - 'regex': a Perl regular expression the answer must match (compiled when the config is read);
+ * - 'rows': not at all: the check is up when the query returns a row (the SQL services);
+ * - 'unused': not at all.
+ */
+export type ReceiveUse = 'regex' | 'rows' | 'unused';
+
+/**
+ * What a service is, for the config and the monitor: its negotiate check and the facts the
+ * original ties to the service. Each checker file holds the descriptors of its services;
+ * index.ts gathers them.
+ */
+export interface ServiceDescriptor {
+  /** The negotiate check (checktype=negotiate, and the negotiate turn of checktype=N). */
+  check: Checker;
+  /**
+   * The well-known port (ld_service_to_port, ld_port_to_service): the check port of a real
+   * given without one, and the service a virtual on this port negotiates. None for none and
+   * simpletcp.
+   */
+  port?: number;
+  receive: ReceiveUse;
+  /** The check is an HTTP request: virtualhost sets its Host header. */
+  virtualhost?: boolean;
+  /** The check is an HTTP request: httpmethod (GET or HEAD) is its method. */
+  httpmethod?: boolean;
+  /**
+   * login= and passwd= as service= sets them when they were not given before it (the
+   * original's ftp and sip defaults); `hostname` is the director's.
+   */
+  defaults?: (hostname: string) => { login?: string; passwd?: string };
+}
+
+/** The descriptors one checker file holds, by service. */
+export type ServiceDescriptors = Partial<Record<Service, ServiceDescriptor>>;

@@ -3,6 +3,7 @@
 // the timeout chains, the login defaults of ftp and sip), host names and service names,
 // IPv4 ranges, the effective fallback, and `origins` saying where each value came from.
 // Host names go through an injectable resolver; everything else here is pure.
+import { SERVICE_DESCRIPTORS } from '../checkers/index.ts';
 import { isMulticast } from '../lib/address.ts';
 import { LOG_FILE_MODE } from '../lib/append-file.ts';
 import { translatePerlRegex } from '../lib/perl-regex.ts';
@@ -16,7 +17,13 @@ import {
   sortDiagnostics,
   warning,
 } from '../model/diagnostics.ts';
-import type { CheckType, Family, Protocol, Service } from '../model/domain.ts';
+import {
+  type CheckType,
+  type Family,
+  type Protocol,
+  SERVICES,
+  type Service,
+} from '../model/domain.ts';
 import { DIRECTIVES, type DirectiveSpec, schedFlagsRefusal } from '../parser/directives.ts';
 import type {
   ConfigTree,
@@ -94,18 +101,7 @@ const STRUCTURED = new Set([
   'load',
 ]);
 
-const SQL_SERVICES: readonly Service[] = ['mysql', 'pgsql', 'oracle'];
-const HTTP_SERVICES: readonly Service[] = ['http', 'https', 'http_proxy'];
 const NEGOTIATING: readonly CheckType[] = ['negotiate', 'combined'];
-/** Services whose negotiate check matches receive as a Perl regular expression. */
-const RECEIVE_REGEX_SERVICES: readonly Service[] = [
-  ...HTTP_SERVICES,
-  'simpletcp',
-  'dns',
-  'ldap',
-  'ldaps',
-  'ftp',
-];
 
 function unbracket(host: string): string {
   // ld_gethostbyname: `$name =~ /\[(.*)\]/` and the inside is looked up.
@@ -113,6 +109,11 @@ function unbracket(host: string): string {
   const open = host.indexOf('[');
   const close = host.lastIndexOf(']');
   return open >= 0 && close > open ? host.slice(open + 1, close) : host;
+}
+
+/** `a, b and c`. */
+function inWords(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
 }
 
 function lastOf(nodes: readonly DirectiveNode[], name: string): DirectiveNode | undefined {
@@ -447,15 +448,13 @@ class Resolver {
         passwd = d.value as string;
         origins.passwd = origin('virtual', d.line);
       } else if (d.name === 'service') {
-        if (d.value === 'ftp' && login === '') {
-          login = 'anonymous';
-          origins.login = origin('derived', d.line, 'service');
-        } else if (d.value === 'sip' && login === '') {
-          login = `ldirectord@${this.hostname}`;
+        const defaults = SERVICE_DESCRIPTORS[d.value as Service].defaults?.(this.hostname) ?? {};
+        if (defaults.login !== undefined && login === '') {
+          login = defaults.login;
           origins.login = origin('derived', d.line, 'service');
         }
-        if (d.value === 'ftp' && passwd === '') {
-          passwd = `ldirectord@${this.hostname}`;
+        if (defaults.passwd !== undefined && passwd === '') {
+          passwd = defaults.passwd;
           origins.passwd = origin('derived', d.line, 'service');
         }
       }
@@ -815,12 +814,8 @@ class Resolver {
       );
     }
     const negotiates = NEGOTIATING.includes(vs.checktype);
-    if (
-      last.has('receive') &&
-      negotiates &&
-      HTTP_SERVICES.includes(vs.service) &&
-      vs.httpmethod === 'HEAD'
-    ) {
+    const service = SERVICE_DESCRIPTORS[vs.service];
+    if (last.has('receive') && negotiates && service.httpmethod && vs.httpmethod === 'HEAD') {
       this.warn(
         ...at('receive'),
         'receive-with-head',
@@ -828,7 +823,7 @@ class Resolver {
         'A HEAD response has no body for the receive string to match; the Perl original fails this check every time. Use GET, or drop receive.',
       );
     }
-    if (last.has('receive') && SQL_SERVICES.includes(vs.service)) {
+    if (last.has('receive') && service.receive === 'rows') {
       this.warn(
         ...at('receive'),
         'receive-sql',
@@ -853,7 +848,7 @@ class Resolver {
         );
       }
     }
-    if (negotiates && RECEIVE_REGEX_SERVICES.includes(vs.service)) {
+    if (negotiates && service.receive === 'regex') {
       const patterns: Array<[string, number, number]> = [];
       if (last.has('receive') && vs.receive !== '') patterns.push([vs.receive, ...at('receive')]);
       for (const r of vs.reals) {
@@ -861,12 +856,12 @@ class Resolver {
       }
       for (const [pattern, line, column] of patterns) this.checkReceive(pattern, line, column);
     }
-    if (last.has('virtualhost') && !HTTP_SERVICES.includes(vs.service)) {
+    if (last.has('virtualhost') && !service.virtualhost) {
       this.warn(
         ...at('virtualhost'),
         'virtualhost-unused',
         `virtualhost has no effect on ${vs.service} checks`,
-        'It sets the Host header of http, https and http_proxy checks only.',
+        `It sets the Host header of ${inWords(SERVICES.filter((s) => SERVICE_DESCRIPTORS[s].virtualhost))} checks only.`,
         'no-effect',
       );
     }

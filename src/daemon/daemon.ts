@@ -4,7 +4,7 @@
 // Every change of state (reload, stop) runs one at a time, in the order it was asked for.
 import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { checkers, negotiateCheckers } from '../checkers/index.ts';
+import { checkers, negotiateChecker } from '../checkers/index.ts';
 import { type LoadResult, loadConfig, loadConfigText } from '../config/load.ts';
 import type { Config, DaemonStatus } from '../config/model.ts';
 import { DryRunBackend, IpvsadmBackend } from '../ipvs/backend.ts';
@@ -100,7 +100,7 @@ export class LdirectordDaemon {
       config: options.config,
       backend,
       planner: planIpvs,
-      checkers: { negotiate: (service) => negotiateCheckers[service], ...checkers },
+      checkers: { negotiate: negotiateChecker, ...checkers },
       logger: this.log,
       onEvent: (event) => this.onMonitorEvent(event),
     });

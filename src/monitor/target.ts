@@ -4,40 +4,16 @@
 import type { CheckTarget } from '../checkers/types.ts';
 import { effectiveRequest } from '../config/identity.ts';
 import type { RealServer, VirtualService } from '../config/model.ts';
-import type { CheckKind, CheckType, Service } from '../model/domain.ts';
+import { effectiveCheckPort } from '../config/services.ts';
+import type { CheckKind, CheckType } from '../model/domain.ts';
 
 /** The check a virtual's checktype asks for, with the original's dispatch rules applied. */
 export type CheckMode = CheckType;
 export type { CheckKind };
 
-/** ld_service_to_port: the port a service is checked on when the real has none. */
-const SERVICE_PORTS: Partial<Record<Service, number>> = {
-  ftp: 21,
-  smtp: 25,
-  dns: 53,
-  http: 80,
-  pop: 110,
-  nntp: 119,
-  imap: 143,
-  ldap: 389,
-  https: 443,
-  submission: 587,
-  ldaps: 636,
-  imaps: 993,
-  pops: 995,
-  oracle: 1521,
-  radius: 1812,
-  http_proxy: 3128,
-  mysql: 3306,
-  sip: 5060,
-  pgsql: 5432,
-};
-
-/** ld_checkport: the virtual's checkport, else the real's port when > 0, else the service's. */
+/** ld_checkport, with 0 where the original has no port either (service none, simpletcp). */
 export function checkPort(v: VirtualService, r: RealServer): number {
-  if (v.checkport !== undefined) return v.checkport;
-  if (r.port > 0) return r.port;
-  return SERVICE_PORTS[v.service] ?? 0;
+  return effectiveCheckPort(v, r) ?? 0;
 }
 
 /** _check_real's dispatch: a UDP connect check is a ping (§4.3 item 3). */
