@@ -17,14 +17,14 @@ import { backstopMs, runWithin } from './support/deadline.ts';
 import { hasReceive, receivePattern } from './support/receive.ts';
 import { down, errorText, up } from './support/result.ts';
 import { verifyChainOnly } from './support/tls.ts';
-import type { Checker, CheckResult, CheckTarget, ServiceDescriptors } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 export interface LdapCheckOptions {
   /** A PEM file of CA certificates trusted for ldaps in addition to the system store. */
   caFile?: string;
 }
 
-export function createLdapChecker(options: LdapCheckOptions = {}): Checker {
+export function createLdapChecker(options: LdapCheckOptions = {}): Checker<NegotiateTarget> {
   return (target, signal) => {
     const sockets: Socket[] = [];
     const track = <S extends Socket>(socket: S): S => {
@@ -54,7 +54,7 @@ export function createLdapChecker(options: LdapCheckOptions = {}): Checker {
   };
 }
 
-export const checkLdap: Checker = createLdapChecker();
+export const checkLdap: Checker<NegotiateTarget> = createLdapChecker();
 
 /** service=ldap and ldaps: receive matches the DN of the entry found. */
 export const ldapServices = {
@@ -62,7 +62,7 @@ export const ldapServices = {
   ldaps: { check: checkLdap, port: 636, receive: 'regex' },
 } satisfies ServiceDescriptors;
 
-async function bindAndSearch(client: Client, target: CheckTarget): Promise<CheckResult> {
+async function bindAndSearch(client: Client, target: NegotiateTarget): Promise<CheckResult> {
   try {
     // Perl's `$$v{login} && $$v{passwd}`: '' and '0' are false.
     if (perlTrue(target.login) && perlTrue(target.passwd)) {

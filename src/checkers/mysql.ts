@@ -10,12 +10,12 @@ import { type Connection, createConnection } from 'mysql2';
 import { runWithin } from './support/deadline.ts';
 import { down, errorText, redact } from './support/result.ts';
 import { rowsResult, sqlPrerequisite } from './support/sql.ts';
-import type { Checker, CheckResult, CheckTarget, ServiceDescriptors } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 /** Connections sent COM_QUIT after their query; destroyed only if the server lingers. */
 const quitting = new WeakSet<Connection>();
 
-export const checkMysql: Checker = async (target, signal) => {
+export const checkMysql: Checker<NegotiateTarget> = async (target, signal) => {
   const query = target.request.replace(/^\//, '');
   const missing = sqlPrerequisite(target, query);
   if (missing) return missing;
@@ -60,7 +60,7 @@ function destroy(connection: Connection): void {
 function runQuery(
   connection: Connection,
   sql: string,
-  target: CheckTarget,
+  target: NegotiateTarget,
   resolve: (result: CheckResult) => void,
 ): void {
   let rows = 0;

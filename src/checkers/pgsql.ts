@@ -10,9 +10,9 @@ import pg from 'pg';
 import { backstopMs, runWithin } from './support/deadline.ts';
 import { redact } from './support/result.ts';
 import { rowsResult, sqlPrerequisite } from './support/sql.ts';
-import type { Checker, CheckResult, ServiceDescriptors } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
-export const checkPgsql: Checker = async (target, signal) => {
+export const checkPgsql: Checker<NegotiateTarget> = async (target, signal) => {
   const query = target.request.replace(/^\//, '');
   const missing = sqlPrerequisite(target, query);
   if (missing) return missing;

@@ -43,7 +43,24 @@ export interface CheckResult {
   reason: string;
 }
 
-export type Checker = (target: CheckTarget, signal: AbortSignal) => Promise<CheckResult>;
+/** A check of one real; `T` is what it reads of the target (the whole of it by default). */
+export type Checker<T = CheckTarget> = (target: T, signal: AbortSignal) => Promise<CheckResult>;
+
+/**
+ * What no negotiate check reads: the real's own port (they dial the check port), the virtual
+ * it is behind, and what only the external and ping checks use. The monitor runs one check
+ * for reals whose targets agree on everything else (monitor/target.ts checkKey), so a field
+ * added to CheckTarget keeps their checks apart unless it is listed here.
+ */
+export const NEGOTIATE_IGNORES = [
+  'realPort',
+  'virtualAddress',
+  'virtualPort',
+  'fwmark',
+  'checkcommand',
+  'checkcount',
+] as const satisfies readonly (keyof CheckTarget)[];
+export type NegotiateTarget = Omit<CheckTarget, (typeof NEGOTIATE_IGNORES)[number]>;
 
 /**
  * How a service's negotiate check reads receive=:
@@ -60,7 +77,7 @@ export type ReceiveUse = 'regex' | 'rows' | 'unused';
  */
 export interface ServiceDescriptor {
   /** The negotiate check (checktype=negotiate, and the negotiate turn of checktype=N). */
-  check: Checker;
+  check: Checker<NegotiateTarget>;
   /**
    * The well-known port (ld_service_to_port, ld_port_to_service): the check port of a real
    * given without one, and the service a virtual on this port negotiates. None for none and
