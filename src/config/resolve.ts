@@ -10,6 +10,7 @@ import { translatePerlRegex } from '../lib/perl-regex.ts';
 import { excerpt } from '../lib/printable.ts';
 import { splitCommand } from '../lib/split-command.ts';
 import { SYSLOG_FACILITIES } from '../lib/syslog.ts';
+import { inWords } from '../lib/words.ts';
 import {
   type Diagnostic,
   error,
@@ -25,13 +26,9 @@ import {
   type Service,
 } from '../model/domain.ts';
 import { DIRECTIVES, type DirectiveSpec, schedFlagsRefusal } from '../parser/directives.ts';
-import type {
-  ConfigTree,
-  DirectiveNode,
-  FallbackSpec,
-  RealSpec,
-  VirtualNode,
-} from '../parser/tree.ts';
+import type { FallbackSpec } from '../parser/fallback.ts';
+import type { RealSpec } from '../parser/real.ts';
+import type { ConfigTree, DirectiveNode, VirtualNode } from '../parser/tree.ts';
 import { outOfRange, RANGES } from '../parser/values.ts';
 import {
   defaultHostname,
@@ -109,11 +106,6 @@ function unbracket(host: string): string {
   const open = host.indexOf('[');
   const close = host.lastIndexOf(']');
   return open >= 0 && close > open ? host.slice(open + 1, close) : host;
-}
-
-/** `a, b and c`. */
-function inWords(words: readonly string[]): string {
-  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
 }
 
 function lastOf(nodes: readonly DirectiveNode[], name: string): DirectiveNode | undefined {
@@ -252,10 +244,10 @@ class Resolver {
       if (!spec.global || STRUCTURED.has(spec.name) || spec.aliasOf) continue;
       const node = last.get(spec.name);
       if (node) {
-        out[spec.field ?? spec.name] = node.value;
+        out[spec.name] = node.value;
         origins[spec.name] = origin('global', node.line);
       } else if (spec.defaultValue !== undefined) {
-        out[spec.field ?? spec.name] = spec.defaultValue;
+        out[spec.name] = spec.defaultValue;
         origins[spec.name] = origin('default');
       }
     }
@@ -552,7 +544,7 @@ class Resolver {
     out: Record<string, unknown>,
     origins: Record<string, Origin>,
   ): void {
-    const field = spec.field ?? spec.name;
+    const field = spec.name;
     if (own) {
       out[field] = own.value;
       origins[spec.name] = origin('virtual', own.line);

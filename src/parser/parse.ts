@@ -12,7 +12,7 @@ import {
   warning,
 } from '../model/diagnostics.ts';
 import type { Family } from '../model/domain.ts';
-import { directive, rule, type ScopeRule, suggestName } from './directives.ts';
+import { DIRECTIVE, type DirectiveName, isDirectiveName, rule, suggestName } from './directives.ts';
 import {
   indentedText,
   type LexItem,
@@ -21,9 +21,9 @@ import {
   processBodyLine,
   rawColumn,
 } from './lexer.ts';
-import type { Note, Outcome } from './outcome.ts';
-import type { ConfigTree, DirectiveNode, RealSpec, Scope, VirtualNode } from './tree.ts';
-import { outOfRange, type ValueContext } from './values.ts';
+import type { Note } from './outcome.ts';
+import type { ConfigTree, DirectiveNode, DirectiveNodeOf, VirtualNode } from './tree.ts';
+import { outOfRange, type Scope, type ValueContext } from './values.ts';
 import { parseVirtualAddress } from './virtual-address.ts';
 
 export interface ParseResult {
@@ -55,35 +55,54 @@ type Interpretation =
   | { kind: 'unknown'; name?: string; hint?: string; column?: number }
   | { kind: 'error'; code: string; message: string; hint?: string; column: number; name: string };
 
+/** Where the checked value of a line applies (the column is added per line). */
+type LineContext = Omit<ValueContext, 'column'>;
+
 /** Read one directive line (top-level or the text of a section line) through the table. */
 function interpret(
   text: string,
   scope: Scope,
   line: number,
   placement: Placement,
-  ctx: ValueContext,
+  ctx: LineContext,
 ): Interpretation {
   let name: string;
   let valueText: string;
   let valueOffset: number;
-  let found: ScopeRule | undefined;
-  const notes: Array<Note & { column: number }> = [];
-
   if (scope === 'global' && text.startsWith('supervised')) {
     // The original matches the bare prefix `^supervised` (§2.3).
     name = 'supervised';
-    found = rule(name, scope)!;
     valueText = text.slice(name.length);
     valueOffset = name.length;
   } else {
     const m = NAME_RE.exec(text);
     if (!m) return { kind: 'unknown', column: column(placement, 0) };
     name = m[1]!;
-    found = rule(name, scope);
-    if (!found) return { kind: 'unknown', name, column: column(placement, 0) };
     valueText = m[2]!;
     valueOffset = text.length - valueText.length;
   }
+  if (!isDirectiveName(name)) return { kind: 'unknown', name, column: column(placement, 0) };
+  return interpretValue(name, { scope, line, placement, ctx, valueText, valueOffset });
+}
+
+interface ValueAt {
+  scope: Scope;
+  line: number;
+  placement: Placement;
+  ctx: LineContext;
+  /** The value text (the rest of the line after `name=`) and its offset in the line. */
+  valueText: string;
+  valueOffset: number;
+}
+
+/** Cut, check and place the value of directive `name` as its entry in the table says. */
+function interpretValue<N extends DirectiveName>(name: N, at: ValueAt): Interpretation {
+  const { scope, line, placement } = at;
+  const spec = DIRECTIVE[name];
+  const found = scope === 'global' ? spec.global : spec.virtual;
+  if (!found) return { kind: 'unknown', name, column: column(placement, 0) };
+  let { valueText, valueOffset } = at;
+  const notes: Array<Note & { column: number }> = [];
 
   if (found.form === 'quoted' || found.form === 'quoted-or-raw') {
     const q = /^"(.*)"/s.exec(valueText);
@@ -113,7 +132,11 @@ function interpret(
     valueText = /^\d*/.exec(valueText)![0];
   }
 
-  const outcome: Outcome<unknown> = found.parse(valueText, ctx);
+  const offset = valueOffset;
+  const outcome = found.parse(valueText, {
+    ...at.ctx,
+    column: (inValue) => column(placement, offset + inValue),
+  });
   if (!outcome.ok) {
     return {
       kind: 'error',
@@ -124,7 +147,6 @@ function interpret(
       name,
     };
   }
-  const spec = directive(name)!;
   if (spec.range && typeof outcome.value === 'number') {
     const tooLarge = outOfRange(outcome.value, spec.range, `${name}=${valueText.trim()}`);
     if (tooLarge) {
@@ -141,32 +163,19 @@ function interpret(
   for (const n of outcome.notes ?? []) {
     notes.push({ ...n, column: column(placement, valueOffset + (n.offset ?? 0)) });
   }
-  const notice = spec.notice;
-  if (notice) notes.push({ ...notice, column: column(placement, 0) });
+  if (spec.notice) notes.push({ ...spec.notice, column: column(placement, 0) });
 
-  let value = outcome.value;
-  if (name === 'real' || name === 'real6') {
-    const r = value as RealSpec & { hostOffset: number; portOffset: number };
-    const { hostOffset, portOffset, ...rest } = r;
-    value = {
-      ...rest,
-      hostColumn: column(placement, valueOffset + hostOffset),
-      portColumn: column(placement, valueOffset + portOffset),
-    } satisfies RealSpec;
-  }
-  return {
-    kind: 'node',
-    node: {
-      name,
-      scope,
-      line,
-      column: column(placement, 0),
-      valueColumn: column(placement, valueOffset),
-      text: valueText,
-      value,
-    },
-    notes,
+  const node: DirectiveNodeOf<N> = {
+    name,
+    scope,
+    line,
+    column: column(placement, 0),
+    valueColumn: column(placement, valueOffset),
+    text: valueText,
+    value: outcome.value,
   };
+  // TypeScript cannot see that a node of one name N is a member of the union over all names.
+  return { kind: 'node', node: node as DirectiveNode, notes };
 }
 
 function unknownMessage(raw: string, scope: Scope, name: string | undefined): string {
@@ -272,7 +281,7 @@ export function parse(text: string, file: string): ParseResult {
     }
     if (item.kind === 'top') {
       current = undefined;
-      const ctx: ValueContext = { scope: 'global', family: 4, fwmark: false };
+      const ctx: LineContext = { scope: 'global', family: 4, fwmark: false };
       const placement: Placement = { raw: item.raw, textOffset: 0, expanded: false };
       handle(
         item,
@@ -291,7 +300,7 @@ export function parse(text: string, file: string): ParseResult {
     // A section line.
     const v = current!;
     v.endLine = item.line;
-    const ctx: ValueContext = {
+    const ctx: LineContext = {
       scope: 'virtual',
       family: v.family,
       fwmark: v.address?.kind === 'fwmark',

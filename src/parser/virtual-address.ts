@@ -7,8 +7,18 @@ import { NON_WS } from '../lib/perl.ts';
 import { excerpt } from '../lib/printable.ts';
 import type { Family } from '../model/domain.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import type { VirtualAddressSpec } from './tree.ts';
 import { outOfRange, RANGES } from './values.ts';
+
+/** The address part of `virtual=` / `virtual6=`. */
+export type VirtualAddressSpec =
+  | {
+      kind: 'address';
+      /** Host name, dotted quad or `[v6]` as written. */
+      host: string;
+      /** Port number or service name as written. */
+      port: string;
+    }
+  | { kind: 'fwmark'; mark: number };
 
 export const VIRTUAL_SYNTAX_HINT =
   'virtual=<ipv4 or host>:<port or service>, virtual=<firewall mark>, or virtual6=[<ipv6>]:<port>';
