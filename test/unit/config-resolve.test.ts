@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { realId, virtualId } from '../../src/config/identity.ts';
-import { perlRangeCount } from '../../src/config/resolve.ts';
+import { perlRangeCount } from '../../src/config/resolve/reals.ts';
 import { formatOriginalStyle } from '../../src/model/diagnostics.ts';
 import { codes, errors, inVirtual, load } from '../support/config-helpers.ts';
 
