@@ -8,7 +8,7 @@ import { excerpt } from '../../lib/printable.ts';
 import { splitCommand } from '../../lib/split-command.ts';
 import { inWords } from '../../lib/words.ts';
 import { type CheckType, SERVICES } from '../../model/domain.ts';
-import { schedFlagsRefusal } from '../../parser/directives.ts';
+import { type DirectiveName, schedFlagsRefusal } from '../../parser/directives.ts';
 import { allOf, type DirectiveNode, lastOf, type VirtualNode } from '../../parser/tree.ts';
 import { outOfRange, RANGES } from '../../parser/values.ts';
 import { virtualId } from '../identity.ts';
@@ -53,14 +53,33 @@ export function lintVirtual(
   vs: VirtualService,
   global: GlobalConfig,
 ): void {
-  const written = (
-    name:
-      'checkinterval' | 'ops' | 'schedflags' | 'netmask' | 'receive' | 'request' | 'virtualhost',
-  ): boolean => lastOf(node.directives, name) !== undefined;
-  const at = (name: Parameters<typeof written>[0]): [number, number] => {
-    const n = lastOf(node.directives, name);
-    return n ? [n.line, n.column] : [node.line, 1];
-  };
+  const section = new Section(node);
+  lintReals(ctx, node, vs);
+  lintService(ctx, section, vs, global);
+  lintChecks(ctx, section, node, vs);
+}
+
+/** Where a virtual section wrote a directive. */
+class Section {
+  readonly #node: VirtualNode;
+
+  constructor(node: VirtualNode) {
+    this.#node = node;
+  }
+
+  has(name: DirectiveName): boolean {
+    return lastOf(this.#node.directives, name) !== undefined;
+  }
+
+  /** Line and column of the directive, else of the virtual= line. */
+  at(name: DirectiveName): [number, number] {
+    const n = lastOf(this.#node.directives, name);
+    return n ? [n.line, n.column] : [this.#node.line, 1];
+  }
+}
+
+/** The real servers: none at all, one listed twice, multicast addresses. */
+function lintReals(ctx: ResolveContext, node: VirtualNode, vs: VirtualService): void {
   if (
     vs.reals.length === 0 &&
     !node.directives.some((d) => d.name === 'real' || d.name === 'real6')
@@ -74,35 +93,6 @@ export function lintVirtual(
     );
   }
   lintDuplicateReals(ctx, vs);
-  if (written('checkinterval') && !global.fork) {
-    ctx.warn(
-      ...at('checkinterval'),
-      'checkinterval-virtual-honoured',
-      `checkinterval in virtual service ${virtualId(vs)} is honoured by ldirectord-ts`,
-      'The Perl original ignores a per-virtual checkinterval when fork=no (its warning: "checkinterval in virtual service ... ignored when fork=no").',
-      'differs-from-perl',
-    );
-  }
-  if (written('ops') && vs.ops && vs.protocol !== 'udp') {
-    ctx.warn(
-      ...at('ops'),
-      'ops-not-udp',
-      `ops has no effect on a ${vs.protocol} service`,
-      'One-packet scheduling exists only for UDP; the original ignores it too.',
-      'no-effect',
-    );
-  }
-  if (vs.schedflags !== undefined) {
-    const refusal = schedFlagsRefusal(vs.scheduler, vs.schedflags);
-    if (refusal) {
-      ctx.warn(
-        ...at('schedflags'),
-        'schedflags-refused',
-        `ipvsadm will refuse schedflags=${excerpt(vs.schedflags)} with scheduler=${excerpt(vs.scheduler)}: ${refusal}`,
-        'The Perl original passes them on and ipvsadm then never creates the virtual service; so does ldirectord-ts. sh-fallback and sh-port go with scheduler=sh, mh-fallback and mh-port with mh, flag-1 to flag-3 with any.',
-      );
-    }
-  }
   const multicastLines = new Set<number>();
   for (const r of vs.reals) {
     if (multicastLines.has(r.line) || !isMulticast(r.address)) continue;
@@ -115,6 +105,62 @@ export function lintVirtual(
       'IPVS forwards to unicast real servers only; the Perl original passes it to ipvsadm, which fails, and so does ldirectord-ts.',
     );
   }
+}
+
+/** The IPVS service and its schedule: settings ipvsadm refuses or ignores. */
+function lintService(
+  ctx: ResolveContext,
+  section: Section,
+  vs: VirtualService,
+  global: GlobalConfig,
+): void {
+  if (section.has('checkinterval') && !global.fork) {
+    ctx.warn(
+      ...section.at('checkinterval'),
+      'checkinterval-virtual-honoured',
+      `checkinterval in virtual service ${virtualId(vs)} is honoured by ldirectord-ts`,
+      'The Perl original ignores a per-virtual checkinterval when fork=no (its warning: "checkinterval in virtual service ... ignored when fork=no").',
+      'differs-from-perl',
+    );
+  }
+  if (section.has('ops') && vs.ops && vs.protocol !== 'udp') {
+    ctx.warn(
+      ...section.at('ops'),
+      'ops-not-udp',
+      `ops has no effect on a ${vs.protocol} service`,
+      'One-packet scheduling exists only for UDP; the original ignores it too.',
+      'no-effect',
+    );
+  }
+  if (vs.schedflags !== undefined) {
+    const refusal = schedFlagsRefusal(vs.scheduler, vs.schedflags);
+    if (refusal) {
+      ctx.warn(
+        ...section.at('schedflags'),
+        'schedflags-refused',
+        `ipvsadm will refuse schedflags=${excerpt(vs.schedflags)} with scheduler=${excerpt(vs.scheduler)}: ${refusal}`,
+        'The Perl original passes them on and ipvsadm then never creates the virtual service; so does ldirectord-ts. sh-fallback and sh-port go with scheduler=sh, mh-fallback and mh-port with mh, flag-1 to flag-3 with any.',
+      );
+    }
+  }
+  if (section.has('netmask') && vs.persistent === undefined) {
+    ctx.warn(
+      ...section.at('netmask'),
+      'netmask-without-persistent',
+      'netmask has no effect without persistent',
+      'ipvsadm -M is only passed with -p; add persistent=<seconds>.',
+      'no-effect',
+    );
+  }
+}
+
+/** The checks: settings their checktype or service never reads, or cannot run. */
+function lintChecks(
+  ctx: ResolveContext,
+  section: Section,
+  node: VirtualNode,
+  vs: VirtualService,
+): void {
   if (vs.checktype === 'ping') {
     // A ping check makes checkcount attempts of checktimeout each under one deadline.
     const seconds = vs.checktimeout * Math.max(1, vs.checkcount);
@@ -133,28 +179,19 @@ export function lintVirtual(
       );
     }
   }
-  if (written('netmask') && vs.persistent === undefined) {
-    ctx.warn(
-      ...at('netmask'),
-      'netmask-without-persistent',
-      'netmask has no effect without persistent',
-      'ipvsadm -M is only passed with -p; add persistent=<seconds>.',
-      'no-effect',
-    );
-  }
   const negotiates = NEGOTIATING.includes(vs.checktype);
   const service = SERVICE_DESCRIPTORS[vs.service];
-  if (written('receive') && negotiates && service.httpmethod && vs.httpmethod === 'HEAD') {
+  if (section.has('receive') && negotiates && service.httpmethod && vs.httpmethod === 'HEAD') {
     ctx.warn(
-      ...at('receive'),
+      ...section.at('receive'),
       'receive-with-head',
       'receive with httpmethod=HEAD: the check can never succeed',
       'A HEAD response has no body for the receive string to match; the Perl original fails this check every time. Use GET, or drop receive.',
     );
   }
-  if (written('receive') && service.receive === 'rows') {
+  if (section.has('receive') && service.receive === 'rows') {
     ctx.warn(
-      ...at('receive'),
+      ...section.at('receive'),
       'receive-sql',
       `receive has no effect on ${vs.service} checks`,
       'The check is up when the request (a query) returns at least one row; the original ignores receive too.',
@@ -163,13 +200,13 @@ export function lintVirtual(
   }
   for (const name of ['request', 'receive'] as const) {
     if (
-      written(name) &&
+      section.has(name) &&
       !negotiates &&
       vs.checktype !== 'external' &&
       vs.checktype !== 'external-perl'
     ) {
       ctx.warn(
-        ...at(name),
+        ...section.at(name),
         `${name}-unused`,
         `${name} has no effect with checktype=${vs.checktype}`,
         'Only negotiate checks (checktype=negotiate or a number) send the request and match the receive string.',
@@ -179,16 +216,18 @@ export function lintVirtual(
   }
   if (negotiates && service.receive === 'regex') {
     const patterns: Array<[string, number, number]> = [];
-    if (written('receive') && vs.receive !== '') patterns.push([vs.receive, ...at('receive')]);
+    if (section.has('receive') && vs.receive !== '') {
+      patterns.push([vs.receive, ...section.at('receive')]);
+    }
     for (const r of vs.reals) {
       if (r.receive) patterns.push([r.receive, r.line, 1]);
     }
     for (const [pattern, line, column] of patterns) lintReceive(ctx, pattern, line, column);
   }
-  if (written('virtualhost') && !service.virtualhost) {
+  if (section.has('virtualhost') && !service.virtualhost) {
     const http = SERVICES.filter((s) => SERVICE_DESCRIPTORS[s].virtualhost);
     ctx.warn(
-      ...at('virtualhost'),
+      ...section.at('virtualhost'),
       'virtualhost-unused',
       `virtualhost has no effect on ${vs.service} checks`,
       `It sets the Host header of ${inWords(http)} checks only.`,
