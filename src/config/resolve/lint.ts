@@ -12,7 +12,7 @@ import { type DirectiveName, schedFlagsRefusal } from '../../parser/directives.t
 import { allOf, type DirectiveNode, lastOf, type VirtualNode } from '../../parser/tree.ts';
 import { outOfRange, RANGES } from '../../parser/values.ts';
 import { virtualId } from '../identity.ts';
-import type { GlobalConfig, VirtualService } from '../model.ts';
+import type { GlobalConfig, RealServer, VirtualService } from '../model.ts';
 import type { ResolveContext } from './context.ts';
 
 const NEGOTIATING: readonly CheckType[] = ['negotiate', 'combined'];
@@ -245,22 +245,45 @@ function lintChecks(
   }
 }
 
-/** A real listed twice in one virtual is one IPVS entry. */
+/**
+ * A real listed twice in one virtual (on two lines) is one IPVS entry. Where the lines give it
+ * different settings, the two programs end with different ones: the Perl original applies each
+ * line in turn and keeps the last; the planner keeps the first line whose check passes.
+ */
 function lintDuplicateReals(ctx: ResolveContext, vs: VirtualService): void {
-  const realKeys = new Map<string, number>();
+  const byEntry = new Map<string, RealServer[]>();
   for (const r of vs.reals) {
     const key = `${r.address}|${r.port}`;
-    const first = realKeys.get(key);
-    if (first !== undefined && first !== r.line) {
+    const lines = byEntry.get(key);
+    if (!lines) byEntry.set(key, [r]);
+    else if (!lines.some((l) => l.line === r.line)) lines.push(r);
+  }
+  for (const [first, ...others] of byEntry.values()) {
+    const last = others.at(-1);
+    for (const r of others) {
+      const where = `real server ${r.address}:${r.port} is already listed at line ${first!.line}`;
+      if (ipvsSettings(r) === ipvsSettings(first!)) {
+        ctx.warn(r.line, 1, 'real-duplicate', where, 'Both lines are one IPVS entry; remove one.');
+        continue;
+      }
       ctx.warn(
         r.line,
         1,
         'real-duplicate',
-        `real server ${r.address}:${r.port} is already listed at line ${first}`,
-        'ipvsadm rejects the second one.',
+        `${where} (${ipvsSettings(first!)}); this line says ${ipvsSettings(r)}`,
+        `Both lines are one IPVS entry. ldirectord-ts gives it the settings of the first line whose check passes (${ipvsSettings(first!)} while all pass); the Perl original ends with the last line's (${ipvsSettings(last!)}). Give the lines the same settings, or remove one.`,
+        'differs-from-perl',
       );
-    } else if (first === undefined) realKeys.set(key, r.line);
+    }
   }
+}
+
+/** What a real line sets in its IPVS entry: forward method, weight, thresholds. */
+function ipvsSettings(r: RealServer): string {
+  const parts = [r.forward, `weight ${r.weight}`];
+  if (r.lowerThreshold > 0) parts.push(`l:${r.lowerThreshold}`);
+  if (r.upperThreshold > 0) parts.push(`u:${r.upperThreshold}`);
+  return parts.join(', ');
 }
 
 /** receive is a Perl regex: refuse at load time what the checkers could not run. */
