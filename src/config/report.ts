@@ -6,13 +6,12 @@
 import { hostPort } from '../lib/address.ts';
 import { excerpt } from '../lib/printable.ts';
 import { MASK } from '../lib/secrets.ts';
+import { DIRECTIVE, isDirectiveName } from '../parser/directives.ts';
 import { virtualId } from './identity.ts';
 import type { Config, Origin, RealServer, VirtualService } from './model.ts';
 import { effectiveCheckPort } from './services.ts';
 
 export { MASK };
-/** Settings never shown or exported in clear. */
-export const SECRET_SETTINGS = ['passwd', 'secret'] as const;
 
 /** A copy of the config with passwd and secret masked (when set). */
 export function maskSecrets(config: Config): Config {
@@ -102,7 +101,7 @@ function settings(
     .map((name) => {
       const raw = record.get(name);
       let value = show(raw);
-      if ((SECRET_SETTINGS as readonly string[]).includes(name) && raw !== '') value = MASK;
+      if (isDirectiveName(name) && DIRECTIVE[name].secret && raw !== '') value = MASK;
       if (name === 'emailalertstatus' && typeof raw === 'number') value = statusNames(raw);
       return { name, value, origin: origins[name]! };
     });

@@ -71,6 +71,8 @@ export interface DirectiveSpec<T = unknown> {
   aliasOf?: string;
   /** A numeric value's range: parse refuses a larger number (and the man page says so). */
   range?: NumberRange;
+  /** A password: its value is never shown (messages, `check`, logs). */
+  secret?: boolean;
 }
 
 /** The checktype words (checktype=N is `combined`). */
@@ -556,6 +558,7 @@ const TABLE = {
     help: 'Password that goes with login (never shown by ldirectord-ts).',
     virtual: { form: 'quoted', parse: quotedText('invalid password', 'passwd="<password>"') },
     defaultValue: '',
+    secret: true,
   }),
   database: spec({
     name: 'database',
@@ -572,6 +575,7 @@ const TABLE = {
     help: 'RADIUS shared secret (never shown by ldirectord-ts).',
     virtual: { form: 'quoted', parse: quotedText('invalid secret', 'secret="<secret>"') },
     defaultValue: '',
+    secret: true,
   }),
   checkcommand: spec({
     name: 'checkcommand',

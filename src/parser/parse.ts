@@ -12,7 +12,14 @@ import {
   warning,
 } from '../model/diagnostics.ts';
 import type { Family } from '../model/domain.ts';
-import { DIRECTIVE, type DirectiveName, isDirectiveName, rule, suggestName } from './directives.ts';
+import {
+  DIRECTIVE,
+  type DirectiveName,
+  type ValueForm,
+  isDirectiveName,
+  rule,
+  suggestName,
+} from './directives.ts';
 import {
   indentedText,
   type LexItem,
@@ -54,6 +61,90 @@ type Interpretation =
   | { kind: 'node'; node: DirectiveNode; notes: Array<Note & { column: number }> }
   | { kind: 'unknown'; name?: string; hint?: string; column?: number }
   | { kind: 'error'; code: string; message: string; hint?: string; column: number; name: string };
+
+/** Typographic double quotes, as pasted from blog posts and word processors. */
+const TYPOGRAPHIC_QUOTE = /^[\u201c\u201d\u201e\u201f]$/;
+const ANY_QUOTE = /^["\u201c\u201d\u201e\u201f]$/;
+
+/**
+ * A value that starts or ends with a typographic double quote: the text between the quotes
+ * (a straight quote at the other end counts too) and the offset where it starts.
+ */
+function typographicQuotes(
+  valueText: string,
+  scope: Scope,
+): { text: string; offset: number } | undefined {
+  const trimmed = trimTrailingSpace(scope === 'global' ? cutTrailingComment(valueText) : valueText);
+  const first = trimmed.slice(0, 1);
+  const last = trimmed.length > 1 ? trimmed.slice(-1) : '';
+  if (!TYPOGRAPHIC_QUOTE.test(first) && !TYPOGRAPHIC_QUOTE.test(last)) return undefined;
+  const start = ANY_QUOTE.test(first) ? 1 : 0;
+  const end = ANY_QUOTE.test(last) ? trimmed.length - 1 : trimmed.length;
+  return { text: trimmed.slice(start, end), offset: start };
+}
+
+/** A note about how a value was cut from its line; `message` is given the value as shown. */
+type CutNote = Omit<Note, 'message'> & { message: (shown: string) => string };
+
+/**
+ * The value text as the directive's form cuts it from the rest of the line, and its offset
+ * there; a note where ldirectord-ts reads it otherwise than the original, or a hint when the
+ * line is not this directive after all.
+ */
+function cutValue(
+  name: string,
+  form: ValueForm,
+  text: string,
+  scope: Scope,
+): { text: string; offset: number; note?: CutNote } | { unknown: string } {
+  const quoted = form === 'quoted' || form === 'quoted-or-raw';
+  const typographic = typographicQuotes(text, scope);
+  if (typographic && !quoted) {
+    return {
+      text,
+      offset: 0,
+      note: {
+        code: 'typographic-quotes',
+        message: (shown) => `${name} is used as "${shown}", typographic quotes included`,
+        hint: 'Only straight double quotes (") are quotes in ldirectord.cf, and this directive keeps even those as part of its value (so does the Perl original). Remove the quotes.',
+      },
+    };
+  }
+  if (typographic) {
+    return {
+      ...typographic,
+      note: {
+        code: 'typographic-quotes',
+        category: 'differs-from-perl',
+        message: (shown) => `${name} in typographic quotes read as "${shown}"`,
+        hint:
+          form === 'quoted'
+            ? `The Perl original takes only straight double quotes and rejects this line as "Unknown command"; write ${name}="...".`
+            : `The Perl original takes only straight double quotes and keeps these as part of the value; write ${name}="...".`,
+      },
+    };
+  }
+  if (form === 'leading-digits') return { text: /^\d*/.exec(text)![0], offset: 0 };
+  if (!quoted) return { text, offset: 0 };
+  const q = /^"(.*)"/s.exec(text);
+  if (q) return { text: q[1]!, offset: 1 };
+  if (form === 'quoted-or-raw') return { text, offset: 0 };
+  if (text.startsWith('"')) {
+    return {
+      unknown: `The value must be in double quotes: ${name}="..."${scope === 'virtual' ? "; inside a virtual section a '#' starts a comment even between quotes" : ''}.`,
+    };
+  }
+  return {
+    text: trimTrailingSpace(scope === 'global' ? cutTrailingComment(text) : text),
+    offset: 0,
+    note: {
+      code: 'unquoted-value',
+      category: 'differs-from-perl',
+      message: (shown) => `${name} value without quotes accepted: read as "${shown}"`,
+      hint: `The Perl original requires ${name}="..." and rejects this line as "Unknown command".`,
+    },
+  };
+}
 
 /** Where the checked value of a line applies (the column is added per line). */
 type LineContext = Omit<ValueContext, 'column'>;
@@ -101,41 +192,17 @@ function interpretValue<N extends DirectiveName>(name: N, at: ValueAt): Interpre
   const spec = DIRECTIVE[name];
   const found = scope === 'global' ? spec.global : spec.virtual;
   if (!found) return { kind: 'unknown', name, column: column(placement, 0) };
-  let { valueText, valueOffset } = at;
+  const cut = cutValue(name, found.form, at.valueText, scope);
+  if ('unknown' in cut) {
+    return { kind: 'unknown', name, column: column(placement, 0), hint: cut.unknown };
+  }
+  const valueText = cut.text;
+  const valueOffset = at.valueOffset + cut.offset;
   const notes: Array<Note & { column: number }> = [];
 
-  if (found.form === 'quoted' || found.form === 'quoted-or-raw') {
-    const q = /^"(.*)"/s.exec(valueText);
-    if (q) {
-      valueText = q[1]!;
-      valueOffset += 1;
-    } else if (found.form === 'quoted') {
-      if (valueText.startsWith('"')) {
-        return {
-          kind: 'unknown',
-          name,
-          column: column(placement, 0),
-          hint: `The value must be in double quotes: ${name}="..."${scope === 'virtual' ? "; inside a virtual section a '#' starts a comment even between quotes" : ''}.`,
-        };
-      }
-      const unquoted = scope === 'global' ? cutTrailingComment(valueText) : valueText;
-      valueText = trimTrailingSpace(unquoted);
-      notes.push({
-        code: 'unquoted-value',
-        category: 'differs-from-perl',
-        message: `${name} value without quotes accepted`,
-        hint: `The Perl original requires ${name}="..." and rejects this line as "Unknown command".`,
-        column: column(placement, valueOffset),
-      });
-    }
-  } else if (found.form === 'leading-digits') {
-    valueText = /^\d*/.exec(valueText)![0];
-  }
-
-  const offset = valueOffset;
   const outcome = found.parse(valueText, {
     ...at.ctx,
-    column: (inValue) => column(placement, offset + inValue),
+    column: (inValue) => column(placement, valueOffset + inValue),
   });
   if (!outcome.ok) {
     return {
@@ -159,6 +226,13 @@ function interpretValue<N extends DirectiveName>(name: N, at: ValueAt): Interpre
         name,
       };
     }
+  }
+  if (cut.note) {
+    // The value as it is used: what the parser made of the text, when that is text.
+    const used = typeof outcome.value === 'string' ? outcome.value : valueText;
+    const { message, ...note } = cut.note;
+    const shown = spec.secret ? MASK : excerpt(used);
+    notes.push({ ...note, message: message(shown), column: column(placement, valueOffset) });
   }
   for (const n of outcome.notes ?? []) {
     notes.push({ ...n, column: column(placement, valueOffset + (n.offset ?? 0)) });
