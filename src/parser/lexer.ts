@@ -13,8 +13,26 @@
 import { WS } from '../lib/perl.ts';
 import { type Diagnostic, differsFromPerl } from '../model/diagnostics.ts';
 
+/**
+ * Lines indented too little to belong to the virtual section above them: the first ends it,
+ * and it and the indented lines that follow it are read as top-level lines.
+ */
+export interface ShallowRun {
+  /** Line of the virtual= whose section the run ended. */
+  section: number;
+  /** First and last line of the run. */
+  first: number;
+  last: number;
+}
+
 export type LexItem =
-  | { kind: 'top'; line: number; raw: string }
+  | {
+      kind: 'top';
+      line: number;
+      raw: string;
+      /** Set on the lines of a run of under-indented lines after a section. */
+      shallow?: ShallowRun;
+    }
   | {
       kind: 'virtual';
       line: number;
@@ -40,6 +58,7 @@ export const MAX_LINE_LENGTH = 65536;
 const VIRTUAL_RE = new RegExp(`^virtual(6)?${WS}*=${WS}*(.*)`, 's');
 const COMMENT_RE = new RegExp(`^${WS}*#`);
 const BLANK_RE = new RegExp(`^${WS}*$`);
+const INDENTED_RE = new RegExp(`^${WS}`);
 
 /** The original's processing of a line inside a section: strip from '#', TAB -> 4 spaces. */
 export function processBodyLine(raw: string, quoteAware = false): string {
@@ -94,6 +113,8 @@ export function lex(text: string, file: string): LexResult {
   /** Line of a blank line that ended the section for the original (0: none pending). */
   let pendingEndLine = 0;
   let crlfReported = false;
+  /** The run of under-indented lines going on, if any. */
+  let shallow: ShallowRun | undefined;
 
   for (let index = 0; index < lines.length; index++) {
     const line = index + 1;
@@ -170,10 +191,12 @@ export function lex(text: string, file: string): LexResult {
       }
       inSection = false;
       pendingEndLine = 0;
+      if (INDENTED_RE.test(raw)) shallow = { section: sectionLine, first: line, last: line };
     }
 
     const v = VIRTUAL_RE.exec(raw);
     if (v) {
+      shallow = undefined;
       const value = v[2]!;
       items.push({
         kind: 'virtual',
@@ -188,8 +211,13 @@ export function lex(text: string, file: string): LexResult {
       pendingEndLine = 0;
       continue;
     }
-    if (BLANK_RE.test(raw) || COMMENT_RE.test(raw)) continue;
-    items.push({ kind: 'top', line, raw });
+    if (COMMENT_RE.test(raw)) continue;
+    if (BLANK_RE.test(raw) || !INDENTED_RE.test(raw)) shallow = undefined;
+    if (BLANK_RE.test(raw)) continue;
+    if (shallow) {
+      shallow.last = line;
+      items.push({ kind: 'top', line, raw, shallow });
+    } else items.push({ kind: 'top', line, raw });
   }
   return { items, diagnostics, lineCount: lines.length };
 }

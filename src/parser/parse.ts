@@ -27,6 +27,7 @@ import {
   MAX_LINE_LENGTH,
   processBodyLine,
   rawColumn,
+  type ShallowRun,
 } from './lexer.ts';
 import type { Note } from './outcome.ts';
 import type { ConfigTree, DirectiveNode, DirectiveNodeOf, VirtualNode } from './tree.ts';
@@ -287,6 +288,16 @@ function unknownHint(raw: string, text: string, scope: Scope, name: string | und
     : 'Expected a virtual-service directive name=value, indented by at least 4 spaces or a TAB.';
 }
 
+/** What the original needs of the lines of a section, said to a run of lines indented less. */
+function shallowHint(raw: string, run: ShallowRun): string {
+  const indent = /^[\t\n\v\f\r ]*/.exec(raw)![0];
+  const by = /^ +$/.test(indent)
+    ? `by ${indent.length} space${indent.length === 1 ? '' : 's'}`
+    : `with "${excerpt(indent)}"`;
+  const lines = run.last > run.first ? `lines ${run.first}-${run.last}` : `line ${run.first}`;
+  return `Indented ${by}, this line ends the virtual section of line ${run.section}: a line belongs to a section only when it is indented by at least 4 spaces or a TAB (ldirectord-ts reads the file as the Perl original does). Indent ${lines} that way.`;
+}
+
 export function parse(text: string, file: string): ParseResult {
   const lexed = lex(text, file);
   const diagnostics: Diagnostic[] = [...lexed.diagnostics];
@@ -321,7 +332,10 @@ export function parse(text: string, file: string): ParseResult {
         result.column ?? 1,
         'unknown-directive',
         unknownMessage(raw, scope, result.name),
-        result.hint ?? unknownHint(raw, directiveText, scope, result.name),
+        result.hint ??
+          (item.kind === 'top' && item.shallow
+            ? shallowHint(raw, item.shallow)
+            : unknownHint(raw, directiveText, scope, result.name)),
       ),
     );
   };
@@ -355,6 +369,8 @@ export function parse(text: string, file: string): ParseResult {
     }
     if (item.kind === 'top') {
       current = undefined;
+      // A run of under-indented lines is one mistake: reported once, at its first line.
+      if (item.shallow && item.shallow.first !== item.line) continue;
       const ctx: LineContext = { scope: 'global', family: 4, fwmark: false };
       const placement: Placement = { raw: item.raw, textOffset: 0, expanded: false };
       handle(

@@ -17,6 +17,33 @@ test('a global directive must start in column 0', () => {
   assert.match(r.diagnostics[0]!.hint!, /column 0/);
 });
 
+test('a section indented by 2 spaces: one error saying the indentation the original needs', () => {
+  const r = parseText(
+    [
+      'virtual=127.0.0.1:80',
+      '  real=127.0.0.2:80 gate',
+      '  real=127.0.0.3:80 gate',
+      '  # a comment',
+      '  service=http',
+      'checktimeout=5',
+      '  checkinterval=5',
+      '',
+    ].join('\n'),
+  );
+  const [first, other, ...rest] = errors(r.diagnostics);
+  assert.deepEqual(rest, []);
+  assert.equal(first!.line, 2);
+  assert.equal(first!.message, 'Unknown command   real=127.0.0.2:80 gate', "the original's words");
+  assert.match(first!.hint!, /Indented by 2 spaces/);
+  assert.match(first!.hint!, /virtual section of line 1/);
+  assert.match(first!.hint!, /at least 4 spaces or a TAB/);
+  assert.match(first!.hint!, /lines 2-5/);
+  assert.doesNotMatch(first!.hint!, /column 0/, 'not the advice for global lines');
+  // A global line ends the run: an indented line after it is another mistake.
+  assert.equal(other!.line, 7);
+  assert.match(other!.hint!, /column 0/);
+});
+
 test('indentation of 4 spaces or a TAB opens a virtual section; 3 spaces do not', () => {
   const ok = parseText(
     'virtual=127.0.0.1:80\n    real=127.0.0.2:80 gate\n\treal=127.0.0.3:80 gate\n',
