@@ -1,4 +1,4 @@
-// The resolved configuration: what the daemon runs. Produced by src/config/resolve.ts from the
+// The resolved configuration: what the daemon runs. Produced by src/config/resolve/ from the
 // syntax tree of src/parser; consumed by the monitor, the checkers and the IPVS planner.
 // Pure data: no methods, no I/O. Every effective value is filled in (defaults, inheritance
 // from the global section and the derived defaults of the original are already applied).

@@ -1,6 +1,6 @@
 // parse(text, file): the syntax tree of an ldirectord.cf and every diagnostic, positioned at
 // file:line:column. Lexical rules are in lexer.ts; what each directive accepts is in the
-// directive table (directives.ts). Nothing is resolved here (see src/config/resolve.ts).
+// directive table (directives.ts). Nothing is resolved here (see src/config/resolve/).
 import { cutTrailingComment, trimTrailingSpace, WS } from '../lib/perl.ts';
 import { excerpt } from '../lib/printable.ts';
 import { MASK } from '../lib/secrets.ts';
