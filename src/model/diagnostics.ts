@@ -37,61 +37,61 @@ export interface Diagnostic {
  */
 const MAX_TEXT = 1000;
 
-export function error(
-  file: string,
-  line: number,
-  column: number,
-  code: string,
-  message: string,
-  hint?: string,
-): Diagnostic {
-  return diagnostic('error', file, line, column, code, message, hint);
-}
+/** The diagnostics of one file, in the order they are found. */
+export class FileDiagnostics {
+  readonly file: string;
+  readonly list: Diagnostic[] = [];
 
-export function warning(
-  file: string,
-  line: number,
-  column: number,
-  code: string,
-  message: string,
-  hint?: string,
-  category?: DiagnosticCategory,
-): Diagnostic {
-  return diagnostic('warning', file, line, column, code, message, hint, category);
-}
+  constructor(file: string) {
+    this.file = file;
+  }
 
-/** A migration warning: this file behaves differently under ldirectord-ts. */
-export function differsFromPerl(
-  file: string,
-  line: number,
-  column: number,
-  code: string,
-  message: string,
-  hint?: string,
-): Diagnostic {
-  return warning(file, line, column, code, message, hint, 'differs-from-perl');
-}
+  error(line: number, column: number, code: string, message: string, hint?: string): void {
+    this.#add('error', line, column, code, message, hint);
+  }
 
-function diagnostic(
-  severity: Severity,
-  file: string,
-  line: number,
-  column: number,
-  code: string,
-  message: string,
-  hint?: string,
-  category?: DiagnosticCategory,
-): Diagnostic {
-  return {
-    severity,
-    file,
-    line,
-    column,
-    code,
-    message: cut(message, MAX_TEXT),
-    ...(hint ? { hint: cut(hint, MAX_TEXT) } : {}),
-    ...(category ? { category } : {}),
-  };
+  warn(
+    line: number,
+    column: number,
+    code: string,
+    message: string,
+    hint?: string,
+    category?: DiagnosticCategory,
+  ): void {
+    this.#add('warning', line, column, code, message, hint, category);
+  }
+
+  /** A migration warning: this file behaves differently under ldirectord-ts. */
+  differsFromPerl(
+    line: number,
+    column: number,
+    code: string,
+    message: string,
+    hint?: string,
+  ): void {
+    this.warn(line, column, code, message, hint, 'differs-from-perl');
+  }
+
+  #add(
+    severity: Severity,
+    line: number,
+    column: number,
+    code: string,
+    message: string,
+    hint?: string,
+    category?: DiagnosticCategory,
+  ): void {
+    this.list.push({
+      severity,
+      file: this.file,
+      line,
+      column,
+      code,
+      message: cut(message, MAX_TEXT),
+      ...(hint ? { hint: cut(hint, MAX_TEXT) } : {}),
+      ...(category ? { category } : {}),
+    });
+  }
 }
 
 /** Diagnostics sorted by position (stable for equal positions). */

@@ -11,7 +11,7 @@
 // line inside a section, a UTF-8 byte order mark) the lexer accepts it and reports a
 // migration warning instead; see docs/compatibility.md.
 import { WS } from '../lib/perl.ts';
-import { type Diagnostic, differsFromPerl } from '../model/diagnostics.ts';
+import type { FileDiagnostics } from '../model/diagnostics.ts';
 
 /**
  * Lines indented too little to belong to the virtual section above them: the first ends it,
@@ -97,14 +97,13 @@ export function rawColumn(raw: string, processedOffset: number): number {
 
 export interface LexResult {
   items: LexItem[];
-  diagnostics: Diagnostic[];
   /** Number of lines in the file (the original's count). */
   lineCount: number;
 }
 
-export function lex(text: string, file: string): LexResult {
+/** The lines of `text`; what the lexer finds to warn about goes to `diagnostics`. */
+export function lex(text: string, diagnostics: FileDiagnostics): LexResult {
   const items: LexItem[] = [];
-  const diagnostics: Diagnostic[] = [];
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
 
@@ -123,29 +122,23 @@ export function lex(text: string, file: string): LexResult {
       raw = raw.slice(0, -1);
       if (!crlfReported) {
         crlfReported = true;
-        diagnostics.push(
-          differsFromPerl(
-            file,
-            line,
-            raw.length + 1,
-            'crlf-line-ends',
-            'line ends in CR LF (DOS format): ldirectord-ts ignores the CR',
-            'The Perl original keeps the CR as part of every value, so yes/no directives fail there; convert the file with dos2unix.',
-          ),
+        diagnostics.differsFromPerl(
+          line,
+          raw.length + 1,
+          'crlf-line-ends',
+          'line ends in CR LF (DOS format): ldirectord-ts ignores the CR',
+          'The Perl original keeps the CR as part of every value, so yes/no directives fail there; convert the file with dos2unix.',
         );
       }
     }
     if (index === 0 && raw.startsWith('\uFEFF')) {
       raw = raw.slice(1);
-      diagnostics.push(
-        differsFromPerl(
-          file,
-          1,
-          1,
-          'byte-order-mark',
-          'file starts with a UTF-8 byte order mark: ldirectord-ts ignores it',
-          'The Perl original reads it as part of the first line and reports "Unknown command".',
-        ),
+      diagnostics.differsFromPerl(
+        1,
+        1,
+        'byte-order-mark',
+        'file starts with a UTF-8 byte order mark: ldirectord-ts ignores it',
+        'The Perl original reads it as part of the first line and reports "Unknown command".',
       );
     }
 
@@ -155,15 +148,12 @@ export function lex(text: string, file: string): LexResult {
       const indented = indentedText(processed);
       if (indented && !BLANK_RE.test(indented.text)) {
         if (pendingEndLine > 0) {
-          diagnostics.push(
-            differsFromPerl(
-              file,
-              line,
-              rawColumn(raw, indented.offset),
-              'section-continues-after-blank',
-              `indented line after a blank line: ldirectord-ts keeps it in the virtual service of line ${sectionLine}`,
-              `The Perl original ends the section at the blank line ${pendingEndLine} and rejects this line as "Unknown command"; remove the blank line.`,
-            ),
+          diagnostics.differsFromPerl(
+            line,
+            rawColumn(raw, indented.offset),
+            'section-continues-after-blank',
+            `indented line after a blank line: ldirectord-ts keeps it in the virtual service of line ${sectionLine}`,
+            `The Perl original ends the section at the blank line ${pendingEndLine} and rejects this line as "Unknown command"; remove the blank line.`,
           );
           pendingEndLine = 0;
         }
@@ -175,15 +165,12 @@ export function lex(text: string, file: string): LexResult {
         // here, or, with 5 or more spaces, reports "Unknown command". Keep the section open
         // in case indented lines follow.
         if (pendingEndLine === 0 && indented) {
-          diagnostics.push(
-            differsFromPerl(
-              file,
-              line,
-              1,
-              'whitespace-only-line',
-              'line holds only spaces: ldirectord-ts ignores it',
-              'The Perl original rejects a line of 5 or more spaces inside a virtual section as "Unknown command".',
-            ),
+          diagnostics.differsFromPerl(
+            line,
+            1,
+            'whitespace-only-line',
+            'line holds only spaces: ldirectord-ts ignores it',
+            'The Perl original rejects a line of 5 or more spaces inside a virtual section as "Unknown command".',
           );
         }
         if (pendingEndLine === 0 && !indented) pendingEndLine = line;
@@ -219,5 +206,5 @@ export function lex(text: string, file: string): LexResult {
       items.push({ kind: 'top', line, raw, shallow });
     } else items.push({ kind: 'top', line, raw });
   }
-  return { items, diagnostics, lineCount: lines.length };
+  return { items, lineCount: lines.length };
 }

@@ -4,13 +4,7 @@
 import { cutTrailingComment, trimTrailingSpace, WS } from '../lib/perl.ts';
 import { excerpt } from '../lib/printable.ts';
 import { MASK } from '../lib/secrets.ts';
-import {
-  type Diagnostic,
-  differsFromPerl,
-  error,
-  sortDiagnostics,
-  warning,
-} from '../model/diagnostics.ts';
+import { type Diagnostic, FileDiagnostics, sortDiagnostics } from '../model/diagnostics.ts';
 import type { Family } from '../model/domain.ts';
 import {
   DIRECTIVE,
@@ -299,8 +293,8 @@ function shallowHint(raw: string, run: ShallowRun): string {
 }
 
 export function parse(text: string, file: string): ParseResult {
-  const lexed = lex(text, file);
-  const diagnostics: Diagnostic[] = [...lexed.diagnostics];
+  const diagnostics = new FileDiagnostics(file);
+  const lexed = lex(text, diagnostics);
   const tree: ConfigTree = { file, globals: [], virtuals: [] };
   let current: VirtualNode | undefined;
 
@@ -315,42 +309,34 @@ export function parse(text: string, file: string): ParseResult {
       if (scope === 'global') tree.globals.push(result.node);
       else current!.directives.push(result.node);
       for (const n of result.notes) {
-        diagnostics.push(warning(file, item.line, n.column, n.code, n.message, n.hint, n.category));
+        diagnostics.warn(item.line, n.column, n.code, n.message, n.hint, n.category);
       }
       return;
     }
     if (result.kind === 'error') {
-      diagnostics.push(
-        error(file, item.line, result.column, result.code, result.message, result.hint),
-      );
+      diagnostics.error(item.line, result.column, result.code, result.message, result.hint);
       return;
     }
-    diagnostics.push(
-      error(
-        file,
-        item.line,
-        result.column ?? 1,
-        'unknown-directive',
-        unknownMessage(raw, scope, result.name),
-        result.hint ??
-          (item.kind === 'top' && item.shallow
-            ? shallowHint(raw, item.shallow)
-            : unknownHint(raw, directiveText, scope, result.name)),
-      ),
+    diagnostics.error(
+      item.line,
+      result.column ?? 1,
+      'unknown-directive',
+      unknownMessage(raw, scope, result.name),
+      result.hint ??
+        (item.kind === 'top' && item.shallow
+          ? shallowHint(raw, item.shallow)
+          : unknownHint(raw, directiveText, scope, result.name)),
     );
   };
 
   for (const item of lexed.items) {
     if (item.raw.length > MAX_LINE_LENGTH) {
-      diagnostics.push(
-        error(
-          file,
-          item.line,
-          1,
-          'line-too-long',
-          `line of ${item.raw.length} characters: ldirectord-ts reads lines of at most ${MAX_LINE_LENGTH} characters`,
-          'The Perl original reads a line of any length, but no ldirectord.cf needs one this long: is this the right file?',
-        ),
+      diagnostics.error(
+        item.line,
+        1,
+        'line-too-long',
+        `line of ${item.raw.length} characters: ldirectord-ts reads lines of at most ${MAX_LINE_LENGTH} characters`,
+        'The Perl original reads a line of any length, but no ldirectord.cf needs one this long: is this the right file?',
       );
       if (item.kind === 'virtual') {
         // Keep the section, so that its lines are not read as top-level lines.
@@ -383,7 +369,7 @@ export function parse(text: string, file: string): ParseResult {
       continue;
     }
     if (item.kind === 'virtual') {
-      current = openVirtual(item, file, diagnostics, lexed.lineCount);
+      current = openVirtual(item, diagnostics, lexed.lineCount);
       tree.virtuals.push(current);
       continue;
     }
@@ -425,13 +411,12 @@ export function parse(text: string, file: string): ParseResult {
     }
     handle(item, first, 'virtual', item.raw, item.text);
   }
-  return { tree, diagnostics: sortDiagnostics(diagnostics) };
+  return { tree, diagnostics: sortDiagnostics(diagnostics.list) };
 }
 
 function openVirtual(
   item: Extract<LexItem, { kind: 'virtual' }>,
-  file: string,
-  diagnostics: Diagnostic[],
+  diagnostics: FileDiagnostics,
   lineCount: number,
 ): VirtualNode {
   const family: Family = item.family;
@@ -449,40 +434,31 @@ function openVirtual(
   if (outcome.ok) {
     node.address = outcome.value;
     for (const n of outcome.notes ?? []) {
-      diagnostics.push(
-        warning(
-          file,
-          item.line,
-          valueColumn + (n.offset ?? 0),
-          n.code,
-          n.message,
-          n.hint,
-          n.category,
-        ),
+      diagnostics.warn(
+        item.line,
+        valueColumn + (n.offset ?? 0),
+        n.code,
+        n.message,
+        n.hint,
+        n.category,
       );
     }
   } else {
-    diagnostics.push(
-      error(
-        file,
-        item.line,
-        valueColumn + (outcome.offset ?? 0),
-        outcome.code,
-        outcome.message,
-        outcome.hint,
-      ),
+    diagnostics.error(
+      item.line,
+      valueColumn + (outcome.offset ?? 0),
+      outcome.code,
+      outcome.message,
+      outcome.hint,
     );
   }
   if (item.line === lineCount) {
-    diagnostics.push(
-      differsFromPerl(
-        file,
-        item.line,
-        1,
-        'virtual-last-line',
-        'virtual service on the last line of the file, with no directives',
-        'The Perl original reads this line twice and rejects the file with "duplicate virtual server".',
-      ),
+    diagnostics.differsFromPerl(
+      item.line,
+      1,
+      'virtual-last-line',
+      'virtual service on the last line of the file, with no directives',
+      'The Perl original reads this line twice and rejects the file with "duplicate virtual server".',
     );
   }
   return node;

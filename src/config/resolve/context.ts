@@ -1,20 +1,14 @@
 // What every step of the resolver shares: the file, the diagnostics found so far, and what the
 // environment answered (the host names looked up beforehand, getservbyname, the host name).
 // The steps report through it; nothing here does I/O.
-import {
-  type Diagnostic,
-  type DiagnosticCategory,
-  error,
-  warning,
-} from '../../model/diagnostics.ts';
+import { FileDiagnostics } from '../../model/diagnostics.ts';
 import type { Family } from '../../model/domain.ts';
 import type { Origin } from '../model.ts';
 import type { ServiceLookup } from '../services.ts';
 import type { HostAnswers } from './hosts.ts';
 
 export class ResolveContext {
-  readonly file: string;
-  readonly diagnostics: Diagnostic[] = [];
+  readonly diagnostics: FileDiagnostics;
   readonly hosts: HostAnswers;
   /** getservbyname. */
   readonly lookupService: ServiceLookup;
@@ -28,7 +22,7 @@ export class ResolveContext {
     answers: { hosts: HostAnswers; lookupService: ServiceLookup; hostname: string },
     maxRangeSize: number,
   ) {
-    this.file = file;
+    this.diagnostics = new FileDiagnostics(file);
     this.hosts = answers.hosts;
     this.lookupService = answers.lookupService;
     this.hostname = answers.hostname;
@@ -40,19 +34,12 @@ export class ResolveContext {
     return this.hosts.get(host, family);
   }
 
-  error(line: number, column: number, code: string, message: string, hint?: string): void {
-    this.diagnostics.push(error(this.file, line, column, code, message, hint));
+  error(...args: Parameters<FileDiagnostics['error']>): void {
+    this.diagnostics.error(...args);
   }
 
-  warn(
-    line: number,
-    column: number,
-    code: string,
-    message: string,
-    hint?: string,
-    category?: DiagnosticCategory,
-  ): void {
-    this.diagnostics.push(warning(this.file, line, column, code, message, hint, category));
+  warn(...args: Parameters<FileDiagnostics['warn']>): void {
+    this.diagnostics.warn(...args);
   }
 }
 

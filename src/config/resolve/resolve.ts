@@ -69,7 +69,7 @@ export async function resolveConfig(
   }
   lintCommands(ctx, global, virtuals);
   await probeFiles(ctx, tree, global, env.files, limits.debug ?? false);
-  const diagnostics = sortDiagnostics(ctx.diagnostics);
+  const diagnostics = sortDiagnostics(ctx.diagnostics.list);
   if (hasErrors(diagnostics)) return { diagnostics };
   return { config: { file: tree.file, global, virtuals }, diagnostics };
 }
