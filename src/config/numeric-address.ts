@@ -3,7 +3,7 @@
 // already numeric and canonical (a config with 10,000 reals must not make 10,000 lookups).
 import { isIPv6 } from 'node:net';
 import { canonicalIpv6, parseIpv4Strict } from '../lib/inet.ts';
-import type { Family } from './model.ts';
+import type { Family } from '../model/domain.ts';
 
 /**
  * The address itself when it needs no resolver: a canonical dotted quad (for family 4), or an

@@ -10,7 +10,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type Diagnostic, formatDiagnostic, formatOriginalStyle } from '../config/diagnostics.ts';
 import {
   ConfigNotFoundError,
   type LocatedConfig,
@@ -20,6 +19,7 @@ import {
 import type { Config } from '../config/model.ts';
 import { locateIpvsadm } from '../ipvs/backend.ts';
 import { DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
+import { type Diagnostic, formatDiagnostic, formatOriginalStyle } from '../model/diagnostics.ts';
 import type { RunMode } from './daemon.ts';
 import { isLdirectordProcess, pidDirProblem, pidFilePath, readPidState } from './pidfile.ts';
 import { statusFilePath } from './status-file.ts';
