@@ -271,7 +271,8 @@ export class LdirectordDaemon {
     if (event.type === 'ipvs' && event.virtual) {
       this.track(this.alerter.notify(event.command, event.virtual, this.status));
     }
-    this.statusFile?.changed();
+    // Every check is an event; the status file follows changes (and its 5 s refresh).
+    if (event.type !== 'check') this.statusFile?.changed();
   }
 
   /** A mail on its way; the clean stop waits for these, its own purge mails included. */

@@ -685,6 +685,18 @@ export class Monitor {
       this.#sync.markDirty(m);
       this.#emit({ type: 'real', virtual: v, real: r, up: step.transition === 'up', reason });
     }
+    this.#emit({
+      type: 'check',
+      virtual: v,
+      real: r,
+      up: verdict.up,
+      reason,
+      kind,
+      durationMs: extra.durationMs,
+      timedOut: extra.timedOut,
+      failcount: m.state.failcount,
+      ...(step.transition ? { transition: step.transition } : {}),
+    });
     if (v.monitorfile && extra.logToFile)
       this.#writeMonitorFile(
         v.monitorfile,

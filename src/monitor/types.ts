@@ -38,6 +38,23 @@ export type MonitorEvent =
     }
   /** A real changed state in a virtual (before the IPVS table follows). */
   | { type: 'real'; virtual: VirtualService; real: RealServer; up: boolean; reason: string }
+  /**
+   * A check's verdict reached a (virtual, real) pair: every check, not only transitions, for
+   * the views that count and time them (src/observe). `transition` is set when it changed the
+   * real's state; `failcount` is the pair's consecutive failures after it.
+   */
+  | {
+      type: 'check';
+      virtual: VirtualService;
+      real: RealServer;
+      up: boolean;
+      reason: string;
+      kind: CheckRecord['kind'];
+      durationMs: number;
+      timedOut: boolean;
+      failcount: number;
+      transition?: 'up' | 'down';
+    }
   /** fallbackcommand ran. */
   | {
       type: 'fallback-command';

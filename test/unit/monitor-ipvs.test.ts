@@ -333,13 +333,24 @@ test('events: each ipvsadm command that took effect, and each real transition', 
       ? `ipvs ${e.scope} ${e.command.event} ${e.virtual === v}`
       : e.type === 'real'
         ? `real ${e.real.address} ${e.up} ${e.reason}`
-        : e.type,
+        : e.type === 'check'
+          ? `check ${e.real.address} ${e.up} ${e.kind} ${e.failcount} ${e.transition}`
+          : e.type,
   );
   assert.deepEqual(summary, [
     'ipvs start virtual-added true',
     'real 127.0.4.2 true Success',
+    'check 127.0.4.2 true negotiate 0 up',
     'ipvs entries added true',
   ]);
+  h.checkers.set('127.0.4.2', false);
+  await h.clock.advance(v.checkinterval * 1000);
+  const checks = h.events.filter((e) => e.type === 'check');
+  assert.equal(checks.length, 2, 'one check event per check, transition or not');
+  assert.deepEqual(
+    [checks[1]!.up, checks[1]!.transition, checks[1]!.failcount],
+    [false, 'down', 1],
+  );
   await h.monitor.stop();
 });
 
