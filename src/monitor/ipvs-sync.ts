@@ -170,6 +170,7 @@ export class IpvsSync<M extends SyncMember> {
         await this.readTable();
       } catch (error) {
         host.logger.error(`Could not read the IPVS table: ${describe(error)}`);
+        this.#applied(scope, 0, 0, [], describe(error));
         this.#repend(scope, entries, undefined);
         return;
       }
@@ -197,6 +198,7 @@ export class IpvsSync<M extends SyncMember> {
       result = await host.backend.apply(plan);
     } catch (error) {
       host.logger.error(`IPVS apply failed (${scope.kind}): ${describe(error)}`);
+      this.#applied(scope, plan.commands.length, 0, [], describe(error));
       this.#tableStale = true;
       if (scope.kind !== 'stop') {
         for (const command of plan.commands) {
@@ -233,9 +235,35 @@ export class IpvsSync<M extends SyncMember> {
         });
       }
     }
+    this.#applied(
+      scope,
+      plan.commands.length,
+      result.processes,
+      failed.map((c) => ({
+        line: c.line,
+        message: (failures.get(c) ?? failures.get(c.line) ?? '').trim(),
+      })),
+    );
     if (scope.kind === 'stop' || epoch !== this.#epoch) return;
     if (failed.length === 0) this.#settled(scope);
     else this.#repend(scope, [], failed);
+  }
+
+  #applied(
+    scope: PlanScope,
+    commands: number,
+    processes: number,
+    failed: Array<{ line: string; message: string }>,
+    error?: string,
+  ): void {
+    this.#host.emit({
+      type: 'ipvs-apply',
+      scope: scope.kind,
+      commands,
+      processes,
+      failed,
+      ...(error === undefined ? {} : { error }),
+    });
   }
 
   /** The unconfirmed commands that the table just read shows took effect: logged now. */

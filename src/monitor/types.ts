@@ -55,6 +55,19 @@ export type MonitorEvent =
       failcount: number;
       transition?: 'up' | 'down';
     }
+  /**
+   * One plan sent to the backend (src/monitor/ipvs-sync.ts): how many commands, how many
+   * ipvsadm processes ran, the commands the read-back table shows did not take effect, or the
+   * error when the apply (or the table read before it) failed as a whole.
+   */
+  | {
+      type: 'ipvs-apply';
+      scope: PlanScope['kind'];
+      commands: number;
+      processes: number;
+      failed: Array<{ line: string; message: string }>;
+      error?: string;
+    }
   /** fallbackcommand ran. */
   | {
       type: 'fallback-command';
