@@ -169,6 +169,10 @@ export interface VirtualService {
   origins: Record<string, Origin>;
 }
 
+/** Where an ldirectord-ts listener binds (the `metrics=` extension). */
+export type ListenAddress =
+  { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
 export interface GlobalConfig {
   /** As written; undefined when unset (the virtuals hold the effective values). */
   checktimeout?: number;
@@ -195,6 +199,10 @@ export interface GlobalConfig {
   cleanstop: boolean;
   smtp?: string;
   maintenancedir?: string;
+  /** ldirectord-ts extension: the HTTP listener of /metrics, /status and /. */
+  metrics?: ListenAddress;
+  /** ldirectord-ts extension: JSON lines of state changes appended here. */
+  eventlog?: string;
   origins: Record<string, Origin>;
 }
 

@@ -7,7 +7,7 @@ import { hostPort } from '../lib/address.ts';
 import { MASK } from '../lib/secrets.ts';
 import { excerpt } from '../parser/perl.ts';
 import { virtualId } from './identity.ts';
-import type { Config, Origin, RealServer, VirtualService } from './model.ts';
+import type { Config, ListenAddress, Origin, RealServer, VirtualService } from './model.ts';
 import { effectiveCheckPort } from './services.ts';
 
 export { MASK };
@@ -76,6 +76,9 @@ function show(value: unknown): string {
       tcp?: unknown;
     };
     if (f.tcp !== undefined) return show(f.tcp);
+    const listen = value as Partial<ListenAddress>;
+    if (listen.kind === 'unix') return excerpt(listen.path ?? '');
+    if (listen.kind === 'tcp') return hostPort(listen.host ?? '', listen.port ?? 0);
     if (f.address !== undefined) {
       return `${f.portUnset ? f.address : hostPort(f.address, f.port ?? 0)} ${f.forward}`;
     }

@@ -8,6 +8,7 @@
 // their own value parsers, still called from here.
 import { EMAIL_STATUS_BITS, SERVICES } from '../config/model.ts';
 import { FALLBACK_SYNTAX_HINT, parseFallback } from './fallback.ts';
+import { eventLogPath, extensionNotice, listenAddress } from './listen.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
 import { cutTrailingComment, excerpt, splitOnComma } from './perl.ts';
 import { parseReal, REAL_SYNTAX_HINT } from './real.ts';
@@ -825,6 +826,22 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     defaultText: 'none',
     help: 'File that gets a line for every check of this virtual service.',
     virtual: { form: 'quoted-or-raw', parse: anyText },
+  },
+  {
+    name: 'eventlog',
+    syntax: '<path>',
+    defaultText: 'none',
+    help: '(ldirectord-ts) Append one JSON line per state change here: real up or down with the check, fallback in or out, reload done or failed, ipvsadm failures. Reopened after logrotate moves it, like logfile; ldirectord-ts status --history prints the last ones.',
+    global: { form: 'raw', parse: eventLogPath },
+    notice: extensionNotice('eventlog'),
+  },
+  {
+    name: 'metrics',
+    syntax: 'PORT | ADDRESS:PORT | [IPV6]:PORT | /path',
+    defaultText: 'none (no listener)',
+    help: '(ldirectord-ts) Serve /metrics (Prometheus), /status (JSON) and a status page at / over HTTP, GET and HEAD only. A bare port binds 127.0.0.1; other addresses only when written. A reload that changes it rebinds; a port in use is logged and the checks go on.',
+    global: { form: 'raw', parse: listenAddress },
+    notice: extensionNotice('metrics'),
   },
   {
     name: 'emailalert',
