@@ -14,11 +14,12 @@ import type { IpvsBackend } from '../ipvs/types.ts';
 import { runCommand } from '../lib/run-command.ts';
 import { type DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
 import { Monitor, type MonitorEvent, splitCommand } from '../monitor/index.ts';
+import { Observer } from '../observe/index.ts';
 import { ORIGINAL_VERSION, VERSION } from '../version.ts';
 import { ConfigWatcher } from './config-watch.ts';
 import { EmailAlerter } from './email-alerts.ts';
 import { removePidFile, writePidFile } from './pidfile.ts';
-import { StatusFile } from './status-file.ts';
+import { StatusFile, statusDocument } from './status-file.ts';
 import { type SelfInvocation, SubInstances } from './sub-instances.ts';
 
 export type RunMode = 'debug' | 'supervised' | 'daemon';
@@ -45,6 +46,8 @@ export interface DaemonOptions {
   /** Called once the pid file is written (the parent of a daemon then returns). */
   onReady?: () => void;
   smtpPort?: number;
+  /** NOTIFY_SOCKET and WATCHDOG_* of systemd (Type=notify); absent: no notification. */
+  notifyEnv?: NodeJS.ProcessEnv;
 }
 
 const TERMINATING: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT'];
@@ -59,6 +62,7 @@ export class LdirectordDaemon {
   private readonly subInstances: SubInstances;
   private readonly watcher: ConfigWatcher;
   private readonly statusFile: StatusFile | undefined;
+  private readonly observer: Observer;
   private readonly startedAt = new Date();
   private queue: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
@@ -104,6 +108,21 @@ export class LdirectordDaemon {
       logger: this.log,
       onEvent: (event) => this.onMonitorEvent(event),
     });
+    this.observer = new Observer({
+      config: options.config,
+      status: () => this.monitor.status(),
+      statusDocument: () =>
+        statusDocument({
+          config: options.file,
+          pidFile: options.pidFile,
+          running: true,
+          pid: process.pid,
+          daemon: this.statusSnapshot(),
+        }),
+      log: this.log,
+      scrub: (text) => this.log.scrubber.scrub(text),
+      ...(options.notifyEnv ? { env: options.notifyEnv } : {}),
+    });
   }
 
   /** Runs until stopped by a signal (or stop()); resolves with the exit status. */
@@ -125,6 +144,7 @@ export class LdirectordDaemon {
     this.installSignals();
     this.watcher.start();
     this.statusFile?.write();
+    await this.observer.start();
 
     try {
       await this.monitor.start();
@@ -138,6 +158,7 @@ export class LdirectordDaemon {
     this.status = 'running';
     this.statusFile?.changed();
     this.startLoops();
+    this.observer.ready();
     return done;
   }
 
@@ -149,6 +170,7 @@ export class LdirectordDaemon {
       return this.stopping;
     }
     this.status = 'stopping';
+    this.observer.stopping();
     this.stopping = this.enqueue(async () => {
       for (const t of this.timers) clearInterval(t);
       this.timers = [];
@@ -172,11 +194,13 @@ export class LdirectordDaemon {
       if (this.stopping) return;
       if (trigger === 'signal') this.log.info('Reloading Linux Director Daemon config on signal');
       this.status = 'reloading';
+      this.observer.reloading();
       try {
         const { config, diagnostics } = await this.readConfig();
         if (!config) {
           const errors = diagnostics.filter((d) => d.severity === 'error');
           for (const d of errors) this.log.error(formatOriginalStyle(d));
+          this.observer.reloadFailed(errors.map((d) => formatOriginalStyle(d)));
           this.log.error(
             `Reload failed with ${errors.length} error(s): still running the configuration read before`,
             { file: this.options.file },
@@ -195,6 +219,7 @@ export class LdirectordDaemon {
         this.alerter.reload(config.global, config.virtuals);
         await this.subInstances.reload(previous.global.execute, config.global.execute);
         this.restartLoops();
+        await this.observer.reloaded(config);
       } finally {
         if (trigger === 'signal') this.watcher.reset();
         if (!this.stopping) this.status = 'running';
@@ -265,6 +290,7 @@ export class LdirectordDaemon {
   }
 
   private onMonitorEvent(event: MonitorEvent): void {
+    this.observer.onEvent(event);
     if (event.type === 'ipvs' && this.options.dryRun) {
       this.log.info(`Dry run: ipvsadm ${event.command.line}`, { ipvsadm: event.command.line });
     }
@@ -357,6 +383,7 @@ export class LdirectordDaemon {
     }
     const hup = (): void => {
       this.log.reopen();
+      this.observer.reopen();
       void this.reload('signal');
     };
     const usr1 = (): void => this.dumpStatus();
@@ -373,6 +400,7 @@ export class LdirectordDaemon {
     for (const t of this.timers) clearInterval(t);
     for (const [signal, handler] of this.handlers) process.off(signal, handler);
     await this.watcher.close();
+    await this.observer.close();
     this.statusFile?.remove();
     if (this.options.pidFile) removePidFile(this.options.pidFile, process.pid);
     await this.log.close();

@@ -1,0 +1,362 @@
+// /metrics: the Prometheus view of the monitor, through prom-client on a registry of its own.
+//
+// Cardinality is bounded by the config: per real (labels virtual, real, service) a fixed set
+// of series, and never a free-text label (no reason, no command line). The check duration is
+// a histogram per virtual (labels virtual, service), with the last duration per real as a
+// gauge: a histogram per real would be ~15 series a real, 150,000 at 10,000 reals.
+//
+// Gauges of state (up, weights, failures, reals up, fallback, queue) are read from
+// Monitor.status() when scraped; counters and timestamps follow the monitor's events.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CONNECT_FAILURE_REASONS } from '../checkers/support/result.ts';
+import type { Config, VirtualService } from '../config/model.ts';
+import { hostPort } from '../lib/address.ts';
+import type { MonitorEvent, MonitorStatus } from '../monitor/types.ts';
+import { ORIGINAL_VERSION, VERSION } from '../version.ts';
+import { realLabel, virtualLabel } from './keys.ts';
+
+const REAL = ['virtual', 'real', 'service'] as const;
+type RealLabels = Record<(typeof REAL)[number], string>;
+
+/** A check's result as counted: up, down (answered wrong), error (never connected), timeout. */
+export function checkResultOf(event: { up: boolean; timedOut: boolean; reason: string }): string {
+  if (event.up) return 'up';
+  if (event.timedOut) return 'timeout';
+  return CONNECT_FAILURE_REASONS.has(event.reason) ? 'error' : 'down';
+}
+
+export interface MetricsSource {
+  status(): MonitorStatus;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  #byId = new Map<string, VirtualService>();
+  /** Label sets of the per-real counters, to drop those of reals a reload removed. */
+  #seen = new Map<string, RealLabels>();
+  #checks: Counter<string>;
+  #transitions: Counter<string>;
+  #lastTransition: Gauge<string>;
+  #lastDuration: Gauge<string>;
+  #duration: Histogram<string>;
+  #reloads: Counter<string>;
+  #reloadFailures: Counter<string>;
+  #lastReloadOk: Gauge<string>;
+  #lastReloadTime: Gauge<string>;
+  #configInfo: Gauge<string>;
+  #ipvsadmRuns: Counter<string>;
+  #ipvsApplies: Counter<string>;
+  #ipvsFailures: Counter<string>;
+  #commands: Counter<string>;
+  #lastFailed: Gauge<string>;
+  #lastCheck: Gauge<string>;
+
+  constructor(config: Config, source: MetricsSource) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+    new Gauge({
+      name: 'ldirectord_build_info',
+      help: 'ldirectord-ts version (value 1) and the Perl ldirectord version it replaces',
+      labelNames: ['version', 'original'],
+      registers,
+    }).set({ version: VERSION, original: ORIGINAL_VERSION }, 1);
+
+    // ---- per real, from status() at scrape time; one collect fills every state gauge from
+    // one status() snapshot.
+    let collectState = (): void => {};
+    const realGauges = {
+      up: new Gauge({
+        name: 'ldirectord_real_up',
+        help: 'Whether the real server is up (1) or down (0) by its checks',
+        labelNames: REAL,
+        registers,
+        collect: () => collectState(),
+      }),
+      weight: new Gauge({
+        name: 'ldirectord_real_weight',
+        help: 'The weight the real server has in the IPVS table (0 quiescent; absent when not in the table)',
+        labelNames: REAL,
+        registers,
+      }),
+      configured: new Gauge({
+        name: 'ldirectord_real_configured_weight',
+        help: 'The weight of the real server in the configuration',
+        labelNames: REAL,
+        registers,
+      }),
+      failures: new Gauge({
+        name: 'ldirectord_real_consecutive_failures',
+        help: 'Failed checks in a row (the real goes down at failurecount)',
+        labelNames: REAL,
+        registers,
+      }),
+      pending: new Gauge({
+        name: 'ldirectord_real_pending',
+        help: 'Whether the IPVS entry of the real server waits to be (re)applied',
+        labelNames: REAL,
+        registers,
+      }),
+    };
+    const virtualGauges = {
+      up: new Gauge({
+        name: 'ldirectord_virtual_reals_up',
+        help: 'Real servers of the virtual service that are up',
+        labelNames: ['virtual', 'service'],
+        registers,
+      }),
+      total: new Gauge({
+        name: 'ldirectord_virtual_reals',
+        help: 'Real servers of the virtual service in the configuration',
+        labelNames: ['virtual', 'service'],
+        registers,
+      }),
+      fallback: new Gauge({
+        name: 'ldirectord_virtual_fallback_active',
+        help: 'Whether the fallback server is wanted in the table (no real is up)',
+        labelNames: ['virtual', 'service'],
+        registers,
+      }),
+    };
+    const daemon = {
+      outOfSync: new Gauge({
+        name: 'ldirectord_ipvs_out_of_sync_entries',
+        help: 'Real servers whose IPVS entry differs from the wanted one (failed or not yet applied), plus 1 while a full reconciliation is owed',
+        registers,
+      }),
+      running: new Gauge({
+        name: 'ldirectord_checks_running',
+        help: 'Checks running now',
+        registers,
+      }),
+      queued: new Gauge({
+        name: 'ldirectord_checks_queued',
+        help: 'Checks waiting for a slot under the concurrency cap',
+        registers,
+      }),
+      limit: new Gauge({
+        name: 'ldirectord_checks_concurrency_limit',
+        help: 'The concurrency cap of checks',
+        registers,
+      }),
+      jobs: new Gauge({
+        name: 'ldirectord_check_jobs',
+        help: 'Distinct checks (shared checks count once)',
+        registers,
+      }),
+      interval: new Gauge({
+        name: 'ldirectord_checkinterval_max_seconds',
+        help: 'The longest checkinterval of the configuration (the checker-stalled alert waits two)',
+        registers,
+      }),
+    };
+    collectState = () => {
+      const s = source.status();
+      for (const g of [...Object.values(realGauges), ...Object.values(virtualGauges)]) g.reset();
+      let maxInterval = 0;
+      for (const v of s.virtuals) {
+        const model = this.#byId.get(v.id);
+        const quiescent = model?.quiescent ?? false;
+        const vl = { virtual: v.id, service: v.service };
+        let up = 0;
+        maxInterval = Math.max(maxInterval, v.checkinterval);
+        for (const r of v.reals) {
+          const l = { virtual: v.id, real: hostPort(r.address, r.port), service: v.service };
+          realGauges.up.set(l, r.up ? 1 : 0);
+          realGauges.configured.set(l, r.weight);
+          realGauges.failures.set(l, r.failcount);
+          realGauges.pending.set(l, r.pending ? 1 : 0);
+          if (r.up) realGauges.weight.set(l, r.weight);
+          else if (quiescent) realGauges.weight.set(l, 0);
+          if (r.up) up++;
+        }
+        virtualGauges.up.set(vl, up);
+        virtualGauges.total.set(vl, v.reals.length);
+        virtualGauges.fallback.set(vl, v.fallbackActive ? 1 : 0);
+      }
+      daemon.outOfSync.set(s.pending.reals + (s.pending.reconcile ? 1 : 0));
+      daemon.running.set(s.checks.running);
+      daemon.queued.set(s.checks.queued);
+      daemon.limit.set(s.checks.concurrency);
+      daemon.jobs.set(s.checks.jobs);
+      daemon.interval.set(maxInterval);
+    };
+
+    // ---- per real, from events
+    this.#checks = new Counter({
+      name: 'ldirectord_real_checks_total',
+      help: 'Checks of the real server by result: up, down (answered wrong), error (no connection), timeout',
+      labelNames: [...REAL, 'result'],
+      registers,
+    });
+    this.#transitions = new Counter({
+      name: 'ldirectord_real_transitions_total',
+      help: 'Times the real server changed state (up to down or down to up)',
+      labelNames: REAL,
+      registers,
+    });
+    this.#lastTransition = new Gauge({
+      name: 'ldirectord_real_last_transition_timestamp_seconds',
+      help: 'When the real server last changed state (Unix time)',
+      labelNames: REAL,
+      registers,
+    });
+    this.#lastDuration = new Gauge({
+      name: 'ldirectord_real_last_check_duration_seconds',
+      help: 'How long the last check of the real server took',
+      labelNames: REAL,
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: 'ldirectord_check_duration_seconds',
+      help: 'How long checks took, per virtual service',
+      labelNames: ['virtual', 'service'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.#lastCheck = new Gauge({
+      name: 'ldirectord_last_check_timestamp_seconds',
+      help: 'When the last check completed (Unix time); stalls when the checker is wedged',
+      registers,
+    });
+
+    // ---- daemon
+    this.#reloads = new Counter({
+      name: 'ldirectord_config_reloads_total',
+      help: 'Configuration reloads attempted (signal, reload, autoreload)',
+      registers,
+    });
+    this.#reloadFailures = new Counter({
+      name: 'ldirectord_config_reload_failures_total',
+      help: 'Configuration reloads refused (the daemon kept the configuration it had)',
+      registers,
+    });
+    this.#lastReloadOk = new Gauge({
+      name: 'ldirectord_config_last_reload_successful',
+      help: 'Whether the last configuration load succeeded',
+      registers,
+    });
+    this.#lastReloadTime = new Gauge({
+      name: 'ldirectord_config_last_reload_success_timestamp_seconds',
+      help: 'When the configuration in use was loaded (Unix time)',
+      registers,
+    });
+    this.#configInfo = new Gauge({
+      name: 'ldirectord_config_info',
+      help: 'The configuration in use (value 1): its file and the SHA-256 of its text',
+      labelNames: ['file', 'sha256'],
+      registers,
+    });
+    this.#ipvsadmRuns = new Counter({
+      name: 'ldirectord_ipvsadm_runs_total',
+      help: 'ipvsadm processes run to change the IPVS table',
+      registers,
+    });
+    this.#ipvsApplies = new Counter({
+      name: 'ldirectord_ipvs_applies_total',
+      help: 'Plans applied to the IPVS table (one ipvsadm -R batch each, with retries)',
+      registers,
+    });
+    this.#ipvsFailures = new Counter({
+      name: 'ldirectord_ipvsadm_failures_total',
+      help: 'Applies in which ipvsadm failed: a command did not take effect or the apply failed whole',
+      registers,
+    });
+    this.#commands = new Counter({
+      name: 'ldirectord_ipvs_commands_total',
+      help: 'IPVS commands sent, by result (applied, failed)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.#lastFailed = new Gauge({
+      name: 'ldirectord_ipvs_last_apply_failed_commands',
+      help: 'Commands of the last apply that the table read back shows did not take effect',
+      registers,
+    });
+    this.#commands.inc({ result: 'applied' }, 0);
+    this.#commands.inc({ result: 'failed' }, 0);
+    this.#lastFailed.set(0);
+    this.configLoaded(config);
+  }
+
+  /** The configuration now in use (start, or a reload that succeeded). */
+  configLoaded(config: Config): void {
+    this.#byId = new Map(config.virtuals.map((v) => [virtualLabel(v), v]));
+    this.#lastReloadOk.set(1);
+    this.#lastReloadTime.set(Date.now() / 1000);
+    this.#configInfo.reset();
+    this.#configInfo.set({ file: config.file, sha256: fileHash(config.file) }, 1);
+    // Series of reals that left the config end with them.
+    const keep = new Set<string>();
+    for (const v of config.virtuals)
+      for (const r of v.reals) keep.add(`${virtualLabel(v)} ${realLabel(r)} ${v.service}`);
+    for (const [key, labels] of this.#seen) {
+      if (keep.has(key)) continue;
+      this.#seen.delete(key);
+      for (const m of [this.#transitions, this.#lastTransition, this.#lastDuration])
+        m.remove(labels);
+      for (const result of ['up', 'down', 'error', 'timeout'])
+        this.#checks.remove({ ...labels, result });
+    }
+  }
+
+  reloadAttempted(ok: boolean): void {
+    this.#reloads.inc();
+    if (ok) return;
+    this.#reloadFailures.inc();
+    this.#lastReloadOk.set(0);
+  }
+
+  onEvent(event: MonitorEvent): void {
+    if (event.type === 'check') {
+      const l = this.#labels(event.virtual, event.real);
+      this.#checks.inc({ ...l, result: checkResultOf(event) });
+      const seconds = event.durationMs / 1000;
+      this.#lastDuration.set(l, seconds);
+      this.#duration.observe({ virtual: l.virtual, service: l.service }, seconds);
+      this.#lastCheck.set(Date.now() / 1000);
+      if (event.transition) {
+        this.#transitions.inc(l);
+        this.#lastTransition.set(l, Date.now() / 1000);
+      }
+    } else if (event.type === 'ipvs-apply') {
+      this.#ipvsApplies.inc();
+      this.#ipvsadmRuns.inc(event.processes);
+      const failed = event.error === undefined ? event.failed.length : event.commands;
+      this.#commands.inc({ result: 'failed' }, failed);
+      this.#commands.inc({ result: 'applied' }, event.commands - failed);
+      this.#lastFailed.set(failed);
+      if (failed > 0 || event.error !== undefined) this.#ipvsFailures.inc();
+    }
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  #labels(v: VirtualService, r: Parameters<typeof realLabel>[0]): RealLabels {
+    const virtual = virtualLabel(v);
+    const real = realLabel(r);
+    const key = `${virtual} ${real} ${v.service}`;
+    let labels = this.#seen.get(key);
+    if (!labels) {
+      labels = { virtual, real, service: v.service };
+      this.#seen.set(key, labels);
+    }
+    return labels;
+  }
+}
+
+/** SHA-256 of the config file's text; '' when it cannot be read (it was read moments ago). */
+function fileHash(file: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex');
+  } catch {
+    return '';
+  }
+}
