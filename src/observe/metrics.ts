@@ -56,6 +56,14 @@ export class Metrics {
   constructor(config: Config, source: MetricsSource) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+    // Gauges named like counters: `promtool check metrics` refuses them, and the per-type
+    // nodejs_active_handles, _requests and _resources carry the same numbers.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ])
+      this.registry.removeSingleMetric(name);
     new Gauge({
       name: 'ldirectord_build_info',
       help: 'ldirectord-ts version (value 1) and the Perl ldirectord version it replaces',
