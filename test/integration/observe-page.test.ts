@@ -94,7 +94,7 @@ test('the page follows a real going down and up without reloading', { skip }, as
   await row.and(page.locator('[data-state="up"]')).waitFor({ timeout: 20_000 });
   // A mark in the page's own state: a reload would lose it.
   await page.evaluate(() => {
-    (window as unknown as { mark: number }).mark = 42;
+    (globalThis as unknown as { mark: number }).mark = 42;
   });
   const navigations: string[] = [];
   page.on('framenavigated', (f) => navigations.push(f.url()));
@@ -111,7 +111,7 @@ test('the page follows a real going down and up without reloading', { skip }, as
 
   await web2.up();
   await row.and(page.locator('[data-state="up"]')).waitFor({ timeout: 20_000 });
-  assert.equal(await page.evaluate(() => (window as unknown as { mark: number }).mark), 42);
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { mark: number }).mark), 42);
   assert.deepEqual(navigations, [], 'the page was never reloaded');
   assert.deepEqual(errors, []);
   const header = await page.locator('section[data-virtual="tcp:10.41.1.1:80"] h2').textContent();
