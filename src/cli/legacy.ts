@@ -156,6 +156,11 @@ Options:
     --log-format text|json: (ldirectord-ts) json writes one JSON record per log line, with
     structured fields beside the original's message.
 
+    --foreground: (ldirectord-ts) start runs the daemon in this process (pid file and log
+    as usual) instead of forking, for supervisors such as systemd's Type=notify unit.
+
+    status --history [N] [--json]: (ldirectord-ts) the last N changes of the eventlog= file.
+
     --dry-run: (ldirectord-ts) check the real servers as usual, but keep the IPVS table in
     memory: each ipvsadm command is logged ("Dry run: ipvsadm ...") instead of run. Needs
     neither ipvsadm nor root.
