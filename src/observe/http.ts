@@ -9,6 +9,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { ListenAddress } from '../config/model.ts';
+import { formatListenAddress } from '../parser/listen.ts';
 
 export interface Route {
   contentType: string;
@@ -25,12 +26,8 @@ export interface ListenerOptions {
 const MAX_HEADER_BYTES = 8 * 1024;
 const MAX_CONNECTIONS = 64;
 
-export function describeAddress(address: ListenAddress): string {
-  if (address.kind === 'unix') return address.path;
-  return address.host.includes(':')
-    ? `[${address.host}]:${address.port}`
-    : `${address.host}:${address.port}`;
-}
+/** How an address is written in log lines: as metrics= takes it. */
+export const describeAddress = formatListenAddress;
 
 export function sameAddress(a: ListenAddress | undefined, b: ListenAddress | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;

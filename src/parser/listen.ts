@@ -4,6 +4,7 @@
 // 127.0.0.1, and all addresses must be written out (0.0.0.0 or [::]).
 import { isIPv4, isIPv6 } from 'node:net';
 import type { ListenAddress } from '../config/model.ts';
+import { hostPort } from '../lib/address.ts';
 import { fail, type Outcome, ok } from './outcome.ts';
 import type { ValueParser } from './values.ts';
 
@@ -73,8 +74,5 @@ export function extensionNotice(name: string): {
 
 /** How a listen address is written back, for logs and `check`. */
 export function formatListenAddress(address: ListenAddress): string {
-  if (address.kind === 'unix') return address.path;
-  return address.host.includes(':')
-    ? `[${address.host}]:${address.port}`
-    : `${address.host}:${address.port}`;
+  return address.kind === 'unix' ? address.path : hostPort(address.host, address.port);
 }
