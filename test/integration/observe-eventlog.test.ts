@@ -125,6 +125,10 @@ test('state changes, fallback, ipvsadm failures and reloads become JSON lines', 
   assert.equal(httpDown.check, 'negotiate');
   assert.match(String(httpDown.reason), /^503 Service Unavailable/);
   httpStatus = 200;
+  await eventually(
+    () => lines().filter((l) => l.virtual === 'tcp:10.41.4.2:80').at(-1)?.event === 'real-up',
+    'the http real up again',
+  );
 
   // A broken file is refused (named with its line), then a good one is taken.
   s.write(s.cfgname, `${CONFIG()}\tbogus=1\n`);
