@@ -12,16 +12,17 @@ import { readFileSync } from 'node:fs';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CONNECT_FAILURE_REASONS } from '../checkers/support/result.ts';
 import type { Config, VirtualService } from '../config/model.ts';
-import { hostPort } from '../lib/address.ts';
 import type { MonitorEvent, MonitorStatus } from '../monitor/types.ts';
 import { ORIGINAL_VERSION, VERSION } from '../version.ts';
-import { realLabel, virtualLabel } from './keys.ts';
-
-const REAL = ['virtual', 'real', 'service'] as const;
-type RealLabels = Record<(typeof REAL)[number], string>;
+import { pairKey, realLabel, virtualLabel } from './keys.ts';
+import { type CheckResultLabel, RealSeries } from './real-series.ts';
 
 /** A check's result as counted: up, down (answered wrong), error (never connected), timeout. */
-export function checkResultOf(event: { up: boolean; timedOut: boolean; reason: string }): string {
+export function checkResultOf(event: {
+  up: boolean;
+  timedOut: boolean;
+  reason: string;
+}): CheckResultLabel {
   if (event.up) return 'up';
   if (event.timedOut) return 'timeout';
   return CONNECT_FAILURE_REASONS.has(event.reason) ? 'error' : 'down';
@@ -34,12 +35,8 @@ export interface MetricsSource {
 export class Metrics {
   readonly registry = new Registry();
   #byId = new Map<string, VirtualService>();
-  /** Label sets of the per-real counters, to drop those of reals a reload removed. */
-  #seen = new Map<string, RealLabels>();
-  #checks: Counter<string>;
-  #transitions: Counter<string>;
-  #lastTransition: Gauge<string>;
-  #lastDuration: Gauge<string>;
+  #source: MetricsSource;
+  #reals = new RealSeries();
   #duration: Histogram<string>;
   #reloads: Counter<string>;
   #reloadFailures: Counter<string>;
@@ -54,6 +51,7 @@ export class Metrics {
   #lastCheck: Gauge<string>;
 
   constructor(config: Config, source: MetricsSource) {
+    this.#source = source;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
     // Gauges named like counters: `promtool check metrics` refuses them, and the per-type
@@ -71,48 +69,15 @@ export class Metrics {
       registers,
     }).set({ version: VERSION, original: ORIGINAL_VERSION }, 1);
 
-    // ---- per real, from status() at scrape time; one collect fills every state gauge from
-    // one status() snapshot.
+    // ---- per virtual and daemon gauges, from one status() snapshot at scrape time
     let collectState = (): void => {};
-    const realGauges = {
-      up: new Gauge({
-        name: 'ldirectord_real_up',
-        help: 'Whether the real server is up (1) or down (0) by its checks',
-        labelNames: REAL,
-        registers,
-        collect: () => collectState(),
-      }),
-      weight: new Gauge({
-        name: 'ldirectord_real_weight',
-        help: 'The weight the real server has in the IPVS table (0 quiescent; absent when not in the table)',
-        labelNames: REAL,
-        registers,
-      }),
-      configured: new Gauge({
-        name: 'ldirectord_real_configured_weight',
-        help: 'The weight of the real server in the configuration',
-        labelNames: REAL,
-        registers,
-      }),
-      failures: new Gauge({
-        name: 'ldirectord_real_consecutive_failures',
-        help: 'Failed checks in a row (the real goes down at failurecount)',
-        labelNames: REAL,
-        registers,
-      }),
-      pending: new Gauge({
-        name: 'ldirectord_real_pending',
-        help: 'Whether the IPVS entry of the real server waits to be (re)applied',
-        labelNames: REAL,
-        registers,
-      }),
-    };
     const virtualGauges = {
       up: new Gauge({
         name: 'ldirectord_virtual_reals_up',
         help: 'Real servers of the virtual service that are up',
         labelNames: ['virtual', 'service'],
         registers,
+        collect: () => collectState(),
       }),
       total: new Gauge({
         name: 'ldirectord_virtual_reals',
@@ -161,25 +126,12 @@ export class Metrics {
     };
     collectState = () => {
       const s = source.status();
-      for (const g of [...Object.values(realGauges), ...Object.values(virtualGauges)]) g.reset();
+      for (const g of Object.values(virtualGauges)) g.reset();
       let maxInterval = 0;
       for (const v of s.virtuals) {
-        const model = this.#byId.get(v.id);
-        const quiescent = model?.quiescent ?? false;
         const vl = { virtual: v.id, service: v.service };
-        let up = 0;
         maxInterval = Math.max(maxInterval, v.checkinterval);
-        for (const r of v.reals) {
-          const l = { virtual: v.id, real: hostPort(r.address, r.port), service: v.service };
-          realGauges.up.set(l, r.up ? 1 : 0);
-          realGauges.configured.set(l, r.weight);
-          realGauges.failures.set(l, r.failcount);
-          realGauges.pending.set(l, r.pending ? 1 : 0);
-          if (r.up) realGauges.weight.set(l, r.weight);
-          else if (quiescent) realGauges.weight.set(l, 0);
-          if (r.up) up++;
-        }
-        virtualGauges.up.set(vl, up);
+        virtualGauges.up.set(vl, v.reals.filter((r) => r.up).length);
         virtualGauges.total.set(vl, v.reals.length);
         virtualGauges.fallback.set(vl, v.fallbackActive ? 1 : 0);
       }
@@ -191,31 +143,6 @@ export class Metrics {
       daemon.interval.set(maxInterval);
     };
 
-    // ---- per real, from events
-    this.#checks = new Counter({
-      name: 'ldirectord_real_checks_total',
-      help: 'Checks of the real server by result: up, down (answered wrong), error (no connection), timeout',
-      labelNames: [...REAL, 'result'],
-      registers,
-    });
-    this.#transitions = new Counter({
-      name: 'ldirectord_real_transitions_total',
-      help: 'Times the real server changed state (up to down or down to up)',
-      labelNames: REAL,
-      registers,
-    });
-    this.#lastTransition = new Gauge({
-      name: 'ldirectord_real_last_transition_timestamp_seconds',
-      help: 'When the real server last changed state (Unix time)',
-      labelNames: REAL,
-      registers,
-    });
-    this.#lastDuration = new Gauge({
-      name: 'ldirectord_real_last_check_duration_seconds',
-      help: 'How long the last check of the real server took',
-      labelNames: REAL,
-      registers,
-    });
     this.#duration = new Histogram({
       name: 'ldirectord_check_duration_seconds',
       help: 'How long checks took, per virtual service',
@@ -298,15 +225,8 @@ export class Metrics {
     // Series of reals that left the config end with them.
     const keep = new Set<string>();
     for (const v of config.virtuals)
-      for (const r of v.reals) keep.add(`${virtualLabel(v)} ${realLabel(r)} ${v.service}`);
-    for (const [key, labels] of this.#seen) {
-      if (keep.has(key)) continue;
-      this.#seen.delete(key);
-      for (const m of [this.#transitions, this.#lastTransition, this.#lastDuration])
-        m.remove(labels);
-      for (const result of ['up', 'down', 'error', 'timeout'])
-        this.#checks.remove({ ...labels, result });
-    }
+      for (const r of v.reals) keep.add(pairKey(virtualLabel(v), realLabel(r)));
+    this.#reals.retain(keep);
   }
 
   reloadAttempted(ok: boolean): void {
@@ -318,16 +238,18 @@ export class Metrics {
 
   onEvent(event: MonitorEvent): void {
     if (event.type === 'check') {
-      const l = this.#labels(event.virtual, event.real);
-      this.#checks.inc({ ...l, result: checkResultOf(event) });
-      const seconds = event.durationMs / 1000;
-      this.#lastDuration.set(l, seconds);
-      this.#duration.observe({ virtual: l.virtual, service: l.service }, seconds);
+      const virtual = virtualLabel(event.virtual);
+      const service = event.virtual.service;
+      this.#reals.checked(
+        virtual,
+        realLabel(event.real),
+        service,
+        checkResultOf(event),
+        event.durationMs,
+        event.transition !== undefined,
+      );
+      this.#duration.observe({ virtual, service }, event.durationMs / 1000);
       this.#lastCheck.set(Date.now() / 1000);
-      if (event.transition) {
-        this.#transitions.inc(l);
-        this.#lastTransition.set(l, Date.now() / 1000);
-      }
     } else if (event.type === 'ipvs-apply') {
       this.#ipvsApplies.inc();
       this.#ipvsadmRuns.inc(event.processes);
@@ -340,23 +262,16 @@ export class Metrics {
   }
 
   async text(): Promise<string> {
-    return this.registry.metrics();
+    const common = await this.registry.metrics();
+    const reals = this.#reals.text(
+      this.#source.status(),
+      (id) => this.#byId.get(id)?.quiescent ?? false,
+    );
+    return common + reals;
   }
 
   get contentType(): string {
     return this.registry.contentType;
-  }
-
-  #labels(v: VirtualService, r: Parameters<typeof realLabel>[0]): RealLabels {
-    const virtual = virtualLabel(v);
-    const real = realLabel(r);
-    const key = `${virtual} ${real} ${v.service}`;
-    let labels = this.#seen.get(key);
-    if (!labels) {
-      labels = { virtual, real, service: v.service };
-      this.#seen.set(key, labels);
-    }
-    return labels;
   }
 }
 

@@ -126,7 +126,10 @@ test('state changes, fallback, ipvsadm failures and reloads become JSON lines', 
   assert.match(String(httpDown.reason), /^503 Service Unavailable/);
   httpStatus = 200;
   await eventually(
-    () => lines().filter((l) => l.virtual === 'tcp:10.41.4.2:80').at(-1)?.event === 'real-up',
+    () =>
+      lines()
+        .filter((l) => l.virtual === 'tcp:10.41.4.2:80')
+        .at(-1)?.event === 'real-up',
     'the http real up again',
   );
 

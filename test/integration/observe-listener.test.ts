@@ -63,7 +63,7 @@ before(async () => {
   }
   s.config(config(`${HOST}:${port}`));
   pid = s.start();
-  await s.waitForLog(/^Added real server: 127\.0\.41\.33:8080/);
+  await s.waitForLog(/^Added real server: 127\.0\.41\.33:8080/, 0, 60_000);
 });
 
 after(async () => {

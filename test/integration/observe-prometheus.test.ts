@@ -54,6 +54,7 @@ before(async () => {
     ].join('\n'),
   );
   s.start();
+  await s.waitForLog(/^Restored real server: 127\.0\.41\.3:8080/, 0, 60_000);
   prometheus = await startPrometheus(s.dir, HOST, [`${HOST}:${port}`]);
 });
 
