@@ -14,7 +14,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { SystemdNotifier } from '../../src/observe/notify.ts';
-import { DaemonScratch, eventually, Switchable } from '../support/daemon-harness.ts';
+import { alive, DaemonScratch, eventually, Switchable } from '../support/daemon-harness.ts';
 import { BIN } from '../support/ldts.ts';
 import { makeConfig, makeReal, makeVirtual } from '../support/monitor-fixtures.ts';
 import { type Datagram, notifySocket } from '../support/observe.ts';
@@ -123,7 +123,13 @@ test('READY after the first round, STATUS, WATCHDOG from a live loop, RELOADING,
 
   // Frozen: nothing is sent; thawed: the pings resume.
   process.kill(pid, 'SIGSTOP');
-  await new Promise((r) => setTimeout(r, 300));
+  // A systemd-notify started just before is not stopped with it: let it finish first (an
+  // exited one stays a zombie until the daemon runs again).
+  await eventually(
+    () => childrenOf(pid).filter((child) => alive(child)).length === 0,
+    () => `the notify helpers to finish: ${childrenOf(pid).join(', ')}`,
+  );
+  await new Promise((r) => setTimeout(r, 100));
   const frozenAt = datagrams.length;
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(datagrams.length, frozenAt, 'a stopped daemon sends nothing');
@@ -180,3 +186,15 @@ test('the watchdog starves when no check completes for two intervals', async () 
   await eventually(() => pings() > starved, 'pings once a check completes again');
   await notifier.close();
 });
+
+/** The pids of a process's children (/proc). */
+function childrenOf(parent: number): number[] {
+  try {
+    return readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8')
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
