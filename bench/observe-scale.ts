@@ -1,9 +1,10 @@
 // What the metrics= listener costs (issue 11): the daemon as users run it (the built program,
 // --dry-run, supervised), at 100 and at 10,000 reals, once without and once with the listener,
 // side by side in one run; then the CPU one scrape costs, measured in-process (on a shared
-// machine the wall-clock latency includes waiting for a core). For each run: the daemon's CPU (share of one core) and RSS over a steady
-// window after every real is up; with the listener, Prometheus-style scrapes of /metrics every
-// --scrape seconds during the window (size, latency), and one /status and /checks each.
+// machine the wall-clock latency includes waiting for a core). For each run: the daemon's CPU
+// (share of one core) and RSS over a steady window after every real is up; with the listener,
+// Prometheus-style scrapes of /metrics every --scrape seconds during the window (size,
+// latency), and one /status and /checks each.
 //
 //   node scripts/build.ts && node bench/observe-scale.ts [--sizes 100,10000] [--window 30]
 //        [--scrape 5] [--interval 10] [--json FILE]
@@ -12,14 +13,12 @@
 // bench/support/real-servers.ts); the listener on 127.0.41.60.
 import { writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { MonitorStatus } from '../src/monitor/types.ts';
 import { CheckHistory } from '../src/observe/history.ts';
 import { Metrics } from '../src/observe/metrics.ts';
-import { makeConfig, makeReal, makeVirtual } from '../test/support/monitor-fixtures.ts';
+import { checkedFleet, freePort, passedCheck } from '../test/support/observe.ts';
 import { startBenchDaemon } from './support/daemon.ts';
 import { cpuSeconds, loadAverage, memory, percentile } from './support/proc-stats.ts';
 import { benchConfig, RealServers, realAddress } from './support/real-servers.ts';
@@ -38,14 +37,6 @@ const WINDOW_S = Number(values.window);
 const SCRAPE_S = Number(values.scrape);
 const INTERVAL = Number(values.interval);
 const HOST = '127.0.41.60';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function timedGet(url: string): Promise<{ ms: number; bytes: number }> {
   const started = performance.now();
@@ -72,58 +63,12 @@ interface Row {
  * reals after one check each, median of 5.
  */
 async function scrapeCpu(size: number): Promise<Record<string, number>> {
-  const virtuals = [];
-  for (let n = 0; n * 100 < size; n++) {
-    const v = makeVirtual({ address: `10.2.${n >> 8}.${n & 255}`, written: `10.2.${n}:80` });
-    for (let i = 0; i < Math.min(100, size - n * 100); i++)
-      v.reals.push(makeReal(realAddress(n * 100 + i), 8080));
-    virtuals.push(v);
-  }
-  const status: MonitorStatus = {
-    phase: 'running',
-    virtuals: virtuals.map((v) => ({
-      id: `tcp:${v.address}:80`,
-      checktype: 'negotiate',
-      service: 'http',
-      checkinterval: 10,
-      fallbackActive: false,
-      reals: v.reals.map((r) => ({
-        address: r.address,
-        port: r.port,
-        weight: 1,
-        forward: 'masq',
-        up: true,
-        failcount: 0,
-        failurecount: 1,
-        lastCheck: {
-          up: true,
-          reason: '200 OK',
-          kind: 'negotiate',
-          at: new Date().toISOString(),
-          durationMs: 3,
-          timedOut: false,
-        },
-        pending: false,
-      })),
-    })),
-    checks: { jobs: size, running: 0, queued: 0, concurrency: 1000 },
-    pending: { reals: 0, reconcile: false },
-  };
-  const metrics = new Metrics(makeConfig(virtuals), { status: () => status });
+  const { config, status } = checkedFleet(size, realAddress);
+  const metrics = new Metrics(config, { status: () => status });
   const history = new CheckHistory();
-  for (const v of virtuals)
+  for (const v of config.virtuals)
     for (const r of v.reals) {
-      const event = {
-        type: 'check' as const,
-        virtual: v,
-        real: r,
-        up: true,
-        reason: '200 OK',
-        kind: 'negotiate' as const,
-        durationMs: 3,
-        timedOut: false,
-        failcount: 0,
-      };
+      const event = passedCheck(v, r);
       metrics.onEvent(event);
       history.record(v, r, event);
     }
@@ -160,7 +105,7 @@ try {
   for (const size of SIZES) {
     for (const listener of [false, true]) {
       const dir = mkdtempSync(join(tmpdir(), 'ldts-bench-observe-'));
-      const port = await freePort();
+      const port = await freePort(HOST);
       const added = new Set<string>();
       const config = benchConfig(addresses.slice(0, size), {
         interval: INTERVAL,

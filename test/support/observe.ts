@@ -5,7 +5,10 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { Config, RealServer, VirtualService } from '../../src/config/model.ts';
+import type { MonitorEvent, MonitorStatus } from '../../src/monitor/types.ts';
 import { eventually } from './daemon-harness.ts';
+import { makeConfig, makeReal, makeVirtual } from './monitor-fixtures.ts';
 
 /** A port free on `host` right now (bound and released). */
 export async function freePort(host: string): Promise<number> {
@@ -228,5 +231,73 @@ while True:
       child.kill('SIGTERM');
       await exited;
     },
+  };
+}
+
+/**
+ * `count` reals in virtuals of 100 (10.2.x.y:80, reals from `realAt`), and the status a monitor
+ * would give for them once every real has passed one check: for the metrics tests and bench.
+ */
+export function checkedFleet(
+  count: number,
+  realAt: (i: number) => string,
+): { config: Config; status: MonitorStatus } {
+  const virtuals: VirtualService[] = [];
+  for (let n = 0; n * 100 < count; n++) {
+    const address = `10.2.${n >> 8}.${n & 255}`;
+    const v = makeVirtual({ address, written: `${address}:80` });
+    for (let i = 0; i < Math.min(100, count - n * 100); i++)
+      v.reals.push(makeReal(realAt(n * 100 + i), 80));
+    virtuals.push(v);
+  }
+  const at = new Date().toISOString();
+  const status: MonitorStatus = {
+    phase: 'running',
+    virtuals: virtuals.map((v) => ({
+      id: `tcp:${v.address}:80`,
+      checktype: 'negotiate',
+      service: 'http',
+      checkinterval: 10,
+      fallbackActive: false,
+      reals: v.reals.map((r) => ({
+        address: r.address,
+        port: r.port,
+        weight: 1,
+        forward: 'gate',
+        up: true,
+        failcount: 0,
+        failurecount: 1,
+        lastCheck: {
+          up: true,
+          reason: '200 OK',
+          kind: 'negotiate',
+          at,
+          durationMs: 3,
+          timedOut: false,
+        },
+        pending: false,
+      })),
+    })),
+    checks: { jobs: count, running: 0, queued: 0, concurrency: 1000 },
+    pending: { reals: 0, reconcile: false },
+  };
+  return { config: makeConfig(virtuals), status };
+}
+
+/** The `check` event of one passed check of `real` in `virtual`. */
+export function passedCheck(
+  virtual: VirtualService,
+  real: RealServer,
+): Extract<MonitorEvent, { type: 'check' }> {
+  return {
+    type: 'check',
+    virtual,
+    real,
+    up: true,
+    reason: '200 OK',
+    kind: 'negotiate',
+    durationMs: 3,
+    timedOut: false,
+    failcount: 0,
   };
 }

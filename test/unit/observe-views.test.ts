@@ -3,12 +3,13 @@
 // metrics of a monitor that counts 10,000 reals (the series stay bounded per real).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { MonitorEvent, MonitorStatus } from '../../src/monitor/types.ts';
+import type { MonitorEvent } from '../../src/monitor/types.ts';
 import { eventRecord, formatRecord, lastRecords } from '../../src/observe/eventlog.ts';
 import { CheckHistory, HISTORY_LENGTH } from '../../src/observe/history.ts';
 import { checkResultOf, Metrics } from '../../src/observe/metrics.ts';
 import { stallWindowMs } from '../../src/observe/notify.ts';
 import { makeConfig, makeReal, makeVirtual } from '../support/monitor-fixtures.ts';
+import { checkedFleet, passedCheck } from '../support/observe.ts';
 
 const NOW = new Date('2026-01-02T03:04:05.000Z');
 
@@ -129,53 +130,23 @@ test('the watchdog waits two of the longest interval or check deadline', () => {
 });
 
 test('metrics at 10,000 reals: a bounded set of series per real', async () => {
-  const virtuals = [];
-  for (let n = 0; n < 100; n++) {
-    const v = makeVirtual({ address: `10.2.${n}.1`, written: `10.2.${n}.1:80` });
-    for (let i = 0; i < 100; i++) v.reals.push(makeReal(`127.${n}.${i}.1`, 80));
-    virtuals.push(v);
-  }
-  const config = makeConfig(virtuals);
-  const status: MonitorStatus = {
-    phase: 'running',
-    virtuals: virtuals.map((v, n) => ({
-      id: `tcp:10.2.${n}.1:80`,
-      checktype: 'negotiate',
-      service: 'http',
-      checkinterval: 10,
-      fallbackActive: false,
-      reals: v.reals.map((r) => ({
-        address: r.address,
-        port: 80,
-        weight: 1,
-        forward: 'gate',
-        up: true,
-        failcount: 0,
-        failurecount: 1,
-        pending: false,
-      })),
-    })),
-    checks: { jobs: 10_000, running: 0, queued: 0, concurrency: 1000 },
-    pending: { reals: 0, reconcile: false },
-  };
+  const { config, status } = checkedFleet(
+    10_000,
+    (i) => `127.${i >> 16}.${(i >> 8) & 255}.${i & 255}`,
+  );
+  const virtuals = config.virtuals;
   const metrics = new Metrics(config, { status: () => status });
-  for (const v of virtuals)
-    for (const r of v.reals)
-      metrics.onEvent({
-        ...check({ up: true, reason: 'ok' }),
-        virtual: v,
-        real: r,
-      } as MonitorEvent);
+  for (const v of virtuals) for (const r of v.reals) metrics.onEvent(passedCheck(v, r));
   const text = await metrics.text();
   const samples = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   const perReal = samples.filter((l) => l.includes('real="'));
-  // up, weight, configured weight, failures, pending, checks by result, last duration.
+  // up, weight, configured weight, failures, checks by result, transitions, last duration.
   assert.equal(perReal.length, 7 * 10_000);
   assert.ok(samples.length - perReal.length < 3000, `${samples.length - perReal.length} others`);
   assert.ok(!/reason=|command=/.test(text), 'no free-text label');
   // A reload that drops a virtual drops its reals' series.
   metrics.configLoaded(makeConfig(virtuals.slice(1)));
   const after = await metrics.text();
-  assert.ok(!after.includes('ldirectord_real_checks_total{virtual="tcp:10.2.0.1:80"'));
-  assert.ok(after.includes('ldirectord_real_checks_total{virtual="tcp:10.2.1.1:80"'));
+  assert.ok(!after.includes('ldirectord_real_checks_total{virtual="tcp:10.2.0.0:80"'));
+  assert.ok(after.includes('ldirectord_real_checks_total{virtual="tcp:10.2.0.1:80"'));
 });
