@@ -3,16 +3,17 @@
 // long values cut to an excerpt.
 // Pure: it formats data, the CLI prints it.
 
-import { hostPort } from '../lib/address.ts';
+import { hostPort } from '../lib/inet.ts';
+import { excerpt } from '../lib/printable.ts';
 import { MASK } from '../lib/secrets.ts';
-import { excerpt } from '../parser/perl.ts';
+import type { ListenAddress } from '../model/domain.ts';
+import { DIRECTIVE, isDirectiveName } from '../parser/directives.ts';
+import { formatListenAddress } from '../parser/listen.ts';
 import { virtualId } from './identity.ts';
-import type { Config, ListenAddress, Origin, RealServer, VirtualService } from './model.ts';
+import type { Config, Origin, RealServer, VirtualService } from './model.ts';
 import { effectiveCheckPort } from './services.ts';
 
 export { MASK };
-/** Settings never shown or exported in clear. */
-export const SECRET_SETTINGS = ['passwd', 'secret'] as const;
 
 /** A copy of the config with passwd and secret masked (when set). */
 export function maskSecrets(config: Config): Config {
@@ -77,8 +78,8 @@ function show(value: unknown): string {
     };
     if (f.tcp !== undefined) return show(f.tcp);
     const listen = value as Partial<ListenAddress>;
-    if (listen.kind === 'unix') return excerpt(listen.path ?? '');
-    if (listen.kind === 'tcp') return hostPort(listen.host ?? '', listen.port ?? 0);
+    if (listen.kind === 'unix' || listen.kind === 'tcp')
+      return excerpt(formatListenAddress(listen as ListenAddress));
     if (f.address !== undefined) {
       return `${f.portUnset ? f.address : hostPort(f.address, f.port ?? 0)} ${f.forward}`;
     }
@@ -95,7 +96,7 @@ function statusNames(mask: number): string {
 }
 
 function settings(
-  record: Record<string, unknown>,
+  record: ReadonlyMap<string, unknown>,
   origins: Record<string, Origin>,
   skip: ReadonlySet<string>,
 ): Setting[] {
@@ -103,10 +104,10 @@ function settings(
     .filter((name) => !skip.has(name))
     .sort()
     .map((name) => {
-      let value = show(record[name]);
-      if ((SECRET_SETTINGS as readonly string[]).includes(name) && record[name] !== '')
-        value = MASK;
-      if (name === 'emailalertstatus') value = statusNames(record[name] as number);
+      const raw = record.get(name);
+      let value = show(raw);
+      if (isDirectiveName(name) && DIRECTIVE[name].secret && raw !== '') value = MASK;
+      if (name === 'emailalertstatus' && typeof raw === 'number') value = statusNames(raw);
       return { name, value, origin: origins[name]! };
     });
 }
@@ -132,12 +133,11 @@ function realSummary(v: VirtualService, r: RealServer): RealSummary {
 }
 
 export function summarize(config: Config): ConfigSummary {
-  const g = config.global as unknown as Record<string, unknown>;
   return {
-    global: settings(g, config.global.origins, new Set()),
+    global: settings(new Map(Object.entries(config.global)), config.global.origins, new Set()),
     virtuals: config.virtuals.map((v) => {
-      const record = { ...(v as unknown as Record<string, unknown>) };
-      if (v.checktype === 'combined') record.checktype = `${v.combinedCount} (combined)`;
+      const record = new Map<string, unknown>(Object.entries(v));
+      if (v.checktype === 'combined') record.set('checktype', `${v.combinedCount} (combined)`);
       return {
         id: virtualId(v),
         line: v.line,

@@ -3,7 +3,7 @@
 // one started, a copytruncate'd one is appended to at its new end, SIGHUP reopens it).
 // Lines: real up/down (with the check that decided it), fallback in/out, reload done or
 // failed, ipvsadm failures. Every string passes the secret scrubber before it is written.
-import { hostPort } from '../lib/address.ts';
+import { hostPort } from '../lib/inet.ts';
 import type { MonitorEvent } from '../monitor/types.ts';
 import { FileSink } from '../log/sinks.ts';
 import { realLabel, virtualLabel } from './keys.ts';

@@ -8,7 +8,7 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
-import type { ListenAddress } from '../config/model.ts';
+import type { ListenAddress } from '../model/domain.ts';
 import { formatListenAddress } from '../parser/listen.ts';
 
 export interface Route {

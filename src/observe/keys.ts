@@ -3,7 +3,7 @@
 // Cached per model object: a check event must not build strings for 10,000 reals a round.
 import { virtualId } from '../config/identity.ts';
 import type { RealServer, VirtualService } from '../config/model.ts';
-import { hostPort } from '../lib/address.ts';
+import { hostPort } from '../lib/inet.ts';
 
 const virtualIds = new WeakMap<VirtualService, string>();
 const realNames = new WeakMap<RealServer, string>();

@@ -7,7 +7,7 @@
 // tens of milliseconds at 10,000 reals (BENCHMARKS.md). Everything else of /metrics (per
 // virtual, the histogram, the daemon, Node's process metrics) stays with prom-client.
 import type { MonitorStatus } from '../monitor/types.ts';
-import { hostPort } from '../lib/address.ts';
+import { hostPort } from '../lib/inet.ts';
 import { pairKey } from './keys.ts';
 
 export const CHECK_RESULTS = ['up', 'down', 'error', 'timeout'] as const;

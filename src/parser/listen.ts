@@ -2,9 +2,8 @@
 // `eventlog=` (the JSON-lines file of state changes). Neither exists in the Perl original.
 // A listener binds to loopback unless the file names another address: a bare port means
 // 127.0.0.1, and all addresses must be written out (0.0.0.0 or [::]).
-import { isIPv4, isIPv6 } from 'node:net';
-import type { ListenAddress } from '../config/model.ts';
-import { hostPort } from '../lib/address.ts';
+import { canonicalIpv6, hostPort, parseIpv4Strict } from '../lib/inet.ts';
+import type { ListenAddress } from '../model/domain.ts';
 import { fail, type Outcome, ok } from './outcome.ts';
 import type { ValueParser } from './values.ts';
 
@@ -36,17 +35,19 @@ export function parseListenAddress(raw: string): Outcome<ListenAddress> {
     return bad(`"${text}" is not PORT, ADDRESS:PORT, [IPV6]:PORT or /path`);
   const n = port(portText);
   if (n === undefined) return bad(`"${portText}" is not a port number (1-65535)`);
-  if (v6 ? !isIPv6(host) || host.includes('%') : !isIPv4(host))
+  // IPv6 in its canonical form, so that a reload writing [0::1] for [::1] does not rebind.
+  const address = v6 ? canonicalIpv6(host) : parseIpv4Strict(host) === undefined ? undefined : host;
+  if (address === undefined)
     return bad(
       `"${host}" is not a numeric ${v6 ? 'IPv6' : 'IPv4'} address (names are not looked up)`,
     );
-  return ok({ kind: 'tcp', host: v6 ? host.toLowerCase() : host, port: n });
+  return ok({ kind: 'tcp', host: address, port: n });
 }
 
-export const listenAddress: ValueParser = (text) => parseListenAddress(text);
+export const listenAddress: ValueParser<ListenAddress> = (text) => parseListenAddress(text);
 
 /** eventlog=/path: an absolute file name. */
-export const eventLogPath: ValueParser = (raw) => {
+export const eventLogPath: ValueParser<string> = (raw) => {
   const text = raw.trim();
   if (!text.startsWith('/'))
     return fail(

@@ -3,8 +3,8 @@
 // coverage test, so the table cannot grow untested.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DIRECTIVES } from '../../src/parser/directives.ts';
-import type { Scope } from '../../src/parser/tree.ts';
+import { DIRECTIVE, DIRECTIVES } from '../../src/parser/directives.ts';
+import type { Scope } from '../../src/parser/values.ts';
 import { parseText } from '../support/config-helpers.ts';
 
 type Expect = { value: unknown; warns?: string } | { error: string };
@@ -149,6 +149,13 @@ const cases: Case[] = [
   ['metrics', 'global', '0.0.0.0:9470', { value: { kind: 'tcp', host: '0.0.0.0', port: 9470 } }],
   ['metrics', 'global', '[::1]:9470', { value: { kind: 'tcp', host: '::1', port: 9470 } }],
   ['metrics', 'global', '[::]:9470', { value: { kind: 'tcp', host: '::', port: 9470 } }],
+  ['metrics', 'global', '[0:0::0001]:9470', { value: { kind: 'tcp', host: '::1', port: 9470 } }],
+  [
+    'metrics',
+    'global',
+    '127.0.0.01:9470',
+    { error: '"127.0.0.01" is not a numeric IPv4 address (names are not looked up)' },
+  ],
   ['metrics', 'global', '/run/ldts.sock', { value: { kind: 'unix', path: '/run/ldts.sock' } }],
   ['metrics', 'global', '', { error: 'metrics needs an address to listen on' }],
   [
@@ -376,4 +383,6 @@ test('the table has one entry per name, each with help and syntax for the man pa
   const names = DIRECTIVES.map((d) => d.name);
   assert.equal(new Set(names).size, names.length);
   for (const d of DIRECTIVES) assert.ok(d.help.length > 10, d.name);
+  for (const [key, d] of Object.entries(DIRECTIVE))
+    assert.equal(d.name, key, 'filed under its name');
 });
