@@ -69,12 +69,8 @@ before(async () => {
 });
 
 after(async () => {
-  s.action('stop');
-  s.kill();
-  await web.down();
-  await web2.down();
+  await s.finish([web, web2]);
   await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
-  s.cleanup();
 });
 
 const find = (pred: (l: Line) => boolean, name?: string) => lines(name).find(pred);

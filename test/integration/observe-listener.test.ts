@@ -67,12 +67,8 @@ before(async () => {
 });
 
 after(async () => {
-  s.action('stop');
-  s.kill();
-  await web.down();
-  await web2.down();
+  await s.finish([web, web2]);
   await mysql?.close();
-  s.cleanup();
 });
 
 const base = (): string => `http://${HOST}:${port}`;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { DaemonScratch, Switchable } from '../support/daemon-harness.ts';
-import { freePort, hasProgram, httpGet } from '../support/observe.ts';
+import { hasProgram, httpGet, startWithMetrics } from '../support/observe.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = hasProgram(CHROMIUM)
@@ -30,14 +30,11 @@ let profile = '';
 
 before(async () => {
   if (skip) return;
-  port = await freePort(HOST);
-  await web1.up();
-  await web2.up();
-  s.config(
+  port = await startWithMetrics(
+    s,
+    HOST,
+    [web1, web2],
     [
-      'checkinterval=1',
-      'logfile="{{DIR}}/ldirectord.log"',
-      `metrics=${HOST}:${port}`,
       'virtual=10.41.1.1:80',
       '\treal=127.0.41.11:8080 masq 2',
       '\treal=127.0.41.12:8080 masq',
@@ -48,10 +45,8 @@ before(async () => {
       'virtual=10.41.1.2:80',
       '\treal=127.0.41.11:8080 gate',
       '\tchecktype=connect',
-      '',
-    ].join('\n'),
+    ],
   );
-  s.start();
   profile = mkdtempSync(join(tmpdir(), 'ldts-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -74,11 +69,7 @@ before(async () => {
 after(async () => {
   await context?.close();
   if (profile) rmSync(profile, { recursive: true, force: true });
-  if (!skip) s.action('stop');
-  s.kill();
-  await web1.down();
-  await web2.down();
-  s.cleanup();
+  await s.finish([web1, web2]);
 });
 
 test('the page follows a real going down and up without reloading', { skip }, async () => {

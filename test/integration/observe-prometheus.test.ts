@@ -10,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { DaemonScratch, Switchable } from '../support/daemon-harness.ts';
 import {
-  freePort,
   hasProgram,
   httpGet,
   type Prometheus,
@@ -18,6 +17,7 @@ import {
   PROMTOOL,
   promtool,
   sampleOf,
+  startWithMetrics,
   startPrometheus,
   until,
 } from '../support/observe.ts';
@@ -37,34 +37,25 @@ let prometheus: Prometheus | undefined;
 
 before(async () => {
   if (skip) return;
-  port = await freePort(HOST);
-  await web1.up();
-  await web2.up();
-  s.config(
+  port = await startWithMetrics(
+    s,
+    HOST,
+    [web1, web2],
     [
-      'checkinterval=1',
-      'logfile="{{DIR}}/ldirectord.log"',
-      `metrics=${HOST}:${port}`,
       'virtual=10.41.0.1:80',
       '\treal=127.0.41.2:8080 masq 3',
       '\treal=127.0.41.3:8080 masq',
       '\tchecktype=connect',
       '\tquiescent=yes',
-      '',
-    ].join('\n'),
+    ],
   );
-  s.start();
   await s.waitForLog(/^Restored real server: 127\.0\.41\.3:8080/, 0, 60_000);
   prometheus = await startPrometheus(s.dir, HOST, [`${HOST}:${port}`]);
 });
 
 after(async () => {
   await prometheus?.stop();
-  if (!skip) s.action('stop');
-  s.kill();
-  await web1.down();
-  await web2.down();
-  s.cleanup();
+  await s.finish([web1, web2]);
 });
 
 const REAL2 = { real: '127.0.41.3:8080', virtual: 'tcp:10.41.0.1:80', service: 'http' };

@@ -7,8 +7,33 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Config, RealServer, VirtualService } from '../../src/config/model.ts';
 import type { MonitorEvent, MonitorStatus } from '../../src/monitor/types.ts';
-import { eventually } from './daemon-harness.ts';
+import { type DaemonScratch, eventually, type Switchable } from './daemon-harness.ts';
 import { makeConfig, makeReal, makeVirtual } from './monitor-fixtures.ts';
+
+/**
+ * Starts a daemon that checks every second and serves metrics= on a free port of `host`, with
+ * `reals` up and `virtuals` (config lines) after the global ones; the port.
+ */
+export async function startWithMetrics(
+  s: DaemonScratch,
+  host: string,
+  reals: readonly Switchable[],
+  virtuals: readonly string[],
+): Promise<number> {
+  const port = await freePort(host);
+  for (const real of reals) await real.up();
+  s.config(
+    [
+      'checkinterval=1',
+      'logfile="{{DIR}}/ldirectord.log"',
+      `metrics=${host}:${port}`,
+      ...virtuals,
+      '',
+    ].join('\n'),
+  );
+  s.start();
+  return port;
+}
 
 /** A port free on `host` right now (bound and released). */
 export async function freePort(host: string): Promise<number> {
