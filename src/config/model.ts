@@ -3,7 +3,14 @@
 // Pure data: no methods, no I/O. Every effective value is filled in (defaults, inheritance
 // from the global section and the derived defaults of the original are already applied).
 
-import type { CheckType, Family, Forward, Protocol, Service } from '../model/domain.ts';
+import type {
+  CheckType,
+  Family,
+  Forward,
+  ListenAddress,
+  Protocol,
+  Service,
+} from '../model/domain.ts';
 
 // Some files of ipvs, monitor and daemon still import these from here; their home is
 // src/model/domain.ts.
@@ -151,6 +158,10 @@ export interface GlobalConfig {
   cleanstop: boolean;
   smtp?: string;
   maintenancedir?: string;
+  /** ldirectord-ts extension: the HTTP listener of /metrics, /status and /. */
+  metrics?: ListenAddress;
+  /** ldirectord-ts extension: JSON lines of state changes appended here. */
+  eventlog?: string;
   origins: Record<string, Origin>;
 }
 

@@ -59,3 +59,7 @@ export const EMAIL_STATUS_BITS: Record<DaemonStatus, number> = {
   stopping: 4,
   reloading: 8,
 };
+
+/** Where an ldirectord-ts listener binds (the `metrics=` extension). */
+export type ListenAddress =
+  { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
