@@ -8,13 +8,21 @@ import type {
   Family,
   Forward,
   ListenAddress,
+  MinHealthy,
   Protocol,
   Service,
 } from '../model/domain.ts';
 
 // Some files of ipvs, monitor and daemon still import these from here; their home is
 // src/model/domain.ts.
-export type { DaemonStatus, Family, Forward, Protocol, Service } from '../model/domain.ts';
+export type {
+  DaemonStatus,
+  Family,
+  Forward,
+  MinHealthy,
+  Protocol,
+  Service,
+} from '../model/domain.ts';
 export { EMAIL_STATUS_BITS } from '../model/domain.ts';
 
 /** Where an effective value came from, for `ldirectord-ts check`. */
@@ -111,6 +119,16 @@ export interface VirtualService {
   checkcount: number;
   failurecount: number;
   checkinterval: number;
+  /** Passed checks before a real that is out goes back in (1: the original's rule). */
+  risecount: number;
+  /** Seconds between checks of a real changing state; checkinterval unless set. */
+  failinterval: number;
+  /** Seconds between checks of a real that is out; checkinterval unless set. */
+  downinterval: number;
+  /** Seconds over which a real that comes back ramps up to its weight; 0 is off. */
+  slowstart: number;
+  /** Fewest reals to keep in the table; undefined (or 0) is off. */
+  minhealthy?: MinHealthy;
 
   quiescent: boolean;
   cleanstop: boolean;
@@ -139,6 +157,12 @@ export interface GlobalConfig {
   checkinterval: number;
   checkcount: number;
   failurecount: number;
+  risecount: number;
+  /** As written; undefined when unset (each virtual then uses its checkinterval). */
+  failinterval?: number;
+  downinterval?: number;
+  slowstart: number;
+  minhealthy?: MinHealthy;
   fallback?: { tcp: FallbackServer; udp: FallbackServer };
   fallback6?: { tcp: FallbackServer; udp: FallbackServer };
   fallbackcommand?: string;

@@ -10,7 +10,7 @@ import type { ListenAddress } from '../model/domain.ts';
 import { DIRECTIVE, isDirectiveName } from '../parser/directives.ts';
 import { formatListenAddress } from '../parser/listen.ts';
 import { virtualId } from './identity.ts';
-import type { Config, Origin, RealServer, VirtualService } from './model.ts';
+import type { Config, MinHealthy, Origin, RealServer, VirtualService } from './model.ts';
 import { effectiveCheckPort } from './services.ts';
 
 export { MASK };
@@ -101,15 +101,30 @@ function settings(
   skip: ReadonlySet<string>,
 ): Setting[] {
   return Object.keys(origins)
-    .filter((name) => !skip.has(name))
+    .filter((name) => !skip.has(name) && !unusedExtension(name, origins[name]!))
     .sort()
     .map((name) => {
       const raw = record.get(name);
       let value = show(raw);
       if (isDirectiveName(name) && DIRECTIVE[name].secret && raw !== '') value = MASK;
       if (name === 'emailalertstatus' && typeof raw === 'number') value = statusNames(raw);
+      if (name === 'minhealthy' && raw !== undefined) value = minHealthyText(raw as MinHealthy);
       return { name, value, origin: origins[name]! };
     });
+}
+
+/** An extension the file does not use: not listed, so a plain config reads as before. */
+function unusedExtension(name: string, o: Origin): boolean {
+  return (
+    isDirectiveName(name) &&
+    DIRECTIVE[name].extension === true &&
+    (o.source === 'default' || o.source === 'derived')
+  );
+}
+
+function minHealthyText(m: MinHealthy): string {
+  const text = m.kind === 'percent' ? `${m.value}%` : String(m.value);
+  return m.value === 0 ? `${text} (off)` : text;
 }
 
 const VIRTUAL_SKIP = new Set<string>();

@@ -63,3 +63,12 @@ export const EMAIL_STATUS_BITS: Record<DaemonStatus, number> = {
 /** Where an ldirectord-ts listener binds (the `metrics=` extension). */
 export type ListenAddress =
   { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+/**
+ * minhealthy=: how many reals of a virtual must be up before a failing one leaves the table,
+ * as a count or a percentage of its reals. A value of 0 is off.
+ */
+export interface MinHealthy {
+  kind: 'count' | 'percent';
+  value: number;
+}

@@ -13,6 +13,7 @@ import {
   CHECK_TYPES,
   type CheckType,
   EMAIL_STATUS_BITS,
+  type MinHealthy,
   SERVICES,
   type Protocol,
   type Service,
@@ -24,6 +25,7 @@ import { REAL_SYNTAX_HINT, type RealSpec, realSpec } from './real.ts';
 import {
   anyText,
   digits,
+  extensionText,
   type NumberRange,
   nonEmpty,
   outOfRange,
@@ -32,6 +34,7 @@ import {
   type Scope,
   type ValueContext,
   type ValueParser,
+  wholeNumber,
   yesNo,
 } from './values.ts';
 
@@ -74,6 +77,8 @@ export interface DirectiveSpec<T = unknown> {
   range?: NumberRange;
   /** A password: its value is never shown (messages, `check`, logs). */
   secret?: boolean;
+  /** An ldirectord-ts extension: the Perl original rejects the line ("Unknown command"). */
+  extension?: boolean;
 }
 
 /** The checktype words (checktype=N is `combined`). */
@@ -429,8 +434,34 @@ const supervised: ValueParser<boolean> = (rest) => {
   );
 };
 
+/** minhealthy=: a count of reals, or a percentage of them; 0 is off. */
+const minhealthy: ValueParser<MinHealthy> = (text, ctx) => {
+  const value = extensionText(text, ctx);
+  const hint =
+    'A number of real servers (minhealthy=2) or a percentage of them (minhealthy=50%); 0 is off.';
+  const m = /^(\d+)(%?)$/.exec(value);
+  if (!m) {
+    return fail(
+      'invalid-minhealthy',
+      'minhealthy must be a number of real servers or a percentage',
+      hint,
+    );
+  }
+  const n = Number(m[1]);
+  if (m[2] === '%') {
+    return n <= 100
+      ? ok({ kind: 'percent', value: n })
+      : fail('invalid-minhealthy', `minhealthy=${excerpt(value)} is more than 100%`, hint);
+  }
+  const tooLarge = outOfRange(n, RANGES.count, `minhealthy=${value}`);
+  if (tooLarge) return fail('number-out-of-range', tooLarge, hint);
+  return ok({ kind: 'count', value: n });
+};
+
 const TIMEOUT_HINT = 'A number of seconds greater than 0.';
 const COUNT_HINT = 'A whole number greater than 0.';
+const INTERVAL_HINT = 'A whole number of seconds greater than 0, e.g. 2.';
+const SLOWSTART_HINT = 'A whole number of seconds, e.g. 60 (0: off).';
 
 /** Captures the type of a directive's value from its parsers. */
 function spec<T>(directive: DirectiveSpec<T>): DirectiveSpec<T> {
@@ -648,6 +679,103 @@ const TABLE = {
       hint: 'It only sets the number of ping attempts of checktype=ping.',
     },
     range: RANGES.count,
+  }),
+  // ---- ldirectord-ts extensions (issue 12): when a real goes out and back in
+  risecount: spec({
+    name: 'risecount',
+    syntax: '<n>',
+    defaultText: '1',
+    help: 'Consecutive passed checks before a real server that is out goes back in. The first check of a real after start or reload decides at once, as with risecount=1.',
+    global: {
+      form: 'raw',
+      parse: wholeNumber('risecount must be a whole number greater than 0', COUNT_HINT, 1),
+    },
+    virtual: {
+      form: 'raw',
+      parse: wholeNumber('risecount must be a whole number greater than 0', COUNT_HINT, 1),
+    },
+    inheritsGlobal: true,
+    defaultValue: 1,
+    range: RANGES.count,
+    extension: true,
+  }),
+  failinterval: spec({
+    name: 'failinterval',
+    syntax: '<seconds>',
+    defaultText: 'checkinterval',
+    help: 'Seconds between checks of a real server that is changing state: failing but not yet out (failurecount), or passing but not yet back in (risecount).',
+    global: {
+      form: 'raw',
+      parse: wholeNumber(
+        'failinterval must be a whole number of seconds greater than 0',
+        INTERVAL_HINT,
+        1,
+      ),
+    },
+    virtual: {
+      form: 'raw',
+      parse: wholeNumber(
+        'failinterval must be a whole number of seconds greater than 0',
+        INTERVAL_HINT,
+        1,
+      ),
+    },
+    inheritsGlobal: true,
+    range: RANGES.seconds,
+    extension: true,
+  }),
+  downinterval: spec({
+    name: 'downinterval',
+    syntax: '<seconds>',
+    defaultText: 'checkinterval',
+    help: 'Seconds between checks of a real server that is out (down, or in maintenance).',
+    global: {
+      form: 'raw',
+      parse: wholeNumber(
+        'downinterval must be a whole number of seconds greater than 0',
+        INTERVAL_HINT,
+        1,
+      ),
+    },
+    virtual: {
+      form: 'raw',
+      parse: wholeNumber(
+        'downinterval must be a whole number of seconds greater than 0',
+        INTERVAL_HINT,
+        1,
+      ),
+    },
+    inheritsGlobal: true,
+    range: RANGES.seconds,
+    extension: true,
+  }),
+  slowstart: spec({
+    name: 'slowstart',
+    syntax: '<seconds>',
+    defaultText: '0 (off)',
+    help: 'A real server that comes back goes in at a fifth of its weight and reaches its full weight over this many seconds, in four steps (ipvsadm -e). Not at start or reload.',
+    global: {
+      form: 'raw',
+      parse: wholeNumber('slowstart must be a whole number of seconds', SLOWSTART_HINT, 0),
+    },
+    virtual: {
+      form: 'raw',
+      parse: wholeNumber('slowstart must be a whole number of seconds', SLOWSTART_HINT, 0),
+    },
+    inheritsGlobal: true,
+    defaultValue: 0,
+    range: RANGES.seconds,
+    extension: true,
+  }),
+  minhealthy: spec({
+    name: 'minhealthy',
+    syntax: '<n> | <n>%',
+    defaultText: '0 (off)',
+    help: 'Fewest real servers of the virtual service to keep in. When a failure would leave fewer up, the reals in the table stay there and an alert goes out, until enough are up again. With none up and a fallback server, the fallback applies as usual.',
+    global: { form: 'raw', parse: minhealthy },
+    virtual: { form: 'raw', parse: minhealthy },
+    inheritsGlobal: true,
+    extension: true,
   }),
   connecttimeout: spec({
     name: 'connecttimeout',

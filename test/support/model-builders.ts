@@ -17,6 +17,8 @@ export function makeReal(overrides: Partial<RealServer> = {}): RealServer {
 }
 
 export function makeVirtual(overrides: Partial<VirtualService> = {}): VirtualService {
+  // Unless a test sets them, the reals are checked every checkinterval in every state.
+  const checkinterval = overrides.checkinterval ?? 10;
   return {
     line: 2,
     family: 4,
@@ -42,7 +44,11 @@ export function makeVirtual(overrides: Partial<VirtualService> = {}): VirtualSer
     negotiatetimeout: 30,
     checkcount: 1,
     failurecount: 1,
-    checkinterval: 10,
+    checkinterval,
+    risecount: 1,
+    failinterval: checkinterval,
+    downinterval: checkinterval,
+    slowstart: 0,
     quiescent: false,
     cleanstop: true,
     emailalert: '',
@@ -59,6 +65,8 @@ export function makeGlobal(overrides: Partial<GlobalConfig> = {}): GlobalConfig 
     checkinterval: 10,
     checkcount: 1,
     failurecount: 1,
+    risecount: 1,
+    slowstart: 0,
     autoreload: false,
     logfile: '/var/log/ldirectord.log',
     execute: [],

@@ -58,6 +58,25 @@ test('a valid file: exit 0, settings with origins, reals after range expansion, 
   assert.match(out, /passwd\s+\*{8}/);
 });
 
+test('extensions: listed only where the file uses them, each with a migration note', async () => {
+  const plain = await check(valid);
+  assert.doesNotMatch(plain.out, /risecount|failinterval|downinterval|slowstart|minhealthy/);
+  const { code, out } = await check(
+    file(
+      'extended.cf',
+      'risecount=2\nvirtual=127.0.0.1:80\n\treal=127.0.0.2:80 gate\n\tminhealthy=50%\n',
+    ),
+  );
+  assert.equal(code, 0);
+  assert.match(out, /risecount\s+2\s+global, line 1/);
+  assert.match(out, /minhealthy\s+50%\s+virtual, line 4/);
+  assert.doesNotMatch(out, /failinterval|downinterval|slowstart/);
+  assert.match(
+    out,
+    /behaves differently from the Perl original:[\s\S]*extended\.cf:4:2: warning: minhealthy is an ldirectord-ts extension\n\s+The Perl original rejects this line/,
+  );
+});
+
 test('a broken file: exit 2 and every error with file:line:column', async () => {
   const { code, out } = await check(broken);
   assert.equal(code, 2);

@@ -381,3 +381,61 @@ test('a real listed twice with other settings: the warning says which the Perl o
   assert.equal(same!.category, undefined, 'the same settings: both programs agree');
   assert.doesNotMatch(same!.hint!, /rejects/, 'ipvsadm does not reject it: both are one entry');
 });
+
+test('issue 12 extensions: the original behaviour unless written, inherited like failurecount', async () => {
+  const plain = (await load('checkinterval=7\nvirtual=127.0.0.1:80\n\treal=127.0.0.2:80 gate\n'))
+    .config!.virtuals[0]!;
+  assert.deepEqual(
+    [plain.risecount, plain.failinterval, plain.downinterval, plain.slowstart, plain.minhealthy],
+    [1, 7, 7, 0, undefined],
+    'one pass brings a real back, every state is checked every checkinterval',
+  );
+  assert.deepEqual(plain.origins.failinterval, { source: 'derived', from: 'checkinterval' });
+
+  const { config, diagnostics } = await load(
+    [
+      'risecount=3',
+      'failinterval=2',
+      'minhealthy=50%',
+      'slowstart=30',
+      'virtual=127.0.0.1:80',
+      '\treal=127.0.0.2:80 gate',
+      '\tcheckinterval=20',
+      '\tdowninterval=60',
+      'virtual=127.0.0.1:81',
+      '\treal=127.0.0.2:81 gate',
+      '\trisecount=1',
+      '\tminhealthy=1',
+      '\tslowstart=0',
+      '',
+    ].join('\n'),
+  );
+  const [a, b] = config!.virtuals;
+  assert.deepEqual(
+    [a!.risecount, a!.failinterval, a!.downinterval, a!.slowstart, a!.minhealthy],
+    [3, 2, 60, 30, { kind: 'percent', value: 50 }],
+  );
+  assert.deepEqual(a!.origins.risecount, { source: 'global', line: 1 });
+  assert.deepEqual(a!.origins.downinterval, { source: 'virtual', line: 8 });
+  assert.deepEqual(
+    [b!.risecount, b!.failinterval, b!.downinterval, b!.slowstart, b!.minhealthy],
+    [1, 2, 10, 0, { kind: 'count', value: 1 }],
+  );
+  // Each line that uses one says the Perl original rejects it.
+  const notes = diagnostics.filter((d) => d.code === 'extension-directive');
+  assert.deepEqual(
+    notes.map((d) => d.line),
+    [1, 2, 3, 4, 8, 11, 12, 13],
+  );
+  assert.ok(notes.every((d) => d.category === 'differs-from-perl'));
+});
+
+test('minhealthy above the number of reals is a warning', async () => {
+  const { diagnostics } = await load(
+    'virtual=127.0.0.1:80\n\treal=127.0.0.2:80 gate\n\treal=127.0.0.3:80 gate\n\tminhealthy=3\n',
+  );
+  const w = diagnostics.find((d) => d.code === 'minhealthy-above-reals');
+  assert.ok(w, JSON.stringify(diagnostics));
+  assert.equal(w.line, 4);
+  assert.match(w.message, /minhealthy=3 is more than the 2 real servers of tcp:127\.0\.0\.1:80/);
+});

@@ -143,6 +143,18 @@ function lintService(
       );
     }
   }
+  const minhealthy = vs.minhealthy;
+  if (minhealthy?.kind === 'count' && minhealthy.value > vs.reals.length && vs.reals.length > 0) {
+    const at: [number, number] = section.has('minhealthy')
+      ? section.at('minhealthy')
+      : [vs.origins.minhealthy?.line ?? vs.line, 1];
+    ctx.warn(
+      ...at,
+      'minhealthy-above-reals',
+      `minhealthy=${minhealthy.value} is more than the ${vs.reals.length} real server${vs.reals.length === 1 ? '' : 's'} of ${virtualId(vs)}: it needs them all, so a real that fails stays in the table`,
+      `It then counts as minhealthy=${vs.reals.length}; give at most ${vs.reals.length}, or a percentage.`,
+    );
+  }
   if (section.has('netmask') && vs.persistent === undefined) {
     ctx.warn(
       ...section.at('netmask'),

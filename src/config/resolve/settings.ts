@@ -19,6 +19,8 @@ type VirtualByRule =
   | 'passwd'
   | 'checktimeout'
   | 'negotiatetimeout'
+  | 'failinterval'
+  | 'downinterval'
   | 'fallback';
 
 /** The global settings copied from the table: every GlobalConfig field named after a directive. */
@@ -85,6 +87,11 @@ export function resolveGlobal(
     checkinterval: table.withDefault('checkinterval'),
     failurecount: table.withDefault('failurecount'),
     checkcount: table.withDefault('checkcount'),
+    risecount: table.withDefault('risecount'),
+    failinterval: table.optional('failinterval'),
+    downinterval: table.optional('downinterval'),
+    slowstart: table.withDefault('slowstart'),
+    minhealthy: table.optional('minhealthy'),
     quiescent: table.withDefault('quiescent'),
     readdquiescent: table.withDefault('readdquiescent'),
     cleanstop: table.withDefault('cleanstop'),
@@ -147,6 +154,9 @@ export function virtualTable(table: TableSettings): Pick<VirtualService, Virtual
     checkinterval: table.withDefault('checkinterval'),
     failurecount: table.withDefault('failurecount'),
     checkcount: table.withDefault('checkcount'),
+    risecount: table.withDefault('risecount'),
+    slowstart: table.withDefault('slowstart'),
+    minhealthy: table.optional('minhealthy'),
     scheduler: table.withDefault('scheduler'),
     persistent: table.optional('persistent'),
     netmask: table.optional('netmask'),
@@ -163,6 +173,24 @@ export function virtualTable(table: TableSettings): Pick<VirtualService, Virtual
     servicename: table.optional('servicename'),
     comment: table.optional('comment'),
   } satisfies Record<VirtualTableName, unknown>;
+}
+
+/**
+ * How often a virtual's reals are checked while they change state and while they are out: as
+ * written (or inherited), else every checkinterval, as the original checks them.
+ */
+export function virtualPacing(
+  table: TableSettings,
+  checkinterval: number,
+  origins: Record<string, Origin>,
+): Pick<VirtualService, 'failinterval' | 'downinterval'> {
+  const paced = (name: 'failinterval' | 'downinterval'): number => {
+    const value = table.optional(name);
+    if (value !== undefined) return value;
+    origins[name] = origin('derived', undefined, 'checkinterval');
+    return checkinterval;
+  };
+  return { failinterval: paced('failinterval'), downinterval: paced('downinterval') };
 }
 
 /**
