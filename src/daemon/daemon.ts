@@ -298,6 +298,9 @@ export class LdirectordDaemon {
     if (event.type === 'ipvs') {
       this.track(this.alerter.notify(event.command, this.status));
     }
+    if (event.type === 'minhealthy') {
+      this.track(this.alerter.notifyVirtual(event.message, event.virtual, this.status));
+    }
     // Every check is an event; the status file follows changes (and its 5 s refresh).
     if (event.type !== 'check') this.statusFile?.changed();
   }

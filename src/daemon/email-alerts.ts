@@ -94,6 +94,14 @@ export class EmailAlerter {
     await this.deliver(command.alert, virtual, status);
   }
 
+  /**
+   * An alert about a virtual as a whole, with `text` as its subject (minhealthy: it starts or
+   * stops keeping its reals in the table). Filtered by emailalertstatus like the others.
+   */
+  async notifyVirtual(text: string, virtual: VirtualService, status: DaemonStatus): Promise<void> {
+    await this.deliver(text, virtual, status);
+  }
+
   /** Reminders for reals still down: called once per check cycle (the original: after each sleep). */
   async resend(status: DaemonStatus): Promise<void> {
     const now = this.now();

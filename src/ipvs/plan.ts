@@ -1,6 +1,8 @@
 // The planner: from the configuration, the monitor's view of which reals are up and the table
 // last read from the kernel, the ipvsadm commands that bring the kernel where the original
 // would leave it (§3.5-§3.9 of the behaviour reference), and the table expected afterwards.
+// Two extensions (docs/extensions.md) decide here too: the weight of a real in its slow start,
+// and minhealthy, which keeps the reals in the table when too few would remain.
 // Pure: no I/O, no timers. Differences from the original are in docs/compatibility.md.
 import { virtualId, virtualString } from '../config/identity.ts';
 import type { FallbackServer, Forward, RealServer, VirtualService } from '../config/model.ts';
@@ -32,6 +34,23 @@ import {
 import type { Plan, PlanEvent, PlanInput, PlannedCommand, RealPair } from './types.ts';
 
 export type { Plan, PlanEvent, PlanInput, PlannedCommand, PlanScope, RealPair } from './types.ts';
+
+/** minhealthy: how many of a virtual's `total` reals must be up; 0 when it is off. */
+export function minHealthyNeeded(v: VirtualService, total: number): number {
+  const m = v.minhealthy;
+  if (m === undefined || m.value === 0) return 0;
+  return m.kind === 'percent' ? Math.ceil((total * m.value) / 100) : Math.min(m.value, total);
+}
+
+/**
+ * Whether a virtual keeps its last-known set in the table: fewer of its reals are up than
+ * minhealthy needs. Not when none is up and it has a fallback server: that case is the
+ * fallback's, as in the original.
+ */
+export function holdsLastKnown(v: VirtualService, up: number, total: number): boolean {
+  if (up >= minHealthyNeeded(v, total)) return false;
+  return !(up === 0 && v.fallback !== undefined && v.fallback.address !== '');
+}
 
 export function planIpvs(input: PlanInput): Plan {
   const planner = new Planner(input);
@@ -131,9 +150,11 @@ class Planner {
     const groups = this.#groups(v);
     const fallback = this.#fallback(v, groups);
     const anyUp = groups.some((g) => g.up);
+    const holding = this.#holding(v);
     for (const g of groups) if (g.up) this.#restore(v, g);
     if (fallback && !anyUp) this.#fallbackIn(v, fallback);
-    for (const g of groups) if (!g.up) this.#remove(v, g, 'start');
+    for (const g of groups)
+      if (!g.up && !(holding && this.#serving(v, g))) this.#remove(v, g, 'start');
     if (fallback && anyUp) this.#fallbackOut(v, fallback);
     const known = new Set(groups.map((g) => g.key));
     if (fallback) known.add(fallback.key);
@@ -152,9 +173,14 @@ class Planner {
     }
   }
 
-  /** The `entries` scope: these reals, then the fallback of their virtual. */
+  /**
+   * The `entries` scope: these reals, then the fallback of their virtual. With minhealthy, a
+   * real that is down stays while the virtual holds its last-known set, and once it no longer
+   * does, every real that is down and still in the table leaves (not only these).
+   */
   transitions(v: VirtualService, reals: readonly RealServer[]): void {
     const groups = this.#groups(v);
+    const holding = this.#holding(v);
     const done = new Set<string>();
     for (const r of reals) {
       const group =
@@ -167,7 +193,13 @@ class Planner {
       if (!group || done.has(group.key)) continue;
       done.add(group.key);
       if (group.up) this.#restore(v, group);
-      else this.#remove(v, group, 'running');
+      else if (!(holding && this.#serving(v, group))) this.#remove(v, group, 'running');
+    }
+    if (minHealthyNeeded(v, v.reals.length) > 0 && !holding) {
+      for (const g of groups) {
+        if (g.up || done.has(g.key) || !this.#serving(v, g)) continue;
+        this.#remove(v, g, 'running');
+      }
     }
     const fallback = this.#fallback(v, groups);
     if (!fallback) return;
@@ -225,6 +257,18 @@ class Planner {
     return [...groups.values()];
   }
 
+  /** minhealthy holds the virtual's last-known set, by the monitor's states. */
+  #holding(v: VirtualService): boolean {
+    if (minHealthyNeeded(v, v.reals.length) === 0) return false;
+    const up = v.reals.filter((r) => this.#input.isUp(v, r)).length;
+    return holdsLastKnown(v, up, v.reals.length);
+  }
+
+  /** The group's entry is in the table with a weight: it takes new connections. */
+  #serving(v: VirtualService, g: RealGroup): boolean {
+    return (this.#work.get(this.#names(v).key)?.destinations.get(g.key)?.weight ?? 0) > 0;
+  }
+
   #fallback(
     v: VirtualService,
     groups: readonly RealGroup[],
@@ -238,19 +282,20 @@ class Planner {
     return { ...f, key, kernelPort: port };
   }
 
-  /** _restore_service for a real that is up. */
+  /** _restore_service for a real that is up, at its weight now (slowstart). */
   #restore(v: VirtualService, g: RealGroup): void {
     const r = g.chosen;
+    const weight = this.#input.weight?.(v, r) ?? r.weight;
     const spec: RealSpec = {
       address: r.address,
       port: r.port,
       forward: r.forward,
-      weight: r.weight,
+      weight,
       upperThreshold: r.upperThreshold,
       // The kernel refuses a lower threshold above the upper one (0 = no upper threshold).
       lowerThreshold: Math.min(r.lowerThreshold, r.upperThreshold),
     };
-    this.#put(v, g.key, g.port, spec, 'real', pairs(v, g.reals));
+    this.#put(v, g.key, g.port, spec, 'real', pairs(v, g.reals), r.weight);
   }
 
   #fallbackIn(v: VirtualService, f: FallbackServer & { key: string; kernelPort: number }): void {
@@ -278,7 +323,11 @@ class Planner {
     service.destinations.delete(f.key);
   }
 
-  /** Add or restore a destination at full weight unless it is already right. */
+  /**
+   * Add or restore a destination at the spec's weight unless it is already right. A real in
+   * its slow start (`full` above the spec's weight) that already takes connections steps up
+   * with its own line and no alert; its return (added, or restored from weight 0) is as usual.
+   */
   #put(
     v: VirtualService,
     key: string,
@@ -286,6 +335,7 @@ class Planner {
     spec: RealSpec,
     kind: 'real' | 'fallback',
     serves: RealPair[],
+    full = spec.weight,
   ) {
     const service = this.#service(v);
     const have = service.destinations.get(key);
@@ -313,6 +363,18 @@ class Planner {
       have.lowerThreshold !== want.lowerThreshold ||
       !sameForward(have.forward, spec.forward)
     ) {
+      const step = spec.weight < full && have.weight > 0;
+      if (step) {
+        this.#emitEntry(
+          v,
+          realArgs('-e', v, spec),
+          `Slow start ${name} (Weight set to ${spec.weight} of ${full})`,
+          'slow-start',
+          { ...entry, alert: false },
+        );
+        service.destinations.set(key, want);
+        return;
+      }
       this.#emitEntry(
         v,
         realArgs('-e', v, spec),
@@ -434,14 +496,16 @@ class Planner {
       address: string;
       port: number;
       serves: RealPair[];
-      alert?: string;
+      /** The alert's subject when not the log line; false for none. */
+      alert?: string | false;
     },
   ): void {
+    const alert = entry.alert === false ? undefined : (entry.alert ?? message);
     this.commands.push({
       args,
       line: args.join(' '),
       message,
-      alert: entry.alert ?? message,
+      ...(alert !== undefined ? { alert } : {}),
       event,
       virtual: v,
       virtualId: this.#names(v).id,

@@ -22,6 +22,11 @@ export interface PlanInput {
   actual: IpvsTable;
   /** The monitor's state of a real in a virtual. */
   isUp(virtual: VirtualService, real: RealServer): boolean;
+  /**
+   * The weight a real that is up takes now: less than its configured weight while it ramps up
+   * after coming back (slowstart). Its configured weight when absent.
+   */
+  weight?(virtual: VirtualService, real: RealServer): number;
   scope: PlanScope;
 }
 
@@ -31,6 +36,8 @@ export type PlanEvent =
   | 'virtual-purged'
   | 'added'
   | 'restored'
+  /** A step of a real's slow start towards its weight (no alert: its return had one). */
+  | 'slow-start'
   | 'quiescent'
   | 'readd-quiescent'
   | 'deleted'

@@ -21,6 +21,8 @@ export type PlanOutcome = Omit<Extract<MonitorEvent, { type: 'ipvs-apply' }>, 't
 export interface DesiredState {
   config(): Config;
   isUp(virtual: VirtualService, real: RealServer): boolean;
+  /** The weight of a real that is up, now (slowstart). */
+  weight(virtual: VirtualService, real: RealServer): number;
 }
 
 export interface IpvsSyncOptions {
@@ -116,7 +118,10 @@ export class IpvsSync {
     return { reals: this.#waiting().length, reconcile: this.#pendingFull !== undefined };
   }
 
-  /** A real changed state: bring its entry in line within the coalescing window. */
+  /**
+   * A real changed state (or its slow-start weight): bring its entry in line within the
+   * coalescing window.
+   */
   markDirty(pair: RealPair): void {
     if (this.#stopped) return;
     this.#dirty.add(pair);
@@ -212,6 +217,7 @@ export class IpvsSync {
         config: desired.config(),
         actual: this.#table,
         isUp: (v, r) => desired.isUp(v, r),
+        weight: (v, r) => desired.weight(v, r),
         scope,
       });
     } catch (error) {

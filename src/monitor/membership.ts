@@ -29,6 +29,11 @@ export interface Member {
   maintenance?: string;
   /** Its first check since it appeared has not completed yet. */
   awaitingFirst: boolean;
+  /**
+   * Since when (monotonic ms) it ramps up to its weight after coming back (slowstart), and the
+   * timer of its next step; undefined when it has its full weight.
+   */
+  slowStart?: { since: number; timer: unknown };
   entry: VirtualEntry;
   /**
    * Strings for logs and the monitorfile, made when first needed and kept until the next
@@ -55,6 +60,8 @@ export interface VirtualEntry {
   settled: boolean;
   /** Runs of its fallbackcommand, one after the other. */
   chain: Promise<void>;
+  /** minhealthy keeps its last-known set in the table (the last decision, for alerts). */
+  holding: boolean;
 }
 
 /** One distinct check, run for every member it serves. */
@@ -125,6 +132,7 @@ export function nextMembership(
         commandState: undefined,
         settled: false,
         chain: Promise.resolve(),
+        holding: false,
       };
     }
     const mode = checkMode(v);
@@ -154,7 +162,7 @@ export function nextMembership(
           identity,
           mode,
           key,
-          state: { up: initiallyUp(v, r, mode, table), failcount: 0 },
+          state: { up: initiallyUp(v, r, mode, table), failcount: 0, rise: 0 },
           awaitingFirst: mode !== 'off',
           entry,
           text: undefined,

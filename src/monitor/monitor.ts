@@ -13,11 +13,17 @@
 //   a stall start when it ends, in their order and spacing rather than all at once.
 // - State changes go to the IPVS layer through src/monitor/ipvs-sync.ts.
 // - fallbackcommand runs when a virtual loses its last real or gets its first one back.
+// - The extensions of docs/extensions.md, decided in the pure files and timed here: risecount
+//   (src/monitor/state.ts), failinterval and downinterval (the interval after each run,
+//   src/monitor/schedule.ts), slowstart (src/monitor/slow-start.ts marks a real that came back
+//   for the planner at each step of its weight), minhealthy (the planner keeps the reals; here the
+//   alert when a virtual starts or stops holding them).
 // Everything that does I/O or tells time is injected (src/monitor/types.ts).
 import type { Checker } from '../checkers/types.ts';
 import { realId, realIdText } from '../config/identity.ts';
-import type { Config, VirtualService } from '../config/model.ts';
+import type { Config, RealServer, VirtualService } from '../config/model.ts';
 import type { IpvsTable } from '../ipvs/model.ts';
+import { holdsLastKnown, minHealthyNeeded } from '../ipvs/plan.ts';
 import { errorMessage } from '../lib/error-message.ts';
 import { hostPort } from '../lib/inet.ts';
 import { runCommand } from '../lib/run-command.ts';
@@ -37,9 +43,11 @@ import {
   type VirtualEntry,
 } from './membership.ts';
 import { createFileAppender, type FileAppender, monitorLine } from './monitorfile.ts';
+import { sharedIntervalMs } from './schedule.ts';
 import { Scheduler } from './scheduler.ts';
 import { StallWatch } from './stall.ts';
 import { monitorStatus } from './status.ts';
+import { SlowStarts } from './slow-start.ts';
 import { applyVerdict, kindForPass, nextCombinedCounter } from './state.ts';
 import { buildCheckTarget, type CheckKind } from './target.ts';
 import type {
@@ -82,6 +90,7 @@ export class Monitor {
   #writes = new Set<Promise<void>>();
   #namesResolved: Promise<void> = Promise.resolve();
   #maintenanceWaitMs: number;
+  #slowStarts: SlowStarts;
 
   constructor(options: MonitorOptions) {
     this.#config = options.config;
@@ -101,6 +110,7 @@ export class Monitor {
           `The daemon did not run for ${(ms / 1000).toFixed(1)} s (stopped, paused or stalled): checks do not count that time`,
         );
     });
+    this.#slowStarts = new SlowStarts(this.#clock, (m) => this.#sync.markDirty(m));
     this.#sync = new IpvsSync({
       backend: options.backend,
       planner: options.planner,
@@ -109,6 +119,7 @@ export class Monitor {
       desired: {
         config: () => this.#config,
         isUp: (v, r) => this.#members.byVirtual.get(v)?.get(r)?.state.up ?? false,
+        weight: (v, r) => this.#weightOf(v, r),
       },
       applied: (command, scope) => this.#emit({ type: 'ipvs', scope, command }),
       sent: (outcome) => this.#emit({ type: 'ipvs-apply', ...outcome }),
@@ -123,6 +134,11 @@ export class Monitor {
       logger: this.#logger,
       check: (job, controller) => this.#check(job, controller),
       complete: (job, outcome) => this.#complete(job, outcome),
+      intervalMs: (job) =>
+        sharedIntervalMs(
+          job.members.filter((m) => m.live),
+          job.intervalMs,
+        ),
     });
   }
 
@@ -190,6 +206,7 @@ export class Monitor {
     }
     this.#phase = 'stopping';
     this.#scheduler.stop(this.#members.jobs.values());
+    this.#slowStarts.stop();
     const done = this.#serially(async () => {
       this.#phase = 'stopping';
       // A start or reload that was under way when stop() came may have made new jobs.
@@ -208,6 +225,7 @@ export class Monitor {
       jobs: this.#members.jobs.size,
       load: this.#scheduler.load,
       isPending: (m) => this.#sync.isPending(m.virtual, m.real),
+      weightOf: (m) => this.#slowStarts.weight(m),
       pending: this.#sync.pendingSummary(),
     });
   }
@@ -224,7 +242,7 @@ export class Monitor {
   async #launch(fresh: Job[], others: Job[] = []): Promise<void> {
     await this.#waitForNames();
     for (const job of fresh) this.#scheduler.due(job);
-    for (const entry of this.#members.entries) this.#decideFallback(entry);
+    for (const entry of this.#members.entries) this.#decideVirtual(entry);
     await Promise.all([...fresh, ...others].map((job) => job.first?.promise));
     if (!this.#stopping) await this.#sync.flushNow();
   }
@@ -375,7 +393,7 @@ export class Monitor {
       touched.add(m.entry);
     }
     if (result && kind) job.counter = nextCombinedCounter(job.counter, kind, result.up);
-    for (const entry of touched) this.#decideFallback(entry);
+    for (const entry of touched) this.#decideVirtual(entry);
   }
 
   #apply(
@@ -388,15 +406,30 @@ export class Monitor {
   ): void {
     const v = m.virtual;
     const r = m.real;
-    const step = applyVerdict(m.state, verdict, v.failurecount);
+    const first = m.awaitingFirst;
+    const step = applyVerdict(m.state, { ...verdict, first }, v.failurecount, v.risecount);
     for (const note of step.notes) {
       const where = this.#text(m).where;
-      if (note.kind === 'reset') this.#logger.info(`Resetting soft failure count: ${where}`);
-      else
-        this.#logger.info(
-          `Soft failure real server: ${where} failure ${note.failcount}/${note.failurecount}`,
-          { reason },
-        );
+      switch (note.kind) {
+        case 'reset':
+          this.#logger.info(`Resetting soft failure count: ${where}`);
+          break;
+        case 'soft-failure':
+          this.#logger.info(
+            `Soft failure real server: ${where} failure ${note.failcount}/${note.failurecount}`,
+            { reason },
+          );
+          break;
+        case 'rising':
+          this.#logger.info(`Rising real server: ${where} success ${note.rise}/${note.risecount}`);
+          break;
+        case 'rise-reset':
+          this.#logger.info(
+            `Resetting rise count: ${where} after success ${note.rise}/${note.risecount}`,
+            { reason },
+          );
+          break;
+      }
     }
     m.state = step.state;
     m.last = {
@@ -410,6 +443,9 @@ export class Monitor {
     if (step.transition) {
       if (this.#logger.debugEnabled?.(2) ?? true)
         this.#logger.debug(`Real server ${step.transition}: ${this.#text(m).where}: ${reason}`);
+      // slowstart ramps a real that comes back, not one the first check finds up.
+      if (step.transition === 'up' && !first && v.slowstart > 0) this.#slowStarts.start(m);
+      else this.#slowStarts.end(m);
       this.#sync.markDirty(m);
       this.#emit({ type: 'real', virtual: v, real: r, up: step.transition === 'up', reason });
     }
@@ -430,6 +466,12 @@ export class Monitor {
         v.monitorfile,
         monitorLine(now, this.#pid, this.#text(m).monitor, verdict.up, reason),
       );
+  }
+
+  /** The weight the planner gives a real that is up: its slow-start step, else its own. */
+  #weightOf(v: VirtualService, r: RealServer): number {
+    const m = this.#members.byVirtual.get(v)?.get(r);
+    return m ? this.#slowStarts.weight(m) : r.weight;
   }
 
   #text(m: Member): MemberText {
@@ -458,6 +500,37 @@ export class Monitor {
     );
     this.#writes.add(write);
     void write.then(() => this.#writes.delete(write));
+  }
+
+  /** What a virtual does once its reals changed: fallbackcommand, then the minhealthy alert. */
+  #decideVirtual(entry: VirtualEntry): void {
+    this.#decideFallback(entry);
+    this.#decideMinHealthy(entry);
+  }
+
+  /**
+   * minhealthy: say when a virtual starts keeping its last-known set in the table (fewer reals
+   * up than it needs) and when it stops; the planner does the keeping. Once every real has
+   * had its first check, as fallbackcommand.
+   */
+  #decideMinHealthy(entry: VirtualEntry): void {
+    if (this.#stopping || !entry.settled) return;
+    const v = entry.virtual;
+    const total = entry.members.length;
+    const needed = minHealthyNeeded(v, total);
+    const up = entry.members.filter((m) => m.state.up).length;
+    const holding = needed > 0 && holdsLastKnown(v, up, total);
+    if (holding === entry.holding) return;
+    entry.holding = holding;
+    // A reload that turned minhealthy off ends a hold without news about the reals.
+    if (needed === 0) return;
+    const counts = `${entry.vid} has ${up} of ${total} real servers up, minhealthy needs ${needed}`;
+    const message = holding
+      ? `Too few real servers up: ${counts}: keeping the real servers in the IPVS table`
+      : `Enough real servers up again: ${counts}: real servers that are down leave the IPVS table`;
+    if (holding) this.#logger.warn(message, { virtual: entry.vid });
+    else this.#logger.info(message, { virtual: entry.vid });
+    this.#emit({ type: 'minhealthy', virtual: v, holding, up, total, needed, message });
   }
 
   /**

@@ -1,5 +1,6 @@
 // When each check job runs: at once when it is new (or gained members), then at its phase in
-// each interval (src/monitor/schedule.ts), one run at a time per job and at most `concurrency`
+// each interval (src/monitor/schedule.ts; the caller may ask for another interval after each run,
+// for the state of the reals the job serves), one run at a time per job and at most `concurrency`
 // runs at once, queued in arrival order. A job whose time came while the daemon was stalled
 // (src/monitor/stall.ts) runs after the stall with its spacing kept. What a run does belongs to
 // the caller: `check` runs it, `complete` takes what it found.
@@ -7,15 +8,18 @@ import { errorMessage } from '../lib/error-message.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { Semaphore } from './concurrency.ts';
-import { nextRun, phaseOffset } from './schedule.ts';
+import { intervalMs, nextRun, phaseOffset } from './schedule.ts';
 import type { StallWatch } from './stall.ts';
 
 /** A job as the scheduler keeps it. */
 export interface ScheduledJob {
   readonly key: string;
+  /** Its checkinterval. */
   readonly intervalMs: number;
   /** Its stable offset within the interval. */
   readonly phase: number;
+  /** The interval its timer was armed with (another than intervalMs when the caller asked). */
+  armedIntervalMs: number;
   timer: TimerHandle | undefined;
   /** When its timer is due (monotonic ms). */
   dueAt: number;
@@ -27,15 +31,14 @@ export interface ScheduledJob {
   first: PromiseWithResolvers<void> | undefined;
 }
 
-const MIN_INTERVAL_MS = 100;
-
 /** A new job with this key, run every `checkinterval` seconds; not yet started. */
 export function scheduledJob(key: string, checkinterval: number): ScheduledJob {
-  const intervalMs = Math.max(MIN_INTERVAL_MS, Math.round(checkinterval * 1000));
+  const ms = intervalMs(checkinterval);
   return {
     key,
-    intervalMs,
-    phase: phaseOffset(key, intervalMs),
+    intervalMs: ms,
+    phase: phaseOffset(key, ms),
+    armedIntervalMs: ms,
     timer: undefined,
     dueAt: 0,
     queued: false,
@@ -55,6 +58,8 @@ export interface SchedulerOptions<J extends ScheduledJob, O> {
   check(job: J, controller: AbortController): Promise<O>;
   /** What a run found, for a job still alive. */
   complete(job: J, outcome: O): void;
+  /** The interval until the job's next run, asked after each run; its own by default. */
+  intervalMs?(job: J): number;
 }
 
 export class Scheduler<J extends ScheduledJob, O> {
@@ -155,7 +160,20 @@ export class Scheduler<J extends ScheduledJob, O> {
     }
     this.#firstDone(job);
     const now = clock.now();
-    this.#arm(job, nextRun(this.#epoch, job.phase, job.intervalMs, started, now) - now);
+    const interval = this.#interval(job);
+    // Each interval has its own stable phase, so checks at a faster pace spread out too.
+    const phase = interval === job.intervalMs ? job.phase : phaseOffset(job.key, interval);
+    job.armedIntervalMs = interval;
+    this.#arm(job, nextRun(this.#epoch, phase, interval, started, now) - now);
+  }
+
+  #interval(job: J): number {
+    try {
+      return this.#options.intervalMs?.(job) ?? job.intervalMs;
+    } catch (error) {
+      this.#options.logger.error(`Choosing a check interval failed: ${errorMessage(error)}`);
+      return job.intervalMs;
+    }
   }
 
   #arm(job: J, delayMs: number): void {
@@ -172,7 +190,7 @@ export class Scheduler<J extends ScheduledJob, O> {
     job.timer = undefined;
     const stallStart = this.#options.stalls.observe(job.dueAt);
     if (stallStart !== undefined && job.alive && !this.#stopped) {
-      const delay = Math.min(job.dueAt - stallStart, job.intervalMs);
+      const delay = Math.min(job.dueAt - stallStart, job.armedIntervalMs);
       if (delay >= 1) {
         this.#arm(job, delay);
         return;

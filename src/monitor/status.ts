@@ -1,5 +1,6 @@
 // The status view (status --json, SIGUSR1, the status file): the membership's states as plain
 // values. Read-only.
+import { minHealthyNeeded } from '../ipvs/plan.ts';
 import { hostPort } from '../lib/inet.ts';
 import type { Member, VirtualEntry } from './membership.ts';
 import type { CheckRecord, MonitorPhase, MonitorStatus } from './types.ts';
@@ -11,6 +12,8 @@ export interface StatusSources {
   load: { running: number; queued: number; concurrency: number };
   /** Whether a real's IPVS entry is waiting to be (re)applied. */
   isPending(member: Member): boolean;
+  /** Its weight in the table now (its slow-start step, else its own). */
+  weightOf(member: Member): number;
   pending: MonitorStatus['pending'];
 }
 
@@ -20,6 +23,7 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
     virtuals: sources.entries.map((e) => {
       const v = e.virtual;
       const anyUp = e.members.some((m) => m.state.up);
+      const needed = minHealthyNeeded(v, e.members.length);
       return {
         id: e.vid,
         checktype: v.checktype === 'combined' ? String(v.combinedCount) : v.checktype,
@@ -28,6 +32,7 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
         ...(v.fallback ? { fallback: hostPort(v.fallback.address, v.fallback.port) } : {}),
         fallbackActive: v.fallback !== undefined && !anyUp,
         ...(e.commandState ? { fallbackCommand: e.commandState } : {}),
+        ...(needed > 0 ? { minhealthy: { needed, holding: e.holding } } : {}),
         reals: e.members.map((m) => ({
           address: m.real.address,
           port: m.real.port,
@@ -37,6 +42,8 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
           failcount: m.state.failcount,
           failurecount: v.failurecount,
           ...(m.maintenance ? { maintenance: m.maintenance } : {}),
+          ...(v.risecount > 1 ? { rise: m.state.rise, risecount: v.risecount } : {}),
+          ...(m.slowStart ? { slowStartWeight: sources.weightOf(m) } : {}),
           ...(m.last ? { lastCheck: lastCheck(m.last) } : {}),
           pending: sources.isPending(m),
         })),

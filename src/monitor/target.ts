@@ -98,8 +98,9 @@ const KINDS: Record<CheckMode, readonly CheckKind[]> = {
 /**
  * Two (virtual, real) pairs with the same key run one shared check per interval. The key is
  * derived from the targets the mode's checks are built with (buildCheckTarget), keeping what
- * each kind of check reads of them, plus the interval (so each virtual's failurecount counts
- * failures at its own pace) and the N of checktype=N. It is broader than the original's
+ * each kind of check reads of them, plus the intervals (so each virtual's failurecount counts
+ * failures at its own pace, and a shared check keeps one failinterval and downinterval) and
+ * the N of checktype=N. It is broader than the original's
  * real-id, which ignores the credentials and the timeouts. External checks see the virtual's
  * address and port as arguments, so those are part of their key; the other checks never look
  * at the virtual, so the same real behind two virtual addresses is checked once.
@@ -109,5 +110,9 @@ export function checkKey(v: VirtualService, r: RealServer): string {
   const mode = checkMode(v);
   const reads = KINDS[mode].map((kind) => READS[kind](buildCheckTarget(v, r, kind)));
   const combinedCount = mode === 'combined' ? v.combinedCount : 0;
-  return JSON.stringify([mode, v.checkinterval, combinedCount, ...reads]);
+  // Intervals that differ by state are added only where set, so the key of every other check,
+  // and the phase within its interval derived from it, is the same as without them.
+  const paced = v.failinterval !== v.checkinterval || v.downinterval !== v.checkinterval;
+  const intervals = paced ? [v.checkinterval, v.failinterval, v.downinterval] : v.checkinterval;
+  return JSON.stringify([mode, intervals, combinedCount, ...reads]);
 }

@@ -65,6 +65,19 @@ export type MonitorEvent =
       failed: Array<{ line: string; message: string }>;
       error?: string;
     }
+  /**
+   * minhealthy: the virtual started (holding) or stopped keeping its last-known set in the
+   * table; `message` is what was logged.
+   */
+  | {
+      type: 'minhealthy';
+      virtual: VirtualService;
+      holding: boolean;
+      up: number;
+      total: number;
+      needed: number;
+      message: string;
+    }
   /** fallbackcommand ran. */
   | {
       type: 'fallback-command';
@@ -132,6 +145,11 @@ export interface RealStatus {
   failurecount: number;
   /** The maintenance file that forces it down, if any. */
   maintenance?: string;
+  /** With risecount above 1: the passes so far of a real that is out. */
+  rise?: number;
+  risecount?: number;
+  /** Its weight now, while it ramps up after coming back (slowstart). */
+  slowStartWeight?: number;
   lastCheck?: CheckRecord;
   /** Its IPVS entry is waiting to be (re)applied. */
   pending: boolean;
@@ -147,6 +165,11 @@ export interface VirtualStatus {
   fallbackActive: boolean;
   /** The last fallbackcommand status run (or decided, without a command). */
   fallbackCommand?: 'start' | 'stop';
+  /**
+   * With minhealthy: the reals it needs up, and whether it keeps its last-known set in the
+   * table because fewer are.
+   */
+  minhealthy?: { needed: number; holding: boolean };
   reals: RealStatus[];
 }
 

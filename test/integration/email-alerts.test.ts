@@ -201,3 +201,25 @@ test('reload drops reminders for reals that left the config', async () => {
   await a.resend('running');
   assert.equal(received.length, 1);
 });
+
+test('minhealthy: a virtual keeping its reals is mailed; a slow-start step is not', async () => {
+  received.length = 0;
+  const log: string[] = [];
+  const a = alerter(log);
+  const text =
+    'Too few real servers up: tcp:10.6.6.1:80 has 1 of 4 real servers up, minhealthy needs 2: keeping the real servers in the IPVS table';
+  await a.notifyVirtual(text, web, 'running');
+  const step = command(
+    web,
+    'slow-start',
+    'Slow start real server: 10.6.6.2:80 (10.6.6.1:80) (Weight set to 4 of 10)',
+  );
+  delete step.alert;
+  await a.notify(step, 'running');
+  assert.deepEqual(log, [`emailalert: ${text}`]);
+  assert.equal(received.length, 1);
+  assert.match(received[0]!.data, /^Subject: \[Web Site\] Too few real servers up: /m);
+  // emailalertstatus applies to it as to the others.
+  await a.notifyVirtual(text, { ...web, emailalertstatus: 1 }, 'running');
+  assert.equal(received.length, 1);
+});

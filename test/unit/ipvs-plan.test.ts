@@ -6,7 +6,13 @@ import { runIpvsadm } from '../../src/ipvs/emulator/ipvsadm.ts';
 import { saveText } from '../../src/ipvs/emulator/ipvsadm-format.ts';
 import { fromKernel, IpvsKernel, toKernel } from '../../src/ipvs/emulator/kernel.ts';
 import type { IpvsTable } from '../../src/ipvs/model.ts';
-import { type Plan, type PlanScope, planIpvs } from '../../src/ipvs/plan.ts';
+import {
+  holdsLastKnown,
+  minHealthyNeeded,
+  type Plan,
+  type PlanScope,
+  planIpvs,
+} from '../../src/ipvs/plan.ts';
 import { diffTables, entryKey, findReal, tablesEqual } from '../../src/ipvs/table.ts';
 import { config, fallback, real, virtual } from '../support/ipvs-fixtures.ts';
 
@@ -611,5 +617,183 @@ describe('stop', () => {
 
   test('a virtual already gone is not purged again', () => {
     assert.deepEqual(lines(plan(config([clean]), tableFrom(''), allUp, { kind: 'stop' })), []);
+  });
+});
+
+describe('slowstart: the weight the monitor gives a real in its ramp', () => {
+  const v = virtual({ address: '10.1.1.1', port: 80 }, [real('127.0.0.2', 8080, 'masq', 10)], {
+    slowstart: 60,
+  });
+  const entries = (r: RealServer): PlanScope => ({
+    kind: 'entries',
+    reals: [{ virtual: v, real: r }],
+  });
+  const weighted = (actual: IpvsTable, w: number) =>
+    planIpvs({
+      config: config([v]),
+      actual,
+      isUp: allUp,
+      weight: () => w,
+      scope: entries(v.reals[0]!),
+    });
+
+  test('back in at its first step, as usual; each step up is -e with its own line, no alert', () => {
+    const empty = tableFrom('-A -t 10.1.1.1:80 -s wrr\n');
+    const added = weighted(empty, 2);
+    assert.deepEqual(lines(added), ['-a -t 10.1.1.1:80 -x 0 -y 0 -r 127.0.0.2:8080 -m -w 2']);
+    assert.deepEqual(messages(added), [
+      'Added real server: 127.0.0.2:8080 (10.1.1.1:80) (Weight set to 2)',
+    ]);
+    const atTwo = settle(empty, added);
+    const step = weighted(atTwo, 4);
+    assert.deepEqual(lines(step), ['-e -t 10.1.1.1:80 -x 0 -y 0 -r 127.0.0.2:8080 -m -w 4']);
+    assert.deepEqual(messages(step), [
+      'Slow start real server: 127.0.0.2:8080 (10.1.1.1:80) (Weight set to 4 of 10)',
+    ]);
+    assert.equal(step.commands[0]!.event, 'slow-start');
+    assert.equal(step.commands[0]!.alert, undefined, 'its return was mailed already');
+    const atFour = settle(atTwo, step);
+    const full = weighted(atFour, 10);
+    assert.deepEqual(messages(full), [
+      'Restored real server: 127.0.0.2:8080 (10.1.1.1:80) (Weight set to 10)',
+    ]);
+    assert.equal(full.commands[0]!.alert, full.commands[0]!.message);
+  });
+
+  test('a quiesced real that comes back is restored from 0 as usual, at its first step', () => {
+    const quiesced = tableFrom(
+      '-A -t 10.1.1.1:80 -s wrr\n-a -t 10.1.1.1:80 -r 127.0.0.2:8080 -m -w 0\n',
+    );
+    const p = weighted(quiesced, 2);
+    assert.deepEqual(messages(p), [
+      'Restored real server: 127.0.0.2:8080 (10.1.1.1:80) (Weight set to 2)',
+    ]);
+    assert.equal(p.commands[0]!.event, 'restored');
+  });
+
+  test('without the hook every real has its configured weight', () => {
+    const p = plan(config([v]), tableFrom(''), allUp);
+    assert.match(lines(p)[1]!, / -w 10$/);
+  });
+});
+
+describe('minhealthy: keep the last-known set when too few reals would remain', () => {
+  const reals = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'].map((a) =>
+    real(a, 80, 'gate', 1),
+  );
+  const full =
+    '-A -t 10.1.1.1:80 -s wrr\n' +
+    reals.map((r) => `-a -t 10.1.1.1:80 -r ${r.address}:80 -g -w 1\n`).join('');
+  const withMin = (extra: Partial<VirtualService>) =>
+    virtual({ address: '10.1.1.1', port: 80 }, reals, extra);
+  const entriesOf = (v: VirtualService, ...addresses: string[]): PlanScope => ({
+    kind: 'entries',
+    reals: v.reals
+      .filter((r) => addresses.includes(r.address))
+      .map((r) => ({ virtual: v, real: r })),
+  });
+  const up = (...addresses: string[]) => upIf(...addresses.map((a) => `${a}:80`));
+
+  test('the rule: a count or a percentage (rounded up) of the reals, 0 is off', () => {
+    const needed = (m: VirtualService['minhealthy'], total: number) =>
+      minHealthyNeeded(withMin({ minhealthy: m }), total);
+    assert.equal(needed(undefined, 4), 0);
+    assert.equal(needed({ kind: 'count', value: 0 }, 4), 0);
+    assert.equal(needed({ kind: 'count', value: 2 }, 4), 2);
+    assert.equal(needed({ kind: 'count', value: 9 }, 4), 4, 'at most every real');
+    assert.equal(needed({ kind: 'percent', value: 50 }, 3), 2);
+    assert.equal(needed({ kind: 'percent', value: 100 }, 4), 4);
+    const v = withMin({ minhealthy: { kind: 'count', value: 2 } });
+    assert.equal(holdsLastKnown(v, 1, 4), true);
+    assert.equal(holdsLastKnown(v, 2, 4), false);
+    assert.equal(holdsLastKnown(v, 0, 4), true, 'no fallback: keep them');
+    const withFallback = { ...v, fallback: fallback('127.0.0.1', 80) };
+    assert.equal(holdsLastKnown(withFallback, 0, 4), false, 'none up: the fallback applies');
+    assert.equal(holdsLastKnown(withFallback, 1, 4), true);
+  });
+
+  test('a failure that leaves enough up is taken out as usual', () => {
+    const v = withMin({ minhealthy: { kind: 'count', value: 2 } });
+    const isUp = up('127.0.0.2', '127.0.0.3', '127.0.0.4');
+    const p = plan(config([v]), tableFrom(full), isUp, entriesOf(v, '127.0.0.5'));
+    assert.deepEqual(lines(p), ['-d -t 10.1.1.1:80 -r 127.0.0.5:80']);
+  });
+
+  test('below it, the reals that are down stay in; back at it, every one of them leaves', () => {
+    const v = withMin({ minhealthy: { kind: 'percent', value: 50 } });
+    // 127.0.0.5 went out while enough were up; then three more fail at once.
+    let table = settle(
+      tableFrom(full),
+      plan(
+        config([v]),
+        tableFrom(full),
+        up('127.0.0.2', '127.0.0.3', '127.0.0.4'),
+        entriesOf(v, '127.0.0.5'),
+      ),
+    );
+    const held = plan(config([v]), table, up('127.0.0.2'), entriesOf(v, '127.0.0.3', '127.0.0.4'));
+    assert.deepEqual(lines(held), [], '1 of 4 up: nothing is taken out');
+    // One more down leaves none up and no fallback: still kept, never drained to nothing.
+    const none = plan(config([v]), table, allDown, entriesOf(v, '127.0.0.2'));
+    assert.deepEqual(lines(none), []);
+    // 127.0.0.4 and 127.0.0.5 come back: 2 of 4, enough; the three kept down ones leave,
+    // though only the two that came back are named.
+    const isUp = up('127.0.0.4', '127.0.0.5');
+    const back = plan(config([v]), table, isUp, entriesOf(v, '127.0.0.4', '127.0.0.5'));
+    assert.deepEqual(lines(back).sort(), [
+      '-a -t 10.1.1.1:80 -x 0 -y 0 -r 127.0.0.5:80 -g -w 1',
+      '-d -t 10.1.1.1:80 -r 127.0.0.2:80',
+      '-d -t 10.1.1.1:80 -r 127.0.0.3:80',
+    ]);
+    table = settle(table, back);
+    assert.deepEqual(lines(plan(config([v]), table, isUp, { kind: 'start' })), []);
+  });
+
+  test('quiescent: kept at their weight while below it, quiesced once back at it', () => {
+    const v = withMin({ minhealthy: { kind: 'count', value: 3 }, quiescent: true });
+    const table = tableFrom(full);
+    const isUp = up('127.0.0.2', '127.0.0.3');
+    assert.deepEqual(lines(plan(config([v]), table, isUp, entriesOf(v, '127.0.0.4'))), []);
+    const back = plan(
+      config([v]),
+      table,
+      up('127.0.0.2', '127.0.0.3', '127.0.0.5'),
+      entriesOf(v, '127.0.0.5'),
+    );
+    assert.deepEqual(lines(back), ['-e -t 10.1.1.1:80 -r 127.0.0.4:80 -g -w 0']);
+  });
+
+  test('none up with a fallback: the reals leave and the fallback comes in, as without it', () => {
+    const v = withMin({
+      minhealthy: { kind: 'count', value: 2 },
+      fallback: fallback('127.0.0.1', 80),
+    });
+    const p = plan(
+      config([v]),
+      tableFrom(full),
+      allDown,
+      entriesOf(v, ...reals.map((r) => r.address)),
+    );
+    assert.deepEqual(lines(p), [
+      '-d -t 10.1.1.1:80 -r 127.0.0.2:80',
+      '-d -t 10.1.1.1:80 -r 127.0.0.3:80',
+      '-d -t 10.1.1.1:80 -r 127.0.0.4:80',
+      '-d -t 10.1.1.1:80 -r 127.0.0.5:80',
+      '-a -t 10.1.1.1:80 -x 0 -y 0 -r 127.0.0.1:80 -g -w 1',
+    ]);
+  });
+
+  test('a start or reload below it keeps what the table has and adds what is up', () => {
+    const v = withMin({ minhealthy: { kind: 'count', value: 3 } });
+    const half =
+      '-A -t 10.1.1.1:80 -s wrr\n-a -t 10.1.1.1:80 -r 127.0.0.2:80 -g -w 1\n-a -t 10.1.1.1:80 -r 127.0.0.3:80 -g -w 1\n';
+    const p = plan(config([v]), tableFrom(half), up('127.0.0.4'));
+    assert.deepEqual(lines(p), ['-a -t 10.1.1.1:80 -x 0 -y 0 -r 127.0.0.4:80 -g -w 1']);
+    const off = plan(config([withMin({})]), tableFrom(half), up('127.0.0.4'));
+    assert.deepEqual(lines(off), [
+      '-a -t 10.1.1.1:80 -x 0 -y 0 -r 127.0.0.4:80 -g -w 1',
+      '-d -t 10.1.1.1:80 -r 127.0.0.2:80',
+      '-d -t 10.1.1.1:80 -r 127.0.0.3:80',
+    ]);
   });
 });

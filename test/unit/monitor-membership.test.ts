@@ -29,7 +29,7 @@ test('reload: an unchanged real keeps its member and job; a changed check is fre
   const v1 = makeVirtual({ reals: [a, b] });
   const first = nextMembership(emptyMembership(), makeConfig([v1]), { services: [] });
   const [ma, mb] = first.entries[0]!.members as [Member, Member];
-  ma.state = { up: true, failcount: 0 };
+  ma.state = { up: true, failcount: 0, rise: 0 };
   const c = makeReal('127.0.4.4', 80);
   const v2 = makeVirtual({ reals: [{ ...a }, { ...b, request: '/other' }, c] });
   const next = nextMembership(first, makeConfig([v2]), { services: [] });
