@@ -1,10 +1,13 @@
 // What the daemon tests share: real servers that can be switched on and off (plain TCP
 // listeners for checktype=connect), the fake ipvsadm's invocation log read back as the table
 // commands it ran, and a scratch folder that runs one daemon with its log file.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { promisify } from 'node:util';
 import { alive, FAKE_IPVSADM, type RunResult, Scratch } from './ldts.ts';
+
+const execFileAsync = promisify(execFile);
 
 /** A real server for checktype=connect: a TCP listener at host:port, switched up and down. */
 export class Switchable {
@@ -121,6 +124,18 @@ export class DaemonScratch extends Scratch {
       encoding: 'utf8',
     });
     return r.stdout;
+  }
+
+  /**
+   * The same without blocking the event loop: for tests whose real servers run in this
+   * process, which a synchronous ipvsadm run would keep from answering the daemon's checks.
+   */
+  async tableAsync(): Promise<string> {
+    const { stdout } = await execFileAsync(FAKE_IPVSADM, ['-S', '-n'], {
+      env: { ...this.env(), FAKE_IPVSADM_LOG: '' },
+      encoding: 'utf8',
+    });
+    return stdout;
   }
 
   /** Writes the config ({{DIR}} replaced) in place. */
@@ -266,16 +281,16 @@ export async function within<T>(promise: Promise<T>, what: string, timeoutMs = 2
  * so the message can show the state at the time of failure).
  */
 export async function eventually(
-  predicate: () => boolean,
+  predicate: () => boolean | Promise<boolean>,
   what: string | (() => string),
   timeoutMs = 15_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (predicate()) return;
+    if (await predicate()) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  if (predicate()) return;
+  if (await predicate()) return;
   const text = typeof what === 'function' ? what() : what;
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${text}`);
 }

@@ -3,47 +3,21 @@
 // servers go down (a 500, a wrong body, a closed port) and come back; after each step both
 // tables must settle to the same `ipvsadm -S -n` and thresholds listing.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { HttpReal } from '../support/http-reals.ts';
 import { FAKE_IPVSADM, Scratch } from '../support/ldts.ts';
 import { PerlLdirectord, perlUnavailableReason } from '../support/perl-ldirectord.ts';
+import { settledAlike } from '../support/table-differential.ts';
 
 const skip = perlUnavailableReason();
 if (skip) process.stdout.write(`# skipping: ${skip}\n`);
 
-type Mode = 'ok' | 'error' | 'wrong-body' | 'closed';
-interface Real {
-  host: string;
-  port: number;
-  mode: Mode;
-  server?: Server;
-}
-
-const reals: Real[] = [
-  { host: '127.0.7.2', port: 8080, mode: 'ok' },
-  { host: '127.0.7.3', port: 8080, mode: 'ok' },
-  { host: '127.0.7.4', port: 8081, mode: 'ok' },
+const reals = [
+  new HttpReal('127.0.7.2', 8080),
+  new HttpReal('127.0.7.3', 8080),
+  new HttpReal('127.0.7.4', 8081),
 ];
-
-async function setMode(real: Real, mode: Mode): Promise<void> {
-  real.mode = mode;
-  if (mode === 'closed' && real.server) {
-    const s = real.server;
-    real.server = undefined;
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  } else if (mode !== 'closed' && !real.server) {
-    const server = createServer((req, res) => {
-      if (real.mode === 'error') res.writeHead(500).end('broken');
-      else res.writeHead(200).end(real.mode === 'wrong-body' ? 'maintenance' : 'status: OK');
-    });
-    server.keepAliveTimeout = 100;
-    await new Promise<void>((r) => server.listen(real.port, real.host, r));
-    real.server = server;
-  }
-}
 
 const CONFIG = `checkinterval=1
 logfile="{{DIR}}/ldirectord.log"
@@ -73,41 +47,13 @@ const ours = new Scratch('scenario-ours');
 let perl: PerlLdirectord | undefined;
 let perlState = '';
 
-function table(state: string): string {
-  const env = { ...process.env, FAKE_IPVSADM_STATE: state };
-  const save = spawnSync(FAKE_IPVSADM, ['-S', '-n'], { env, encoding: 'utf8' }).stdout;
-  const thresholds = spawnSync(FAKE_IPVSADM, ['-L', '-n', '--thresholds'], {
-    env,
-    encoding: 'utf8',
-  }).stdout;
-  return `${save}${thresholds}`;
-}
-
-/** Waits until both tables are equal and unchanged for 2 s; returns the table. */
-async function settled(step: string, timeoutMs = 90_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  let since = Date.now();
-  for (;;) {
-    const a = table(ours.state);
-    const b = table(perlState);
-    const now = a === b ? a : '';
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    } else if (now !== '' && Date.now() - since >= 2000) {
-      return now;
-    }
-    if (Date.now() > deadline) {
-      assert.equal(a, b, `${step}: the tables did not agree within ${timeoutMs} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function settled(step: string): Promise<string> {
+  return settledAlike(step, { ours: ours.state, perl: perlState });
 }
 
 before(async () => {
   if (skip) return;
-  for (const r of reals) await setMode(r, 'ok');
+  for (const r of reals) await r.set('ok');
   const cf = ours.write('scenario.cf', CONFIG);
   const start = ours.run([cf, 'start']);
   assert.equal(start.code, 0, start.stderr);
@@ -120,7 +66,7 @@ after(async () => {
     ours.run([ours.path('scenario.cf'), 'stop']);
     await perl?.stop();
   }
-  for (const r of reals) await setMode(r, 'closed');
+  for (const r of reals) await r.set('closed');
   ours.cleanup();
 });
 
@@ -135,7 +81,7 @@ test(
   'a real answering 500 is removed (quiescent=no) and quiesced (quiescent=yes)',
   { skip },
   async () => {
-    await setMode(reals[1]!, 'error');
+    await reals[1]!.set('error');
     const t = await settled('127.0.7.3 answers 500');
     assert.doesNotMatch(t, /-a -t 10\.7\.0\.1:80 -r 127\.0\.7\.3/);
     assert.match(t, /-a -t 10\.7\.0\.2:80 -r 127\.0\.7\.3:8080 -m -w 0/);
@@ -143,25 +89,25 @@ test(
 );
 
 test('the last real of a virtual going down brings the fallback in', { skip }, async () => {
-  await setMode(reals[0]!, 'wrong-body');
+  await reals[0]!.set('wrong-body');
   const t = await settled('127.0.7.2 answers a body without OK');
   assert.match(t, /-a -t 10\.7\.0\.1:80 -r 127\.0\.0\.1:80 -g -w 1/);
 });
 
 test('reals coming back take the fallback out and get their weights again', { skip }, async () => {
-  await setMode(reals[0]!, 'ok');
-  await setMode(reals[1]!, 'ok');
+  await reals[0]!.set('ok');
+  await reals[1]!.set('ok');
   const t = await settled('both back');
   assert.doesNotMatch(t, /127\.0\.0\.1:80/);
   assert.match(t, /-a -t 10\.7\.0\.2:80 -r 127\.0\.7\.3:8080 -m -w 3/);
 });
 
 test('a closed port fails the connect check and the http check', { skip }, async () => {
-  await setMode(reals[2]!, 'closed');
+  await reals[2]!.set('closed');
   const t = await settled('127.0.7.4 closed');
   assert.doesNotMatch(t, /-a -t 10\.7\.0\.3:8081 -r 127\.0\.7\.4/);
   assert.match(t, /-a -t 10\.7\.0\.2:80 -r 127\.0\.7\.4:8081 -m -w 0/);
-  await setMode(reals[2]!, 'ok');
+  await reals[2]!.set('ok');
   const back = await settled('127.0.7.4 back');
   assert.match(back, /-a -t 10\.7\.0\.3:8081 -r 127\.0\.7\.4:8081 -m -w 1/);
 });
