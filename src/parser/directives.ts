@@ -685,7 +685,7 @@ const TABLE = {
     name: 'risecount',
     syntax: '<n>',
     defaultText: '1',
-    help: 'Consecutive passed checks before a real server that is out goes back in. The first check of a real after start or reload decides at once, as with risecount=1.',
+    help: 'Consecutive passed checks before a real server that is out goes back in. The first check of a real (at start, or when a reload adds it or changes its check) decides at once, as with risecount=1.',
     global: {
       form: 'raw',
       parse: wholeNumber('risecount must be a whole number greater than 0', COUNT_HINT, 1),
@@ -753,7 +753,7 @@ const TABLE = {
     name: 'slowstart',
     syntax: '<seconds>',
     defaultText: '0 (off)',
-    help: 'A real server that comes back goes in at a fifth of its weight and reaches its full weight over this many seconds, in four steps (ipvsadm -e). Not at start or reload.',
+    help: 'A real server that comes back goes in at a fifth of its weight and reaches its full weight over this many seconds, in four steps (ipvsadm -e). Not a real that its first check (at start, or when a reload adds it) finds up.',
     global: {
       form: 'raw',
       parse: wholeNumber('slowstart must be a whole number of seconds', SLOWSTART_HINT, 0),
