@@ -463,6 +463,18 @@ const COUNT_HINT = 'A whole number greater than 0.';
 const INTERVAL_HINT = 'A whole number of seconds greater than 0, e.g. 2.';
 const SLOWSTART_HINT = 'A whole number of seconds, e.g. 60 (0: off).';
 
+function intervalMessage(name: string): string {
+  return `${name} must be a whole number of seconds greater than 0`;
+}
+
+/** An ldirectord-ts extension: read alike in both scopes, inherited like failurecount. */
+function extension<T>(
+  parse: ValueParser<T>,
+): Pick<DirectiveSpec<T>, 'global' | 'virtual' | 'inheritsGlobal' | 'extension'> {
+  const rule: ScopeRule<T> = { form: 'raw', parse };
+  return { global: rule, virtual: rule, inheritsGlobal: true, extension: true };
+}
+
 /** Captures the type of a directive's value from its parsers. */
 function spec<T>(directive: DirectiveSpec<T>): DirectiveSpec<T> {
   return directive;
@@ -686,96 +698,41 @@ const TABLE = {
     syntax: '<n>',
     defaultText: '1',
     help: 'Consecutive passed checks before a real server that is out goes back in. The first check of a real (at start, or when a reload adds it or changes its check) decides at once, as with risecount=1.',
-    global: {
-      form: 'raw',
-      parse: wholeNumber('risecount must be a whole number greater than 0', COUNT_HINT, 1),
-    },
-    virtual: {
-      form: 'raw',
-      parse: wholeNumber('risecount must be a whole number greater than 0', COUNT_HINT, 1),
-    },
-    inheritsGlobal: true,
+    ...extension(wholeNumber('risecount must be a whole number greater than 0', COUNT_HINT, 1)),
     defaultValue: 1,
     range: RANGES.count,
-    extension: true,
   }),
   failinterval: spec({
     name: 'failinterval',
     syntax: '<seconds>',
     defaultText: 'checkinterval',
     help: 'Seconds between checks of a real server that is changing state: failing but not yet out (failurecount), or passing but not yet back in (risecount).',
-    global: {
-      form: 'raw',
-      parse: wholeNumber(
-        'failinterval must be a whole number of seconds greater than 0',
-        INTERVAL_HINT,
-        1,
-      ),
-    },
-    virtual: {
-      form: 'raw',
-      parse: wholeNumber(
-        'failinterval must be a whole number of seconds greater than 0',
-        INTERVAL_HINT,
-        1,
-      ),
-    },
-    inheritsGlobal: true,
+    ...extension(wholeNumber(intervalMessage('failinterval'), INTERVAL_HINT, 1)),
     range: RANGES.seconds,
-    extension: true,
   }),
   downinterval: spec({
     name: 'downinterval',
     syntax: '<seconds>',
     defaultText: 'checkinterval',
     help: 'Seconds between checks of a real server that is out (down, or in maintenance).',
-    global: {
-      form: 'raw',
-      parse: wholeNumber(
-        'downinterval must be a whole number of seconds greater than 0',
-        INTERVAL_HINT,
-        1,
-      ),
-    },
-    virtual: {
-      form: 'raw',
-      parse: wholeNumber(
-        'downinterval must be a whole number of seconds greater than 0',
-        INTERVAL_HINT,
-        1,
-      ),
-    },
-    inheritsGlobal: true,
+    ...extension(wholeNumber(intervalMessage('downinterval'), INTERVAL_HINT, 1)),
     range: RANGES.seconds,
-    extension: true,
   }),
   slowstart: spec({
     name: 'slowstart',
     syntax: '<seconds>',
     defaultText: '0 (off)',
     help: 'A real server that comes back goes in at a fifth of its weight and reaches its full weight over this many seconds, in four steps (ipvsadm -e). Not a real that its first check (at start, or when a reload adds it) finds up.',
-    global: {
-      form: 'raw',
-      parse: wholeNumber('slowstart must be a whole number of seconds', SLOWSTART_HINT, 0),
-    },
-    virtual: {
-      form: 'raw',
-      parse: wholeNumber('slowstart must be a whole number of seconds', SLOWSTART_HINT, 0),
-    },
-    inheritsGlobal: true,
+    ...extension(wholeNumber('slowstart must be a whole number of seconds', SLOWSTART_HINT, 0)),
     defaultValue: 0,
     range: RANGES.seconds,
-    extension: true,
   }),
   minhealthy: spec({
     name: 'minhealthy',
     syntax: '<n> | <n>%',
     defaultText: '0 (off)',
     help: 'Fewest real servers of the virtual service to keep in. When a failure would leave fewer up, the reals in the table stay there and an alert goes out, until enough are up again. With none up and a fallback server, the fallback applies as usual.',
-    global: { form: 'raw', parse: minhealthy },
-    virtual: { form: 'raw', parse: minhealthy },
-    inheritsGlobal: true,
-    extension: true,
+    ...extension(minhealthy),
   }),
   connecttimeout: spec({
     name: 'connecttimeout',
