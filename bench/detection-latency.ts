@@ -6,7 +6,7 @@
 //   node bench/detection-latency.ts [--impl ts|perl] [--reals 10000] [--hung 0.1]
 //        [--interval 10] [--timeout 3] [--seconds 180] [--flip-every 250] [--hold 3]
 //        [--backend dry-run|fake] [--node-flags="--optimize-for-size"] [--nginx-workers 1]
-//        [--json FILE]
+//        [--directive name=value ...] [--json FILE]
 //
 // --impl ts    bin/ldirectord-ts (the built bundle) with --log-format json: the time of the
 //              "Deleted real server" record is when its command took effect (--dry-run: the
@@ -21,6 +21,8 @@
 // healthy real fails, alternately answering 503 ("down") and hanging ("hang"); --hold s after
 // its removal it is healed, and the time to its "Added real server" is the recovery latency.
 // --flip-every 0 flips nothing (a throughput run: checks per CPU-second of the whole daemon).
+// --directive adds a global directive after the defaults (failurecount=1), e.g.
+// --directive failurecount=3 --directive failinterval=1 (docs/extensions.md).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +51,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'dry-run' },
     'node-flags': { type: 'string', default: '' },
     'nginx-workers': { type: 'string', default: '1' },
+    directive: { type: 'string', multiple: true, default: [] },
     json: { type: 'string' },
   },
 });
@@ -71,7 +74,7 @@ function configText(): string {
   return benchConfig(addresses, {
     interval: INTERVAL,
     timeout: TIMEOUT,
-    globals: ['failurecount=1', 'supervised=yes', 'autoreload=no'],
+    globals: ['failurecount=1', 'supervised=yes', 'autoreload=no', ...(values.directive ?? [])],
   });
 }
 
