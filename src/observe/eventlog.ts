@@ -1,8 +1,9 @@
 // eventlog=: one JSON line per state change, appended to a file and rotated like the main
 // log (src/log/sinks.ts FileSink: a moved or removed file is noticed by its inode and a new
 // one started, a copytruncate'd one is appended to at its new end, SIGHUP reopens it).
-// Lines: real up/down (with the check that decided it), fallback in/out, reload done or
-// failed, ipvsadm failures. Every string passes the secret scrubber before it is written.
+// Lines: real up/down (with the check that decided it), fallback in/out, minhealthy holding
+// a virtual's reals or letting them go, reload done or failed, ipvsadm failures. Every string
+// passes the secret scrubber before it is written.
 import { hostPort } from '../lib/inet.ts';
 import type { MonitorEvent } from '../monitor/types.ts';
 import { FileSink } from '../log/sinks.ts';
@@ -53,6 +54,16 @@ export function eventRecord(event: MonitorEvent, now: Date): EventRecord | undef
         fallback: hostPort(target.address, target.port),
       };
     }
+    case 'minhealthy':
+      // A virtual starts or stops keeping its reals in the table (docs/extensions.md).
+      return {
+        time,
+        event: event.holding ? 'minhealthy-hold' : 'minhealthy-release',
+        virtual: virtualLabel(event.virtual),
+        up: event.up,
+        reals: event.total,
+        needed: event.needed,
+      };
     case 'ipvs-apply':
       if (event.error === undefined && event.failed.length === 0) return undefined;
       return {

@@ -141,7 +141,7 @@ export class RealSeries {
     family(0, ({ r, rec }) => sample('ldirectord_real_up', rec.labels, r.up ? 1 : 0));
     family(1, ({ r, rec, q }) =>
       r.up
-        ? sample('ldirectord_real_weight', rec.labels, r.weight)
+        ? sample('ldirectord_real_weight', rec.labels, r.slowStartWeight ?? r.weight)
         : q
           ? sample('ldirectord_real_weight', rec.labels, 0)
           : undefined,

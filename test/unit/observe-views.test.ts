@@ -150,3 +150,34 @@ test('metrics at 10,000 reals: a bounded set of series per real', async () => {
   assert.ok(!after.includes('ldirectord_real_checks_total{virtual="tcp:10.2.0.0:80"'));
   assert.ok(after.includes('ldirectord_real_checks_total{virtual="tcp:10.2.0.1:80"'));
 });
+
+test('issue 12: a minhealthy hold is an event-log line each way; a slow start shows its weight', async () => {
+  const v = makeVirtual({ minhealthy: { kind: 'count', value: 2 } });
+  const hold: MonitorEvent = {
+    type: 'minhealthy',
+    virtual: v,
+    holding: true,
+    up: 1,
+    total: 3,
+    needed: 2,
+    message: 'Too few real servers up: ...',
+  };
+  assert.deepEqual(eventRecord(hold, NOW), {
+    time: NOW.toISOString(),
+    event: 'minhealthy-hold',
+    virtual: 'tcp:10.1.1.1:80',
+    up: 1,
+    reals: 3,
+    needed: 2,
+  });
+  assert.equal(eventRecord({ ...hold, holding: false, up: 2 }, NOW)?.event, 'minhealthy-release');
+
+  const { config, status } = checkedFleet(2, (i) => `127.0.0.${i + 2}`);
+  const ramping = status.virtuals[0]!.reals[0]!;
+  ramping.weight = 10;
+  ramping.slowStartWeight = 4;
+  const metrics = new Metrics(config, { status: () => status });
+  const text = await metrics.text();
+  assert.match(text, /^ldirectord_real_weight\{[^}]*real="127\.0\.0\.2:80"[^}]*\} 4$/m);
+  assert.match(text, /^ldirectord_real_configured_weight\{[^}]*real="127\.0\.0\.2:80"[^}]*\} 10$/m);
+});
