@@ -7,7 +7,7 @@ import { hostPort } from '../lib/inet.ts';
 import { excerpt } from '../lib/printable.ts';
 import { MASK } from '../lib/secrets.ts';
 import type { ListenAddress } from '../model/domain.ts';
-import { DIRECTIVE, isDirectiveName, isExtension } from '../parser/directives.ts';
+import { DIRECTIVE, isDirectiveName } from '../parser/directives.ts';
 import { formatListenAddress } from '../parser/listen.ts';
 import { virtualId } from './identity.ts';
 import type { Config, MinHealthy, Origin, RealServer, VirtualService } from './model.ts';
@@ -117,7 +117,7 @@ function settings(
 function unusedExtension(name: string, o: Origin): boolean {
   return (
     isDirectiveName(name) &&
-    isExtension(DIRECTIVE[name]) &&
+    DIRECTIVE[name].extension === true &&
     (o.source === 'default' || o.source === 'derived')
   );
 }

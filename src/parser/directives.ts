@@ -19,7 +19,7 @@ import {
   type Service,
 } from '../model/domain.ts';
 import { FALLBACK_SYNTAX_HINT, type FallbackSpec, parseFallback } from './fallback.ts';
-import { EXTENSION_NOTICE_CODE, eventLogPath, extensionNotice, listenAddress } from './listen.ts';
+import { eventLogPath, extensionNotice, listenAddress } from './listen.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
 import { REAL_SYNTAX_HINT, type RealSpec, realSpec } from './real.ts';
 import {
@@ -77,6 +77,8 @@ export interface DirectiveSpec<T = unknown> {
   range?: NumberRange;
   /** A password: its value is never shown (messages, `check`, logs). */
   secret?: boolean;
+  /** An ldirectord-ts extension: the Perl original rejects the line ("Unknown command"). */
+  extension?: boolean;
 }
 
 /** The checktype words (checktype=N is `combined`). */
@@ -465,21 +467,12 @@ function intervalMessage(name: string): string {
   return `${name} must be a whole number of seconds greater than 0`;
 }
 
-/**
- * An ldirectord-ts extension read alike in both scopes and inherited like failurecount, with
- * the note that the Perl original rejects it.
- */
+/** An ldirectord-ts extension: read alike in both scopes, inherited like failurecount. */
 function extension<T>(
-  name: string,
   parse: ValueParser<T>,
-): Pick<DirectiveSpec<T>, 'global' | 'virtual' | 'inheritsGlobal' | 'notice'> {
+): Pick<DirectiveSpec<T>, 'global' | 'virtual' | 'inheritsGlobal' | 'extension'> {
   const rule: ScopeRule<T> = { form: 'raw', parse };
-  return { global: rule, virtual: rule, inheritsGlobal: true, notice: extensionNotice(name) };
-}
-
-/** Whether a directive is an ldirectord-ts extension (the Perl original rejects it). */
-export function isExtension(d: DirectiveSpec): boolean {
-  return d.notice?.code === EXTENSION_NOTICE_CODE;
+  return { global: rule, virtual: rule, inheritsGlobal: true, extension: true };
 }
 
 /** Captures the type of a directive's value from its parsers. */
@@ -704,11 +697,8 @@ const TABLE = {
     name: 'risecount',
     syntax: '<n>',
     defaultText: '1',
-    help: '(ldirectord-ts) Consecutive passed checks before a real server that is out goes back in. The first check of a real (at start, or when a reload adds it or changes its check) decides at once, as with risecount=1.',
-    ...extension(
-      'risecount',
-      wholeNumber('risecount must be a whole number greater than 0', COUNT_HINT, 1),
-    ),
+    help: 'Consecutive passed checks before a real server that is out goes back in. The first check of a real (at start, or when a reload adds it or changes its check) decides at once, as with risecount=1.',
+    ...extension(wholeNumber('risecount must be a whole number greater than 0', COUNT_HINT, 1)),
     defaultValue: 1,
     range: RANGES.count,
   }),
@@ -716,27 +706,24 @@ const TABLE = {
     name: 'failinterval',
     syntax: '<seconds>',
     defaultText: 'checkinterval',
-    help: '(ldirectord-ts) Seconds between checks of a real server that is changing state: failing but not yet out (failurecount), or passing but not yet back in (risecount).',
-    ...extension('failinterval', wholeNumber(intervalMessage('failinterval'), INTERVAL_HINT, 1)),
+    help: 'Seconds between checks of a real server that is changing state: failing but not yet out (failurecount), or passing but not yet back in (risecount).',
+    ...extension(wholeNumber(intervalMessage('failinterval'), INTERVAL_HINT, 1)),
     range: RANGES.seconds,
   }),
   downinterval: spec({
     name: 'downinterval',
     syntax: '<seconds>',
     defaultText: 'checkinterval',
-    help: '(ldirectord-ts) Seconds between checks of a real server that is out (down, or in maintenance).',
-    ...extension('downinterval', wholeNumber(intervalMessage('downinterval'), INTERVAL_HINT, 1)),
+    help: 'Seconds between checks of a real server that is out (down, or in maintenance).',
+    ...extension(wholeNumber(intervalMessage('downinterval'), INTERVAL_HINT, 1)),
     range: RANGES.seconds,
   }),
   slowstart: spec({
     name: 'slowstart',
     syntax: '<seconds>',
     defaultText: '0 (off)',
-    help: '(ldirectord-ts) A real server that comes back goes in at a fifth of its weight and reaches its full weight over this many seconds, in four steps (ipvsadm -e). Not a real that its first check (at start, or when a reload adds it) finds up.',
-    ...extension(
-      'slowstart',
-      wholeNumber('slowstart must be a whole number of seconds', SLOWSTART_HINT, 0),
-    ),
+    help: 'A real server that comes back goes in at a fifth of its weight and reaches its full weight over this many seconds, in four steps (ipvsadm -e). Not a real that its first check (at start, or when a reload adds it) finds up.',
+    ...extension(wholeNumber('slowstart must be a whole number of seconds', SLOWSTART_HINT, 0)),
     defaultValue: 0,
     range: RANGES.seconds,
   }),
@@ -744,8 +731,8 @@ const TABLE = {
     name: 'minhealthy',
     syntax: '<n> | <n>%',
     defaultText: '0 (off)',
-    help: '(ldirectord-ts) Fewest real servers of the virtual service to keep in. When a failure would leave fewer up, the reals in the table stay there and an alert goes out, until enough are up again. With none up and a fallback server, the fallback applies as usual.',
-    ...extension('minhealthy', minhealthy),
+    help: 'Fewest real servers of the virtual service to keep in. When a failure would leave fewer up, the reals in the table stay there and an alert goes out, until enough are up again. With none up and a fallback server, the fallback applies as usual.',
+    ...extension(minhealthy),
   }),
   connecttimeout: spec({
     name: 'connecttimeout',

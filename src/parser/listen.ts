@@ -58,9 +58,6 @@ export const eventLogPath: ValueParser<string> = (raw) => {
   return ok(text);
 };
 
-/** The code of the note every extension directive carries. */
-export const EXTENSION_NOTICE_CODE = 'ldirectord-ts-extension';
-
 /** The note every extension directive carries: the Perl original refuses the whole file. */
 export function extensionNotice(name: string): {
   code: string;
@@ -69,7 +66,7 @@ export function extensionNotice(name: string): {
   hint: string;
 } {
   return {
-    code: EXTENSION_NOTICE_CODE,
+    code: 'ldirectord-ts-extension',
     category: 'differs-from-perl',
     message: `${name} is an ldirectord-ts extension`,
     hint: `The Perl original rejects a file with ${name}= ("Unknown command"); remove the line before going back to it.`,

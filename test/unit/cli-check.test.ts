@@ -73,7 +73,7 @@ test('extensions: listed only where the file uses them, each with a migration no
   assert.doesNotMatch(out, /failinterval|downinterval|slowstart/);
   assert.match(
     out,
-    /behaves differently from the Perl original:[\s\S]*extended\.cf:4:2: warning: minhealthy is an ldirectord-ts extension\n\s+The Perl original rejects a file with minhealthy=/,
+    /behaves differently from the Perl original:[\s\S]*extended\.cf:4:2: warning: minhealthy is an ldirectord-ts extension\n\s+The Perl original rejects this line/,
   );
 });
 

@@ -422,7 +422,7 @@ test('issue 12 extensions: the original behaviour unless written, inherited like
     [1, 2, 10, 0, { kind: 'count', value: 1 }],
   );
   // Each line that uses one says the Perl original rejects it.
-  const notes = diagnostics.filter((d) => d.code === 'ldirectord-ts-extension');
+  const notes = diagnostics.filter((d) => d.code === 'extension-directive');
   assert.deepEqual(
     notes.map((d) => d.line),
     [1, 2, 3, 4, 8, 11, 12, 13],

@@ -36,12 +36,12 @@ const cases: Case[] = [
   ['failurecount', 'virtual', '0', { error: 'invalid failure count' }],
   // The extensions of issue 12: read strictly (no Perl idiom to keep), each with the note
   // that the Perl original rejects the line.
-  ['risecount', 'global', '3', { value: 3, warns: 'ldirectord-ts-extension' }],
+  ['risecount', 'global', '3', { value: 3, warns: 'extension-directive' }],
   ['risecount', 'global', '3 # three passes', { value: 3 }],
   ['risecount', 'global', '0', { error: 'risecount must be a whole number greater than 0' }],
-  ['risecount', 'virtual', '2  ', { value: 2, warns: 'ldirectord-ts-extension' }],
+  ['risecount', 'virtual', '2  ', { value: 2, warns: 'extension-directive' }],
   ['risecount', 'virtual', 'x2', { error: 'risecount must be a whole number greater than 0' }],
-  ['failinterval', 'global', '2', { value: 2, warns: 'ldirectord-ts-extension' }],
+  ['failinterval', 'global', '2', { value: 2, warns: 'extension-directive' }],
   [
     'failinterval',
     'global',
@@ -55,14 +55,14 @@ const cases: Case[] = [
     '0',
     { error: 'failinterval must be a whole number of seconds greater than 0' },
   ],
-  ['downinterval', 'global', '60', { value: 60, warns: 'ldirectord-ts-extension' }],
+  ['downinterval', 'global', '60', { value: 60, warns: 'extension-directive' }],
   [
     'downinterval',
     'virtual',
     '1.5',
     { error: 'downinterval must be a whole number of seconds greater than 0' },
   ],
-  ['slowstart', 'global', '0', { value: 0, warns: 'ldirectord-ts-extension' }],
+  ['slowstart', 'global', '0', { value: 0, warns: 'extension-directive' }],
   ['slowstart', 'virtual', '30', { value: 30 }],
   ['slowstart', 'virtual', '-1', { error: 'slowstart must be a whole number of seconds' }],
   ['minhealthy', 'global', '50%', { value: { kind: 'percent', value: 50 } }],
