@@ -75,3 +75,25 @@ export class SecretScrubber {
     return this.secrets.length === 0 ? text : maskPrepared(text, this.secrets);
   }
 }
+
+/** What holds secrets: a check's target or a virtual service. */
+export interface SecretHolder {
+  passwd?: string;
+  secret?: string;
+  httpheader?: readonly { value: string }[];
+}
+
+/**
+ * The secrets of a check or a virtual service: passwd, secret and the value of every
+ * httpheader line, with, for a value such as `Bearer <token>`, the credential after its scheme
+ * (a server may echo it alone).
+ */
+export function secretsOf(holder: SecretHolder): string[] {
+  const secrets = [holder.passwd ?? '', holder.secret ?? ''];
+  for (const { value } of holder.httpheader ?? []) {
+    secrets.push(value);
+    const credential = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ +(\S.*)$/.exec(value)?.[1];
+    if (credential !== undefined) secrets.push(credential);
+  }
+  return secrets.filter((s) => s !== '');
+}

@@ -5,7 +5,7 @@
 // daemon ran (src/monitor/stall.ts): a stall of the daemon is added to it.
 import type { Checker, CheckResult, CheckTarget } from '../checkers/types.ts';
 import { errorMessage } from '../lib/error-message.ts';
-import { maskSecrets } from '../lib/secrets.ts';
+import { maskSecrets, secretsOf } from '../lib/secrets.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { StallWatch } from './stall.ts';
 
@@ -20,7 +20,7 @@ const MAX_REASON = 500;
 
 /** One line, bounded, without the target's secrets. */
 export function cleanReason(reason: string, target: CheckTarget): string {
-  const text = maskSecrets(reason, [target.passwd, target.secret]);
+  const text = maskSecrets(reason, secretsOf(target));
   return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}...` : text;
 }
 

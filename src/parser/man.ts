@@ -36,6 +36,7 @@ function entry(d: DirectiveSpec): string {
   }
   text.push(`Scope: ${scopes(d)}.`);
   if (d.notice) text.push(d.notice.message.replace(/\s+$/, '') + '.');
+  if (d.extension) text.push('An ldirectord-ts extension: the Perl original rejects it.');
   lines.push(roff(text.join(' ')));
   return lines.join('\n');
 }

@@ -35,8 +35,8 @@ export interface ParseResult {
 }
 
 const NAME_RE = new RegExp(`^([A-Za-z0-9_]+)${WS}*=${WS}*(.*)$`, 's');
-/** Names that may be a misspelt passwd= or secret= (their values are never echoed). */
-const SECRET_NAME_RE = /pa?s+w|pwd|secr|s?e?cret/i;
+/** Names that may be a misspelt passwd=, secret= or httpheader= (their values are never echoed). */
+const SECRET_NAME_RE = /pa?s+w|pwd|secr|s?e?cret|head/i;
 
 /** Where a directive's text sits, to turn offsets into columns. */
 interface Placement {
@@ -233,6 +233,7 @@ function interpretValue<N extends DirectiveName>(name: N, at: ValueAt): Interpre
     notes.push({ ...n, column: column(placement, valueOffset + (n.offset ?? 0)) });
   }
   if (spec.notice) notes.push({ ...spec.notice, column: column(placement, 0) });
+  if (spec.extension) notes.push({ ...extensionNote(name), column: column(placement, 0) });
 
   const node: DirectiveNodeOf<N> = {
     name,
@@ -245,6 +246,16 @@ function interpretValue<N extends DirectiveName>(name: N, at: ValueAt): Interpre
   };
   // TypeScript cannot see that a node of one name N is a member of the union over all names.
   return { kind: 'node', node: node as DirectiveNode, notes };
+}
+
+/** The migration note of an ldirectord-ts extension: the original refuses the whole file. */
+function extensionNote(name: string): Note {
+  return {
+    code: 'extension-directive',
+    category: 'differs-from-perl',
+    message: `${name} is an ldirectord-ts extension`,
+    hint: 'The Perl original rejects this line ("Unknown command") and with it the file; remove it before going back to the Perl ldirectord.',
+  };
 }
 
 function unknownMessage(raw: string, scope: Scope, name: string | undefined): string {

@@ -148,6 +148,24 @@ export function digits(
   };
 }
 
+/**
+ * The value of an ldirectord-ts extension without a Perl idiom to keep: the text alone, with
+ * trailing spaces and (outside a virtual section, where the lexer already cut it) a trailing
+ * comment ignored.
+ */
+export function extensionText(text: string, ctx: ValueContext): string {
+  return trimTrailingSpace(ctx.scope === 'global' ? cutTrailingComment(text) : text).trimStart();
+}
+
+/** A whole number written alone, at least `min` (extension directives are read strictly). */
+export function wholeNumber(message: string, hint: string, min: 0 | 1): ValueParser<number> {
+  return (text, ctx) => {
+    const value = extensionText(text, ctx);
+    if (!/^\d+$/.test(value) || Number(value) < min) return fail('invalid-number', message, hint);
+    return ok(Number(value));
+  };
+}
+
 /** Non-empty text (`$v =~ /(.+)/`). */
 export function nonEmpty(message: string, hint: string): ValueParser<string> {
   return (text) => (text.length > 0 ? ok(text) : fail('empty-value', message, hint));

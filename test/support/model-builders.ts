@@ -48,6 +48,8 @@ export function makeVirtual(overrides: Partial<VirtualService> = {}): VirtualSer
     emailalert: '',
     emailalertfreq: 0,
     emailalertstatus: 15,
+    httpheader: [],
+    agentinterval: overrides.checkinterval ?? 10,
     reals: [makeReal()],
     origins: {},
     ...overrides,
@@ -70,6 +72,7 @@ export function makeGlobal(overrides: Partial<GlobalConfig> = {}): GlobalConfig 
     emailalertfreq: 0,
     emailalertstatus: 15,
     cleanstop: true,
+    httpheader: [],
     origins: {},
     ...overrides,
   };

@@ -12,7 +12,7 @@ import { resolvePort, serviceForPort } from '../services.ts';
 import { origin, type ResolveContext } from './context.ts';
 import { virtualFallback } from './fallback.ts';
 import { resolveReals } from './reals.ts';
-import { virtualChecks, virtualSettings, virtualTable } from './settings.ts';
+import { virtualChecks, virtualExtras, virtualSettings, virtualTable } from './settings.ts';
 
 /**
  * The virtual service of one virtual= section, or undefined when its address cannot be read
@@ -73,8 +73,10 @@ export function resolveVirtual(
   origins.service = serviceOrigin;
 
   const table = virtualSettings(node.directives, globals, origins);
+  const settings = virtualTable(table);
   const vs: VirtualService = {
-    ...virtualTable(table),
+    ...settings,
+    ...virtualExtras(table, node.directives, globals, settings.checkinterval, origins),
     line: node.line,
     family: node.family,
     protocol,
