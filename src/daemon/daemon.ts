@@ -246,8 +246,11 @@ export class LdirectordDaemon {
         const last = r.lastCheck
           ? `, last check ${r.lastCheck.up ? 'up' : 'down'}: ${r.lastCheck.reason}`
           : '';
+        const agent = r.agent
+          ? `, agent ${r.agent.state} (weight ${r.agent.weight}${r.agent.allows ? '' : ', out'})`
+          : '';
         this.log.info(
-          `Status:   real ${r.address}:${r.port} ${r.up ? 'up' : 'down'} weight ${r.weight} failures ${r.failcount}/${r.failurecount}${last}`,
+          `Status:   real ${r.address}:${r.port} ${r.up ? 'up' : 'down'} weight ${r.weight} failures ${r.failcount}/${r.failurecount}${agent}${last}`,
         );
       }
     }

@@ -245,7 +245,7 @@ class Planner {
       address: r.address,
       port: r.port,
       forward: r.forward,
-      weight: r.weight,
+      weight: this.#input.weight?.(v, r) ?? r.weight,
       upperThreshold: r.upperThreshold,
       // The kernel refuses a lower threshold above the upper one (0 = no upper threshold).
       lowerThreshold: Math.min(r.lowerThreshold, r.upperThreshold),

@@ -22,6 +22,8 @@ export interface PlanInput {
   actual: IpvsTable;
   /** The monitor's state of a real in a virtual. */
   isUp(virtual: VirtualService, real: RealServer): boolean;
+  /** The weight of a real that is up; its configured weight when absent. */
+  weight?(virtual: VirtualService, real: RealServer): number;
   scope: PlanScope;
 }
 

@@ -88,9 +88,11 @@ export interface SecretHolder {
  * httpheader line, with, for a value such as `Bearer <token>`, the credential after its scheme
  * (a server may echo it alone).
  */
-export function secretsOf(holder: SecretHolder): string[] {
-  const secrets = [holder.passwd ?? '', holder.secret ?? ''];
-  for (const { value } of holder.httpheader ?? []) {
+export function secretsOf(holder: object): string[] {
+  // Any target may be given: what it does not have, it cannot leak.
+  const { passwd, secret, httpheader } = holder as SecretHolder;
+  const secrets = [passwd ?? '', secret ?? ''];
+  for (const { value } of httpheader ?? []) {
     secrets.push(value);
     const credential = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ +(\S.*)$/.exec(value)?.[1];
     if (credential !== undefined) secrets.push(credential);

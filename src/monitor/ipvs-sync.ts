@@ -18,6 +18,8 @@ import type { Planner } from './types.ts';
 export interface DesiredState {
   config(): Config;
   isUp(virtual: VirtualService, real: RealServer): boolean;
+  /** The weight of a real that is up (its agent may scale it). */
+  weight(virtual: VirtualService, real: RealServer): number;
 }
 
 export interface IpvsSyncOptions {
@@ -206,6 +208,7 @@ export class IpvsSync {
         config: desired.config(),
         actual: this.#table,
         isUp: (v, r) => desired.isUp(v, r),
+        weight: (v, r) => desired.weight(v, r),
         scope,
       });
     } catch (error) {

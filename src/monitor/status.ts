@@ -2,7 +2,7 @@
 // values. Read-only.
 import { hostPort } from '../lib/inet.ts';
 import type { Member, VirtualEntry } from './membership.ts';
-import type { CheckRecord, MonitorPhase, MonitorStatus } from './types.ts';
+import type { AgentStatus, CheckRecord, MonitorPhase, MonitorStatus } from './types.ts';
 
 export interface StatusSources {
   phase: MonitorPhase;
@@ -11,6 +11,8 @@ export interface StatusSources {
   load: { running: number; queued: number; concurrency: number };
   /** Whether a real's IPVS entry is waiting to be (re)applied. */
   isPending(member: Member): boolean;
+  /** What its agent said, when it has one. */
+  agent(member: Member): AgentStatus | undefined;
   pending: MonitorStatus['pending'];
 }
 
@@ -37,6 +39,7 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
           failcount: m.state.failcount,
           failurecount: v.failurecount,
           ...(m.maintenance ? { maintenance: m.maintenance } : {}),
+          ...agentOf(sources, m),
           ...(m.last ? { lastCheck: lastCheck(m.last) } : {}),
           pending: sources.isPending(m),
         })),
@@ -45,6 +48,11 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
     checks: { jobs: sources.jobs, ...sources.load },
     pending: sources.pending,
   };
+}
+
+function agentOf(sources: StatusSources, m: Member): { agent?: AgentStatus } {
+  const agent = sources.agent(m);
+  return agent ? { agent } : {};
 }
 
 function lastCheck(last: NonNullable<Member['last']>): CheckRecord {
