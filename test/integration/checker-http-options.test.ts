@@ -17,6 +17,7 @@ import { checkHttp } from '../../src/checkers/http.ts';
 import type { CheckTarget } from '../../src/checkers/types.ts';
 import { cleanReason } from '../../src/monitor/deadline.ts';
 import { runCheck, target } from '../support/checkers.ts';
+import { listenOn } from '../support/listeners.ts';
 import { makeCertificates, type TestCertificates } from '../support/tls-certificates.ts';
 
 const PLAIN = '127.31.12.10';
@@ -48,14 +49,9 @@ function routes(req: IncomingMessage, res: ServerResponse): void {
   else res.end('I am healthy');
 }
 
-function listen(server: Server, name: string, host: string): Promise<void> {
+async function listen(server: Server, name: string, host: string): Promise<void> {
   servers.push(server);
-  return new Promise((resolve) => {
-    server.listen(0, host, () => {
-      ports[name] = (server.address() as { port: number }).port;
-      resolve();
-    });
-  });
+  ports[name] = await listenOn(server, host);
 }
 
 function https(credentials: { key: string; cert: string }, name: string): Server {

@@ -17,7 +17,7 @@ import { createServer as createNetServer, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { DaemonScratch, eventually } from '../support/daemon-harness.ts';
 import { BIN } from '../support/ldts.ts';
-import { freePort } from '../support/listeners.ts';
+import { freePort, listenOn } from '../support/listeners.ts';
 import { makeCertificates, type TestCertificates } from '../support/tls-certificates.ts';
 
 const GOOD = '127.31.13.10';
@@ -46,10 +46,7 @@ function health(req: IncomingMessage, res: ServerResponse): void {
 
 function listen(server: Server, host: string, port = 0): Promise<number> {
   servers.push(server);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
-  });
+  return listenOn(server, host, port);
 }
 
 /** One agent port number free on every host: the config names one agentport per virtual. */

@@ -55,18 +55,21 @@ export function makeCertificates(options: { addresses?: string[] } = {}): TestCe
     '-out',
     p('ca.crt'),
   );
-  openssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=not-this-address.example',
-    '-keyout',
-    p('signed.key'),
-    '-out',
-    p('signed.csr'),
-  );
+  /** A new key and a signing request for `name`, as <file>.key and <file>.csr. */
+  const request = (name: string, file: string): void =>
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      p(`${file}.key`),
+      '-out',
+      p(`${file}.csr`),
+    );
+  request('not-this-address.example', 'signed');
   const ips = (options.addresses ?? []).map((address) => `,IP:${address}`).join('');
   writeFileSync(p('ext.cnf'), `subjectAltName=DNS:not-this-address.example${ips}\n`);
   openssl(
@@ -127,18 +130,7 @@ export function makeCertificates(options: { addresses?: string[] } = {}): TestCe
   );
   const issue = (options: IssueOptions): { key: string; cert: string } => {
     const n = `issued-${++issued}`;
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      `/CN=${options.name}`,
-      '-keyout',
-      p(`${n}.key`),
-      '-out',
-      p(`${n}.csr`),
-    );
+    request(options.name, n);
     const names = [options.name, ...(options.dns ?? [])].map((d) => `DNS:${d}`);
     const addresses = (options.ips ?? []).map((a) => `IP:${a}`);
     writeFileSync(p(`${n}.ext`), `subjectAltName=${[...names, ...addresses].join(',')}\n`);
