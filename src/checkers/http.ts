@@ -3,7 +3,7 @@
 // set, the receive Perl regex matches the body (bytes, not headers). A fresh connection per
 // request, as LWP; up to 7 redirects followed (GET and HEAD) unless httpstatus accepts the
 // redirect itself, the redirected request carrying the new URL's host as Host. httpheader
-// lines go with every request to the real's own origin, never to another host a redirect
+// lines go with every request for the first URL's origin, never to another host a redirect
 // names. HEAD has no body, so HEAD with a receive string is always down, as in the original.
 // TLS follows tlsverify, tlsca and tlsservername (support/tls.ts) on the real's own origin.
 import { STATUS_CODES } from 'node:http';
@@ -99,7 +99,8 @@ async function check(
   // The original sets Host to virtualhost, else the bare real address, even for an absolute URL;
   // through a proxy the Host comes from the URL.
   let host = first.proxy ? url.host : (target.virtualhost ?? bracket(target.host));
-  const ownOrigin = url.origin;
+  // httpheader lines go to the URL first asked for (through the proxy, for http_proxy) only.
+  const firstOrigin = url.origin;
   for (let redirects = 0; ; redirects++) {
     const proxied = first.proxy !== undefined && url.protocol === 'http:';
     const origin = proxied ? first.proxy! : url.origin;
@@ -109,7 +110,7 @@ async function check(
         origin,
         path: proxied ? url.href : url.pathname + url.search,
         method: target.httpmethod,
-        headers: requestHeaders(host, origin === ownOrigin ? target.httpheader : undefined),
+        headers: requestHeaders(host, url.origin === firstOrigin ? target.httpheader : undefined),
         reset: true,
         signal,
       });

@@ -22,6 +22,7 @@ import { makeCertificates, type TestCertificates } from '../support/tls-certific
 
 const PLAIN = '127.31.12.10';
 const OTHER = '127.31.12.11';
+const PROXY = '127.31.12.12';
 const GOOD = '127.31.12.20';
 const WRONG_NAME = '127.31.12.21';
 const EXPIRED = '127.31.12.22';
@@ -69,6 +70,11 @@ before(async () => {
   const expired = certificates.issue({ name: 'real.example', ips: [EXPIRED], expired: true });
   await listen(createHttpServer(routes), 'plain', PLAIN);
   await listen(createHttpServer(routes), 'other', OTHER);
+  await listen(
+    createHttpServer((req, res) => res.end(JSON.stringify({ url: req.url, ...req.headers }))),
+    'proxy',
+    PROXY,
+  );
   await listen(https(good, 'good'), 'good', GOOD);
   await listen(https(wrong, 'wrong'), 'wrong', WRONG_NAME);
   await listen(https(expired, 'expired'), 'expired', EXPIRED);
@@ -170,6 +176,20 @@ describe('httpheader', () => {
     const logged = cleanReason(reason, t);
     assert.doesNotMatch(logged, /s3cr3t-t0ken/);
     assert.match(logged, /\*{8}/);
+  });
+
+  test('http_proxy: the headers go through the real, the proxy, with the request', async () => {
+    const t = target({
+      service: 'http_proxy',
+      host: PROXY,
+      port: ports.proxy!,
+      request: '/http://www.example.invalid/health',
+      httpheader: headers,
+      receive: 'nothing-matches',
+    });
+    const seen = JSON.parse((await runCheck(checkHttp, t)).reason) as Record<string, string>;
+    assert.equal(seen.url, 'http://www.example.invalid/health');
+    assert.equal(seen['x-check'], 'one, two');
   });
 
   test('the headers do not follow a redirect to another host', async () => {
