@@ -3,7 +3,7 @@
 //   ldirectord [-h|-?|--help|-v|--version]
 // Getopt::Long with bundling and require_order: options stop at the first non-option word.
 // ldirectord-ts adds the global options --pid-dir DIR, --ipvsadm PATH, --log-format and
-// --dry-run.
+// --dry-run, --foreground.
 import { ACTIONS, type Action, type ActionOptions, runAction } from '../daemon/actions.ts';
 import { ORIGINAL_VERSION, VERSION } from '../version.ts';
 
@@ -25,6 +25,7 @@ export function parseLegacyArgs(argv: readonly string[]): LegacyArgs {
     version: false,
     json: false,
     dryRun: false,
+    foreground: false,
   };
   let i = 0;
   for (; i < argv.length; i++) {
@@ -46,6 +47,7 @@ export function parseLegacyArgs(argv: readonly string[]): LegacyArgs {
         else throw new UsageError(`Value "${value}" invalid for option log-format (text or json)`);
       } else if (name === '--debug') args.debug = true;
       else if (name === '--dry-run') args.dryRun = true;
+      else if (name === '--foreground') args.foreground = true;
       else if (name === '--help') args.help = true;
       else if (name === '--version') args.version = true;
       else throw new UsageError(`Unknown option: ${name!.slice(2)}`);
@@ -60,13 +62,29 @@ export function parseLegacyArgs(argv: readonly string[]): LegacyArgs {
     }
   }
   const positional = argv.slice(i);
-  if (positional.length === 1) {
+  // `status --json` without a config: the words after the action start with --.
+  const actionFirst =
+    positional.length >= 2 &&
+    (ACTIONS as readonly string[]).includes(positional[0]!) &&
+    positional[1]!.startsWith('--');
+  if (positional.length === 1 || actionFirst) {
     args.action = positional[0] as Action;
   } else if (positional.length >= 2) {
     args.config = positional[0];
     args.action = positional[1] as Action;
-    // Extension: `status --json` (the original ignores words after the action).
-    if (positional.slice(2).includes('--json')) args.json = true;
+  }
+  if (positional.length >= 2) {
+    // Extensions after the action (the original ignores words after it).
+    const extra = positional.slice(actionFirst ? 1 : 2);
+    if (extra.includes('--json')) args.json = true;
+    // Extension: `status --history [N]` (default 20).
+    const at = extra.indexOf('--history');
+    if (at >= 0) {
+      const n = extra[at + 1];
+      if (n !== undefined && !/^\d+$/.test(n) && !n.startsWith('--'))
+        throw new UsageError(`Value "${n}" invalid for option history (a number of lines)`);
+      args.history = n !== undefined && /^\d+$/.test(n) ? Number(n) : 20;
+    }
   }
   return args;
 }
@@ -110,6 +128,11 @@ Options:
 
     --log-format text|json: (ldirectord-ts) json writes one JSON record per log line, with
     structured fields beside the original's message.
+
+    --foreground: (ldirectord-ts) start runs the daemon in this process (pid file and log
+    as usual) instead of forking, for supervisors such as systemd's Type=notify unit.
+
+    status --history [N] [--json]: (ldirectord-ts) the last N changes of the eventlog= file.
 
     --dry-run: (ldirectord-ts) check the real servers as usual, but keep the IPVS table in
     memory: each ipvsadm command is logged ("Dry run: ipvsadm ...") instead of run. Needs

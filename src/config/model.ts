@@ -8,6 +8,7 @@ import type {
   Family,
   Forward,
   HttpHeader,
+  ListenAddress,
   Protocol,
   Service,
   StatusRanges,
@@ -179,6 +180,10 @@ export interface GlobalConfig {
   tlsservername?: string;
   agentport?: number;
   agentinterval?: number;
+  /** ldirectord-ts extension: the HTTP listener of /metrics, /status and /. */
+  metrics?: ListenAddress;
+  /** ldirectord-ts extension: JSON lines of state changes appended here. */
+  eventlog?: string;
   origins: Record<string, Origin>;
 }
 

@@ -6,7 +6,9 @@
 import { hostPort } from '../lib/inet.ts';
 import { excerpt } from '../lib/printable.ts';
 import { MASK } from '../lib/secrets.ts';
+import type { ListenAddress } from '../model/domain.ts';
 import { DIRECTIVE, type DirectiveSpec, isDirectiveName } from '../parser/directives.ts';
+import { formatListenAddress } from '../parser/listen.ts';
 import { virtualId } from './identity.ts';
 import type { Config, Origin, RealServer, VirtualService } from './model.ts';
 import { effectiveCheckPort } from './services.ts';
@@ -79,6 +81,9 @@ function show(value: unknown): string {
       tcp?: unknown;
     };
     if (f.tcp !== undefined) return show(f.tcp);
+    const listen = value as Partial<ListenAddress>;
+    if (listen.kind === 'unix' || listen.kind === 'tcp')
+      return excerpt(formatListenAddress(listen as ListenAddress));
     if (f.address !== undefined) {
       return `${f.portUnset ? f.address : hostPort(f.address, f.port ?? 0)} ${f.forward}`;
     }

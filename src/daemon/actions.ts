@@ -8,7 +8,7 @@
 // with the child's error. The child's command line is the parent's (`... <cfg> start`), which
 // the OCF agent's pgrep fallback looks for.
 import { spawn } from 'node:child_process';
-import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   ConfigNotFoundError,
@@ -20,9 +20,10 @@ import type { Config } from '../config/model.ts';
 import { locateIpvsadm } from '../ipvs/backend.ts';
 import { DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
 import { type Diagnostic, formatDiagnostic, formatOriginalStyle } from '../model/diagnostics.ts';
+import { formatRecord, lastRecords } from '../observe/eventlog.ts';
 import type { RunMode } from './daemon.ts';
 import { isLdirectordProcess, pidDirProblem, pidFilePath, readPidState } from './pidfile.ts';
-import { statusFilePath } from './status-file.ts';
+import { statusDocument, statusFilePath } from './status-file.ts';
 import { SubInstances } from './sub-instances.ts';
 
 /** ldirectord's actions, the words after the config on its command line. */
@@ -52,6 +53,13 @@ export interface ActionOptions {
   json: boolean;
   /** Extension: IPVS changes go to an in-memory table and are logged, not run (no ipvsadm). */
   dryRun: boolean;
+  /**
+   * Extension: `start` runs the daemon in this process (pid file and log as usual) instead of
+   * forking, for a service manager that supervises it (systemd Type=notify).
+   */
+  foreground: boolean;
+  /** Extension: `status --history [N]`: the last N lines of the eventlog= file. */
+  history?: number;
 }
 
 const READY_FD_ENV = 'LDIRECTORD_TS_READY_FD';
@@ -82,6 +90,13 @@ export async function runAction(
   // callback, ipvsadm, sub-instances) may inherit it.
   delete process.env[READY_FD_ENV];
   const report = readyReporter(readyFd);
+  // systemd's notify socket is the daemon's alone: no check, ipvsadm or fallbackcommand may
+  // inherit it (sd_notify's unset_environment).
+  const notifyEnv: NodeJS.ProcessEnv = {};
+  for (const name of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID']) {
+    if (process.env[name] !== undefined) notifyEnv[name] = process.env[name];
+    delete process.env[name];
+  }
 
   let located: LocatedConfig;
   try {
@@ -166,7 +181,7 @@ export async function runAction(
         return await restart(args, located, config, logger, pidFile, context, report);
       case 'start': {
         if (readyFd === undefined && readPidState(pidFile).kind === 'running') return 0;
-        return await start(args, located, config, logger, pidFile, context, report);
+        return await start(args, located, config, logger, pidFile, context, report, notifyEnv);
       }
     }
   } finally {
@@ -200,6 +215,7 @@ async function status(
   context: ActionContext,
   self: { execPath: string; script: string; options: string[] },
 ): Promise<number> {
+  if (args.history !== undefined) return history(located, config, args, context);
   const state = readPidState(pidFile);
   if (args.json) {
     let daemon: unknown = null;
@@ -210,14 +226,14 @@ async function status(
         daemon = null;
       }
     }
-    const out = {
+    const out = statusDocument({
       config: located.file,
       pidFile,
       running: state.kind === 'running',
       ...(state.kind !== 'none' ? { pid: state.pid } : {}),
-      ...(state.kind === 'stale' ? { stale: true } : {}),
+      stale: state.kind === 'stale',
       daemon,
-    };
+    });
     context.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return state.kind === 'running' ? 0 : state.kind === 'stale' ? 1 : 3;
   }
@@ -243,6 +259,57 @@ async function status(
   }
   context.stdout.write(`ldirectord is stopped for ${located.file}\n`);
   return 3;
+}
+
+/** `status --history [N]`: the last N state changes of the eventlog= file. */
+function history(
+  located: LocatedConfig,
+  config: Config,
+  args: ActionOptions,
+  context: ActionContext,
+): number {
+  const file = config.global.eventlog;
+  if (file === undefined) {
+    context.stderr.write(
+      `${located.file} has no eventlog= directive: no history is kept (see ldirectord-ts(8))\n`,
+    );
+    return 1;
+  }
+  let text: string;
+  try {
+    text = readTail(file, 4 * 1024 * 1024);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code !== 'ENOENT') {
+      context.stderr.write(`cannot read eventlog ${file}: ${e.message}\n`);
+      return 1;
+    }
+    text = '';
+  }
+  const records = lastRecords(text, args.history ?? 20);
+  if (args.json) context.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+  else for (const r of records) context.stdout.write(`${formatRecord(r)}\n`);
+  return 0;
+}
+
+/** The last `limit` bytes of a file (a log's newest lines), from a line start. */
+function readTail(file: string, limit: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(0, size - limit);
+    const buffer = Buffer.alloc(size - start);
+    let read = 0;
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, start + read);
+      if (n === 0) break;
+      read += n;
+    }
+    const text = buffer.subarray(0, read).toString('utf8');
+    return start === 0 ? text : text.slice(text.indexOf('\n') + 1);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** SIGTERM, then wait (bounded) until the daemon is gone, so callers can rely on it. */
@@ -288,6 +355,7 @@ async function start(
   pidFile: string,
   context: ActionContext,
   report: ReadyReporter,
+  notifyEnv: NodeJS.ProcessEnv = {},
 ): Promise<number> {
   const foreground = args.debug || config.global.supervised;
   // Only a daemon keeps a pid file (as the original), so only a daemon needs a safe folder.
@@ -298,7 +366,7 @@ async function start(
     report.error(1, pidDirRefused);
     return 1;
   }
-  if (!foreground && !report.isChild) {
+  if (!foreground && !args.foreground && !report.isChild) {
     await logger.close();
     return daemonize(context);
   }
@@ -326,6 +394,7 @@ async function start(
     ...(mode === 'daemon' ? { pidFile, statusFile: statusFilePath(pidFile) } : {}),
     ...(ipvsadm ? { ipvsadm } : {}),
     dryRun: args.dryRun,
+    notifyEnv,
     self: { execPath: process.execPath, script: process.argv[1]!, options: globalOptions(args) },
     onReady: () => report.ready(),
     ...(process.env.LDIRECTORD_TS_SMTP_PORT

@@ -16,11 +16,12 @@ import { secretsOf } from '../lib/secrets.ts';
 import { type DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
 import { formatOriginalStyle } from '../model/diagnostics.ts';
 import { Monitor, type MonitorEvent, splitCommand } from '../monitor/index.ts';
+import { Observer } from '../observe/index.ts';
 import { ORIGINAL_VERSION, VERSION } from '../version.ts';
 import { ConfigWatcher } from './config-watch.ts';
 import { EmailAlerter } from './email-alerts.ts';
 import { removePidFile, writePidFile } from './pidfile.ts';
-import { StatusFile } from './status-file.ts';
+import { StatusFile, statusDocument } from './status-file.ts';
 import { type SelfInvocation, SubInstances } from './sub-instances.ts';
 
 export type RunMode = 'debug' | 'supervised' | 'daemon';
@@ -47,6 +48,8 @@ export interface DaemonOptions {
   /** Called once the pid file is written (the parent of a daemon then returns). */
   onReady?: () => void;
   smtpPort?: number;
+  /** NOTIFY_SOCKET and WATCHDOG_* of systemd (Type=notify); absent: no notification. */
+  notifyEnv?: NodeJS.ProcessEnv;
 }
 
 const TERMINATING: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT'];
@@ -61,6 +64,7 @@ export class LdirectordDaemon {
   private readonly subInstances: SubInstances;
   private readonly watcher: ConfigWatcher;
   private readonly statusFile: StatusFile | undefined;
+  private readonly observer: Observer;
   private readonly startedAt = new Date();
   private queue: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
@@ -106,6 +110,21 @@ export class LdirectordDaemon {
       logger: this.log,
       onEvent: (event) => this.onMonitorEvent(event),
     });
+    this.observer = new Observer({
+      config: options.config,
+      status: () => this.monitor.status(),
+      statusDocument: () =>
+        statusDocument({
+          config: options.file,
+          pidFile: options.pidFile,
+          running: true,
+          pid: process.pid,
+          daemon: this.statusSnapshot(),
+        }),
+      log: this.log,
+      scrub: (text) => this.log.scrubber.scrub(text),
+      ...(options.notifyEnv ? { env: options.notifyEnv } : {}),
+    });
   }
 
   /** Runs until stopped by a signal (or stop()); resolves with the exit status. */
@@ -127,6 +146,7 @@ export class LdirectordDaemon {
     this.installSignals();
     this.watcher.start();
     this.statusFile?.write();
+    await this.observer.start();
 
     try {
       await this.monitor.start();
@@ -140,6 +160,7 @@ export class LdirectordDaemon {
     this.status = 'running';
     this.statusFile?.changed();
     this.startLoops();
+    this.observer.ready();
     return done;
   }
 
@@ -151,6 +172,7 @@ export class LdirectordDaemon {
       return this.stopping;
     }
     this.status = 'stopping';
+    this.observer.stopping();
     this.stopping = this.enqueue(async () => {
       for (const t of this.timers) clearInterval(t);
       this.timers = [];
@@ -174,11 +196,13 @@ export class LdirectordDaemon {
       if (this.stopping) return;
       if (trigger === 'signal') this.log.info('Reloading Linux Director Daemon config on signal');
       this.status = 'reloading';
+      this.observer.reloading();
       try {
         const { config, diagnostics } = await this.readConfig();
         if (!config) {
           const errors = diagnostics.filter((d) => d.severity === 'error');
           for (const d of errors) this.log.error(formatOriginalStyle(d));
+          this.observer.reloadFailed(errors.map((d) => formatOriginalStyle(d)));
           this.log.error(
             `Reload failed with ${errors.length} error(s): still running the configuration read before`,
             { file: this.options.file },
@@ -197,6 +221,7 @@ export class LdirectordDaemon {
         this.alerter.reload(config.global, config.virtuals);
         await this.subInstances.reload(previous.global.execute, config.global.execute);
         this.restartLoops();
+        await this.observer.reloaded(config);
       } finally {
         if (trigger === 'signal') this.watcher.reset();
         if (!this.stopping) this.status = 'running';
@@ -270,13 +295,15 @@ export class LdirectordDaemon {
   }
 
   private onMonitorEvent(event: MonitorEvent): void {
+    this.observer.onEvent(event);
     if (event.type === 'ipvs' && this.options.dryRun) {
       this.log.info(`Dry run: ipvsadm ${event.command.line}`, { ipvsadm: event.command.line });
     }
     if (event.type === 'ipvs') {
       this.track(this.alerter.notify(event.command, this.status));
     }
-    this.statusFile?.changed();
+    // Every check is an event; the status file follows changes (and its 5 s refresh).
+    if (event.type !== 'check') this.statusFile?.changed();
   }
 
   /** A mail on its way; the clean stop waits for these, its own purge mails included. */
@@ -361,6 +388,7 @@ export class LdirectordDaemon {
     }
     const hup = (): void => {
       this.log.reopen();
+      this.observer.reopen();
       void this.reload('signal');
     };
     const usr1 = (): void => this.dumpStatus();
@@ -377,6 +405,7 @@ export class LdirectordDaemon {
     for (const t of this.timers) clearInterval(t);
     for (const [signal, handler] of this.handlers) process.off(signal, handler);
     await this.watcher.close();
+    await this.observer.close();
     this.statusFile?.remove();
     if (this.options.pidFile) removePidFile(this.options.pidFile, process.pid);
     await this.log.close();

@@ -8,6 +8,29 @@ export function statusFilePath(pidFile: string): string {
   return pidFile.replace(/\.pid$/, '') + '.status.json';
 }
 
+/**
+ * The document of `ldirectord-ts status --json`, also served at /status of the metrics=
+ * listener: the config, the pid file and whether its daemon runs, and the daemon's own
+ * snapshot (the status file's content) while it does.
+ */
+export function statusDocument(facts: {
+  config: string;
+  pidFile: string | undefined;
+  running: boolean;
+  pid?: number;
+  stale?: boolean;
+  daemon: unknown;
+}): unknown {
+  return {
+    config: facts.config,
+    pidFile: facts.pidFile ?? null,
+    running: facts.running,
+    ...(facts.pid !== undefined ? { pid: facts.pid } : {}),
+    ...(facts.stale ? { stale: true } : {}),
+    daemon: facts.daemon,
+  };
+}
+
 export class StatusFile {
   readonly path: string;
   private readonly snapshot: () => unknown;

@@ -84,3 +84,7 @@ export interface TlsSettings {
   ca?: string;
   servername?: string;
 }
+
+/** Where an ldirectord-ts listener binds (the `metrics=` extension). */
+export type ListenAddress =
+  { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };

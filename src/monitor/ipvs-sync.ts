@@ -12,7 +12,10 @@ import type { IpvsBackend, PlannedCommand, PlanScope, RealPair } from '../ipvs/t
 import { errorMessage } from '../lib/error-message.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock, TimerHandle } from './clock.ts';
-import type { Planner } from './types.ts';
+import type { MonitorEvent, Planner } from './types.ts';
+
+/** What became of one plan: the `ipvs-apply` event without its type. */
+export type PlanOutcome = Omit<Extract<MonitorEvent, { type: 'ipvs-apply' }>, 'type'>;
 
 /** What the table should hold: the config in force and the monitor's state of each real. */
 export interface DesiredState {
@@ -30,6 +33,8 @@ export interface IpvsSyncOptions {
   desired: DesiredState;
   /** Told of each command that took effect, with the kind of plan it came in. */
   applied(command: PlannedCommand, scope: PlanScope['kind']): void;
+  /** Told of each plan sent to the backend, and of each apply that failed as a whole. */
+  sent(outcome: PlanOutcome): void;
   coalesceMs: number;
   retryInitialMs: number;
   retryMaxMs: number;
@@ -197,6 +202,7 @@ export class IpvsSync {
         await this.readTable();
       } catch (error) {
         logger.error(`Could not read the IPVS table: ${errorMessage(error)}`);
+        this.#sent(scope, 0, 0, [], errorMessage(error));
         this.#repend(scope, epoch, undefined);
         return;
       }
@@ -225,6 +231,7 @@ export class IpvsSync {
       result = await this.#options.backend.apply(plan);
     } catch (error) {
       logger.error(`IPVS apply failed (${scope.kind}): ${errorMessage(error)}`);
+      this.#sent(scope, plan.commands.length, 0, [], errorMessage(error));
       this.#tableStale = true;
       if (scope.kind !== 'stop') {
         for (const command of plan.commands) {
@@ -255,9 +262,34 @@ export class IpvsSync {
         });
       }
     }
+    this.#sent(
+      scope,
+      plan.commands.length,
+      result.processes,
+      failed.map((c) => ({
+        line: c.line,
+        message: (failures.get(c) ?? failures.get(c.line) ?? '').trim(),
+      })),
+    );
     if (scope.kind === 'stop' || epoch !== this.#epoch) return;
     if (failed.length === 0) this.#settled(scope);
     else this.#repend(scope, epoch, failed);
+  }
+
+  #sent(
+    scope: PlanScope,
+    commands: number,
+    processes: number,
+    failed: PlanOutcome['failed'],
+    error?: string,
+  ): void {
+    this.#options.sent({
+      scope: scope.kind,
+      commands,
+      processes,
+      failed,
+      ...(error === undefined ? {} : { error }),
+    });
   }
 
   /** The unconfirmed commands that the table just read shows took effect: logged now. */

@@ -121,6 +121,7 @@ export class Monitor {
         weight: (v, r) => agentWeight(this.#agentOf(v, r), r.weight),
       },
       applied: (command, scope) => this.#emit({ type: 'ipvs', scope, command }),
+      sent: (outcome) => this.#emit({ type: 'ipvs-apply', ...outcome }),
       coalesceMs: options.coalesceMs ?? 100,
       retryInitialMs: options.retryInitialMs ?? 1000,
       retryMaxMs: options.retryMaxMs ?? 30_000,
@@ -457,6 +458,18 @@ export class Monitor {
       this.#sync.markDirty(m);
       this.#emit({ type: 'real', virtual: v, real: r, up: step.transition === 'up', reason });
     }
+    this.#emit({
+      type: 'check',
+      virtual: v,
+      real: r,
+      up: verdict.up,
+      reason,
+      kind,
+      durationMs: extra.durationMs,
+      timedOut: extra.timedOut,
+      failcount: m.state.failcount,
+      ...(step.transition ? { transition: step.transition } : {}),
+    });
     if (v.monitorfile && extra.logToFile)
       this.#writeMonitorFile(
         v.monitorfile,

@@ -38,6 +38,36 @@ export type MonitorEvent =
   | { type: 'ipvs'; scope: PlanScope['kind']; command: PlannedCommand }
   /** A real changed state in a virtual (before the IPVS table follows). */
   | { type: 'real'; virtual: VirtualService; real: RealServer; up: boolean; reason: string }
+  /**
+   * A check's verdict reached a (virtual, real) pair: every check, not only transitions, for
+   * the views that count and time them (src/observe). `transition` is set when it changed the
+   * real's state; `failcount` is the pair's consecutive failures after it.
+   */
+  | {
+      type: 'check';
+      virtual: VirtualService;
+      real: RealServer;
+      up: boolean;
+      reason: string;
+      kind: CheckRecord['kind'];
+      durationMs: number;
+      timedOut: boolean;
+      failcount: number;
+      transition?: 'up' | 'down';
+    }
+  /**
+   * One plan sent to the backend (src/monitor/ipvs-sync.ts): how many commands, how many
+   * ipvsadm processes ran, the commands the read-back table shows did not take effect, or the
+   * error when the apply (or the table read before it) failed as a whole.
+   */
+  | {
+      type: 'ipvs-apply';
+      scope: PlanScope['kind'];
+      commands: number;
+      processes: number;
+      failed: Array<{ line: string; message: string }>;
+      error?: string;
+    }
   /** fallbackcommand ran. */
   | {
       type: 'fallback-command';

@@ -18,6 +18,7 @@ import {
   type Service,
 } from '../model/domain.ts';
 import { FALLBACK_SYNTAX_HINT, type FallbackSpec, parseFallback } from './fallback.ts';
+import { eventLogPath, listenAddress } from './listen.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
 import {
   formatHeader,
@@ -957,6 +958,22 @@ const TABLE = {
     defaultText: 'none',
     help: 'File that gets a line for every check of this virtual service.',
     virtual: { form: 'quoted-or-raw', parse: anyText },
+  }),
+  eventlog: spec({
+    name: 'eventlog',
+    syntax: '<path>',
+    defaultText: 'none',
+    help: 'Append one JSON line per state change here: real up or down with the check, fallback in or out, reload done or failed, ipvsadm failures. Reopened after logrotate moves it, like logfile; ldirectord-ts status --history prints the last ones.',
+    global: { form: 'raw', parse: eventLogPath },
+    extension: true,
+  }),
+  metrics: spec({
+    name: 'metrics',
+    syntax: 'PORT | ADDRESS:PORT | [IPV6]:PORT | /path',
+    defaultText: 'none (no listener)',
+    help: 'Serve /metrics (Prometheus), /status (JSON) and a status page at / over HTTP, GET and HEAD only. A bare port binds 127.0.0.1; other addresses only when written. A reload that changes it rebinds; a port in use is logged and the checks go on.',
+    global: { form: 'raw', parse: listenAddress },
+    extension: true,
   }),
   emailalert: spec({
     name: 'emailalert',

@@ -19,6 +19,11 @@ packages=(
   # integration contracts (ocf-tester checks the agent's meta-data with xmllint; the agent's
   # stop falls back to pgrep; the daemon tests rotate its log with Debian's logrotate)
   heartbeat resource-agents libxml2-utils procps logrotate
+  # observability (issue 11): Prometheus and promtool scrape and lint /metrics, headless
+  # Chromium renders the status page (driven by playwright-core, never a downloaded browser)
+  prometheus chromium
+  # systemd-notify for the Type=notify path (test/integration/observe-notify.test.ts)
+  systemd
   # the real-kernel IPVS tier (iproute2: `ip` for tests inside the guest, which runs the
   # host's binaries)
   qemu-system-x86 linux-image-amd64 busybox-static iproute2

@@ -198,6 +198,14 @@ export class DaemonScratch extends Scratch {
     const pid = this.daemonPid;
     if (alive(pid)) process.kill(pid!, 'SIGKILL');
   }
+
+  /** After a file's tests: the daemon stopped (killed if it stays), `reals` closed, the folder removed. */
+  async finish(reals: readonly Switchable[] = []): Promise<void> {
+    if (alive(this.daemonPid)) this.action('stop');
+    this.kill();
+    for (const real of reals) await real.down();
+    this.cleanup();
+  }
 }
 
 /** The real lines of the table (`-a -t v -r r -m -w n`), sorted, for before/after comparisons. */

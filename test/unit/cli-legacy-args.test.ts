@@ -50,3 +50,15 @@ test('--dry-run is a flag, off unless given', () => {
   assert.equal(a.debug, true);
   assert.equal(a.action, 'start');
 });
+
+test('--foreground; status --json and --history [N], with or without a config', () => {
+  assert.equal(parseLegacyArgs(['--foreground', 'start']).foreground, true);
+  assert.equal(parseLegacyArgs(['start']).foreground, false);
+  const a = parseLegacyArgs(['status', '--history', '5']);
+  assert.deepEqual([a.config, a.action, a.history, a.json], [undefined, 'status', 5, false]);
+  const b = parseLegacyArgs(['/etc/ha.d/x.cf', 'status', '--history', '--json']);
+  assert.deepEqual([b.config, b.action, b.history, b.json], ['/etc/ha.d/x.cf', 'status', 20, true]);
+  const c = parseLegacyArgs(['status', '--json']);
+  assert.deepEqual([c.config, c.action, c.json, c.history], [undefined, 'status', true, undefined]);
+  assert.throws(() => parseLegacyArgs(['status', '--history', 'many']), UsageError);
+});

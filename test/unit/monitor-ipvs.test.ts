@@ -158,6 +158,10 @@ test('a failed ipvsadm command is logged, kept pending and retried until it succ
     !h.events.some((e) => e.type === 'ipvs' && e.command.line.includes('127.0.4.3')),
     'no event (no e-mail) for a change that did not happen',
   );
+  const applied = h.events.filter((e) => e.type === 'ipvs-apply');
+  assert.deepEqual(applied.at(-1)?.failed, [
+    { line: '-a -t 10.1.1.1:80 -r 127.0.4.3:80 -m -w 1', message: 'Memory allocation problem' },
+  ]);
   assert.deepEqual(h.monitor.status().pending, { reals: 1, reconcile: false });
   assert.equal(h.real(VID, '127.0.4.3').pending, true);
   const tries = () =>
@@ -194,6 +198,8 @@ test('an apply that throws is retried with the table read again', async () => {
   h.backend.broken = true;
   await h.start();
   assert.ok(h.logger.messages('error').some((m) => m.startsWith('IPVS apply failed (start)')));
+  const failedApply = h.events.find((e) => e.type === 'ipvs-apply' && e.error !== undefined);
+  assert.equal(failedApply?.type === 'ipvs-apply' && failedApply.scope, 'start');
   assert.deepEqual(h.monitor.status().pending, { reals: 0, reconcile: true });
   h.backend.broken = false;
   const reads = h.backend.reads;
@@ -333,13 +339,28 @@ test('events: each ipvsadm command that took effect, and each real transition', 
       ? `ipvs ${e.scope} ${e.command.event} ${e.command.virtual === v}`
       : e.type === 'real'
         ? `real ${e.real.address} ${e.up} ${e.reason}`
-        : e.type,
+        : e.type === 'check'
+          ? `check ${e.real.address} ${e.up} ${e.kind} ${e.failcount} ${e.transition}`
+          : e.type === 'ipvs-apply'
+            ? `apply ${e.scope} ${e.commands} ${e.failed.length} ${e.error}`
+            : e.type,
   );
   assert.deepEqual(summary, [
     'ipvs start virtual-added true',
+    'apply start 1 0 undefined',
     'real 127.0.4.2 true Success',
+    'check 127.0.4.2 true negotiate 0 up',
     'ipvs entries added true',
+    'apply entries 1 0 undefined',
   ]);
+  h.checkers.set('127.0.4.2', false);
+  await h.clock.advance(v.checkinterval * 1000);
+  const checks = h.events.filter((e) => e.type === 'check');
+  assert.equal(checks.length, 2, 'one check event per check, transition or not');
+  assert.deepEqual(
+    [checks[1]!.up, checks[1]!.transition, checks[1]!.failcount],
+    [false, 'down', 1],
+  );
   await h.monitor.stop();
 });
 

@@ -39,6 +39,11 @@ export const CONNECT_FAILURES = new Set([
   'EAI_AGAIN',
 ]);
 
+/** The reasons a check gives when it never reached the server (see checksByResult). */
+export const CONNECT_FAILURE_REASONS: ReadonlySet<string> = new Set(
+  [...CONNECT_FAILURES].flatMap((code) => (ERRNO_TEXT[code] ? [ERRNO_TEXT[code]] : [])),
+);
+
 /** Library-level timeouts that mean the same as the scheduler's deadline. */
 export const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',

@@ -102,6 +102,8 @@ export function resolveGlobal(
     emailalertstatus: table.withDefault('emailalertstatus'),
     emailalertfrom: table.optional('emailalertfrom'),
     smtp: table.optional('smtp'),
+    metrics: table.optional('metrics'),
+    eventlog: table.optional('eventlog'),
     // As written: each virtual's effective timeouts follow the chains of virtualChecks.
     checktimeout: table.optional('checktimeout'),
     negotiatetimeout: table.optional('negotiatetimeout'),
