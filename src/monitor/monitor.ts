@@ -228,6 +228,7 @@ export class Monitor {
       jobs: this.#members.jobs.size,
       load: this.#scheduler.load,
       isPending: (m) => this.#sync.isPending(m.virtual, m.real),
+      inTable: (m) => this.#inTable(m),
       agent: (m) => {
         const endpoint = agentEndpoint(m.virtual, m.real);
         const state = this.#agents.state(endpoint);

@@ -11,6 +11,8 @@ export interface StatusSources {
   load: { running: number; queued: number; concurrency: number };
   /** Whether a real's IPVS entry is waiting to be (re)applied. */
   isPending(member: Member): boolean;
+  /** Whether a real is in the table: its check passes and its agent (if any) allows it. */
+  inTable(member: Member): boolean;
   /** What its agent said, when it has one. */
   agent(member: Member): AgentStatus | undefined;
   pending: MonitorStatus['pending'];
@@ -21,7 +23,7 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
     phase: sources.phase,
     virtuals: sources.entries.map((e) => {
       const v = e.virtual;
-      const anyUp = e.members.some((m) => m.state.up);
+      const anyUp = e.members.some((m) => sources.inTable(m));
       return {
         id: e.vid,
         checktype: v.checktype === 'combined' ? String(v.combinedCount) : v.checktype,

@@ -202,6 +202,7 @@ test('when the agents take every real out, the fallback server goes in, and out 
   h.checkers.agentReplies.set(A, 'maint');
   h.checkers.agentReplies.set(B, 'stopped');
   await h.until(() => h.table().join() === '127.0.0.9:80 w1', 5000);
+  assert.equal(h.monitor.status().virtuals[0]!.fallbackActive, true);
   h.checkers.agentReplies.set(B, 'up');
   await h.until(() => h.table().join() === '127.0.0.3:80 w10', 5000);
 });
