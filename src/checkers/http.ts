@@ -1,11 +1,15 @@
 // service=http, https and http_proxy (the original's check_http, LWP::UserAgent).
-// Up when the final response is 2xx and, if receive is set, the receive Perl regex matches the
-// body (bytes, not headers). A fresh connection per request, as LWP; up to 7 redirects
-// followed (GET and HEAD), the redirected request carrying the new URL's host as Host.
-// HEAD has no body, so HEAD with a receive string is always down, as in the original.
+// Up when the final response is 2xx (or, with httpstatus, a status it lists) and, if receive is
+// set, the receive Perl regex matches the body (bytes, not headers). A fresh connection per
+// request, as LWP; up to 7 redirects followed (GET and HEAD) unless httpstatus accepts the
+// redirect itself, the redirected request carrying the new URL's host as Host. httpheader
+// lines go with every request for the first URL's origin, never to another host a redirect
+// names. HEAD has no body, so HEAD with a receive string is always down, as in the original.
+// TLS follows tlsverify, tlsca and tlsservername (support/tls.ts) on the real's own origin.
 import { STATUS_CODES } from 'node:http';
 import { buildConnector, Client, type Dispatcher } from 'undici';
 import { bracket, hostPort } from '../lib/inet.ts';
+import type { HttpHeader, TlsSettings } from '../model/domain.ts';
 import { perlSubject } from '../lib/perl-regex.ts';
 import { VERSION } from '../version.ts';
 import { runWithin } from './support/deadline.ts';
@@ -19,7 +23,7 @@ import {
   TIMEOUT_CODES,
   up,
 } from './support/result.ts';
-import { isCertificateError, verifyChainOnly } from './support/tls.ts';
+import { isCertificateError, tlsName, tlsOptions } from './support/tls.ts';
 import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 export interface HttpCheckOptions {
@@ -55,10 +59,17 @@ export function createHttpChecker(options: HttpCheckOptions = {}): Checker<Negot
     const release = (): void => {
       for (const c of clients) c.destroy().catch(() => {});
     };
+    const realOrigin = new URL(`https://${hostPort(target.host, target.port)}`).origin;
     const dispatcherFor = (origin: string): Dispatcher => {
       if (options.dispatcher) return options.dispatcher;
+      // tlsservername (or, verifying, the virtualhost) names the real's own origin only.
+      const own = origin === realOrigin;
       const client = new Client(origin, {
-        connect: connectorFor(origin.startsWith('https:'), target.timeoutMs, options.caFile),
+        connect: connectorFor(origin.startsWith('https:'), target.timeoutMs, {
+          settings: target.tls,
+          servername: own ? tlsName(target.tls, target.virtualhost) : undefined,
+          extraCa: options.caFile,
+        }),
         headersTimeout: target.timeoutMs,
         bodyTimeout: target.timeoutMs,
         pipelining: 1,
@@ -88,6 +99,8 @@ async function check(
   // The original sets Host to virtualhost, else the bare real address, even for an absolute URL;
   // through a proxy the Host comes from the URL.
   let host = first.proxy ? url.host : (target.virtualhost ?? bracket(target.host));
+  // httpheader lines go to the URL first asked for (through the proxy, for http_proxy) only.
+  const firstOrigin = url.origin;
   for (let redirects = 0; ; redirects++) {
     const proxied = first.proxy !== undefined && url.protocol === 'http:';
     const origin = proxied ? first.proxy! : url.origin;
@@ -97,7 +110,7 @@ async function check(
         origin,
         path: proxied ? url.href : url.pathname + url.search,
         method: target.httpmethod,
-        headers: { host, 'user-agent': USER_AGENT },
+        headers: requestHeaders(host, url.origin === firstOrigin ? target.httpheader : undefined),
         reset: true,
         signal,
       });
@@ -106,7 +119,13 @@ async function check(
     }
     const statusLine = `${response.statusCode} ${response.statusText || STATUS_CODES[response.statusCode] || 'Unknown code'}`;
     const location = response.headers.location;
+    const accepted = target.httpstatus
+      ? target.httpstatus.some(
+          ([low, high]) => response.statusCode >= low && response.statusCode <= high,
+        )
+      : response.statusCode >= 200 && response.statusCode < 300;
     if (
+      !accepted &&
       REDIRECTS.has(response.statusCode) &&
       typeof location === 'string' &&
       redirects < MAX_REDIRECTS
@@ -123,11 +142,11 @@ async function check(
       host = url.host;
       continue;
     }
-    if (response.statusCode < 200 || response.statusCode >= 300) {
+    if (!accepted) {
       response.body.on('error', () => {}).destroy(); // the status decides
       return down(statusLine);
     }
-    // A 2xx body must arrive whole (up to the cap) within the deadline. The original matches
+    // An accepted body must arrive whole (up to the cap) within the deadline. The original matches
     // whatever part arrived before a reset or its alarm (docs/compatibility.md).
     let body: Buffer;
     try {
@@ -140,6 +159,26 @@ async function check(
     if (body.length === 0) return down(`${statusLine}: empty body does not match receive`);
     return down(body.subarray(0, MAX_REASON).toString('utf8'));
   }
+}
+
+/**
+ * Host, User-Agent (unless an httpheader gives one) and the httpheader lines; a name given on
+ * several lines is sent once per line, in order.
+ */
+function requestHeaders(
+  host: string,
+  extra: readonly HttpHeader[] | undefined,
+): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = { host, 'user-agent': USER_AGENT };
+  const given = new Set<string>();
+  for (const { name, value } of extra ?? []) {
+    const key = name.toLowerCase();
+    const previous = headers[key];
+    if (!given.has(key) || previous === undefined) headers[key] = value;
+    else headers[key] = [...(Array.isArray(previous) ? previous : [previous]), value];
+    given.add(key);
+  }
+  return headers;
 }
 
 /** Reads the body up to `max` bytes, then stops reading (the client is destroyed afterwards). */
@@ -173,23 +212,43 @@ function failure(err: unknown, hostAndPort: string, inBody: boolean): CheckResul
   return down(`500 ${errorText(err)}`);
 }
 
-// One connector per (scheme, timeout, CA file): building it per check would cost a TLS
-// session cache each time. Sessions are not cached (maxCachedSessions 0): like the original,
-// every check does a full handshake, so the certificate chain is verified every time.
-const connectors = new Map<string, buildConnector.connector>();
+interface ConnectorTls {
+  settings: TlsSettings | undefined;
+  /** SNI (and the name verified under tlsverify=yes); undefined: from the URL, none for an IP. */
+  servername: string | undefined;
+  extraCa: string | undefined;
+}
 
-function connectorFor(tls: boolean, timeoutMs: number, caFile?: string): buildConnector.connector {
-  const key = `${tls}|${timeoutMs}|${caFile ?? ''}`;
+// One connector per (scheme, timeout, TLS options): building it per check would cost a TLS
+// session cache each time. Sessions are not cached (maxCachedSessions 0): like the original,
+// every check does a full handshake, so the certificate chain is verified every time. The TLS
+// options are made for each check (a tlsca file that changed gives a new secure context).
+const connectors = new Map<string, buildConnector.connector>();
+const contextIds = new WeakMap<object, number>();
+let contextCount = 0;
+
+function connectorFor(
+  tls: boolean,
+  timeoutMs: number,
+  options: ConnectorTls,
+): buildConnector.connector {
+  const connection = tls ? tlsOptions(options.settings, undefined, options.extraCa) : {};
+  const context = connection.secureContext;
+  if (context && !contextIds.has(context)) contextIds.set(context, ++contextCount);
+  const key = JSON.stringify([
+    tls,
+    timeoutMs,
+    options.settings?.verify,
+    options.servername,
+    context ? contextIds.get(context) : 0,
+  ]);
   let connector = connectors.get(key);
   if (!connector) {
-    const base = buildConnector({
-      timeout: timeoutMs,
-      maxCachedSessions: 0,
-      ...(tls ? verifyChainOnly(caFile) : {}),
-    });
+    const base = buildConnector({ timeout: timeoutMs, maxCachedSessions: 0, ...connection });
     // undici would send the Host header (virtualhost) as SNI; the original sends none for an
-    // IP address, so the name comes from the URL alone.
-    connector = (opts, callback) => base({ ...opts, servername: undefined }, callback);
+    // IP address, so the name comes from the URL, or from tlsservername.
+    const servername = options.servername;
+    connector = (opts, callback) => base({ ...opts, servername }, callback);
     if (connectors.size > 100) connectors.clear();
     connectors.set(key, connector);
   }
@@ -198,11 +257,17 @@ function connectorFor(tls: boolean, timeoutMs: number, caFile?: string): buildCo
 
 export const checkHttp: Checker<NegotiateTarget> = createHttpChecker();
 
-const http = { check: checkHttp, receive: 'regex', virtualhost: true, httpmethod: true } as const;
+const http = {
+  check: checkHttp,
+  receive: 'regex',
+  virtualhost: true,
+  httpmethod: true,
+  http: true,
+} as const;
 
 /** service=http, https and http_proxy: receive matches the body of the answer. */
 export const httpServices = {
   http: { ...http, port: 80 },
-  https: { ...http, port: 443 },
+  https: { ...http, port: 443, tls: true },
   http_proxy: { ...http, port: 3128 },
 } satisfies ServiceDescriptors;

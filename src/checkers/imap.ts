@@ -42,5 +42,5 @@ export const checkImap: Checker<NegotiateTarget> = createImapChecker();
 /** service=imap and imaps. */
 export const imapServices = {
   imap: { check: checkImap, port: 143, receive: 'unused' },
-  imaps: { check: checkImap, port: 993, receive: 'unused' },
+  imaps: { check: checkImap, port: 993, receive: 'unused', tls: true },
 } satisfies ServiceDescriptors;

@@ -7,6 +7,7 @@
 // mid-handshake (no unbind is sent: the original does not send one either).
 // ldaps verifies the certificate chain but not the host name, as the https checker does, against
 // the system store plus an optional CA file; the original verifies nothing (docs/compatibility.md).
+// tlsverify, tlsca and tlsservername change that as for every TLS check (support/tls.ts).
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { Client, ResultCodeError } from 'ldapts';
@@ -16,7 +17,7 @@ import { perlTrue } from '../lib/perl.ts';
 import { backstopMs, runWithin } from './support/deadline.ts';
 import { hasReceive, receivePattern } from './support/receive.ts';
 import { down, errorText, up } from './support/result.ts';
-import { verifyChainOnly } from './support/tls.ts';
+import { tlsOptions } from './support/tls.ts';
 import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 export interface LdapCheckOptions {
@@ -42,7 +43,9 @@ export function createLdapChecker(options: LdapCheckOptions = {}): Checker<Negot
         connectTimeout: backstopMs(target),
         strictDN: false,
         // ldapts speaks TLS whenever tlsOptions is given, whatever the URL says.
-        ...(secure ? { tlsOptions: verifyChainOnly(options.caFile) } : {}),
+        ...(secure
+          ? { tlsOptions: tlsOptions(target.tls, target.tls?.servername, options.caFile) }
+          : {}),
         createConnection: ((port: number, host: string) =>
           track(netConnect({ port, host }))) as typeof netConnect,
         createSecureConnection: ((port: number, host: string, tls: ConnectionOptions) =>
@@ -59,7 +62,7 @@ export const checkLdap: Checker<NegotiateTarget> = createLdapChecker();
 /** service=ldap and ldaps: receive matches the DN of the entry found. */
 export const ldapServices = {
   ldap: { check: checkLdap, port: 389, receive: 'regex' },
-  ldaps: { check: checkLdap, port: 636, receive: 'regex' },
+  ldaps: { check: checkLdap, port: 636, receive: 'regex', tls: true },
 } satisfies ServiceDescriptors;
 
 async function bindAndSearch(client: Client, target: NegotiateTarget): Promise<CheckResult> {

@@ -42,5 +42,5 @@ export const checkPop: Checker<NegotiateTarget> = createPopChecker();
 /** service=pop and pops. */
 export const popServices = {
   pop: { check: checkPop, port: 110, receive: 'unused' },
-  pops: { check: checkPop, port: 995, receive: 'unused' },
+  pops: { check: checkPop, port: 995, receive: 'unused', tls: true },
 } satisfies ServiceDescriptors;

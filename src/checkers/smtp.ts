@@ -1,16 +1,17 @@
 // smtp and submission (the original's check_smtp, Net::SMTP): the greeting must be 2xx and
 // EHLO (or, when refused, HELO) must succeed; then QUIT. request and receive are not used.
 // On submission, a server offering STARTTLS must also complete it (the chain verified as for
-// https) and accept EHLO again over TLS; the original never starts TLS.
+// https, or as tlsverify, tlsca and tlsservername say) and accept EHLO again over TLS; the
+// original never starts TLS.
 import {
   CheckFailure,
+  checkTls,
   type Dialogue,
   dialogueChecker,
   oneLine,
   type TlsCheckOptions,
 } from './support/dialogue.ts';
 import { up } from './support/result.ts';
-import { verifyChainOnly } from './support/tls.ts';
 import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 /** Net::SMTP's default Hello domain. */
@@ -52,7 +53,7 @@ async function negotiate(
     if (!lastLine(reply).startsWith('220')) {
       throw new CheckFailure(`STARTTLS: ${oneLine(lastLine(reply))}`);
     }
-    await dialogue.startTls(verifyChainOnly(options.caFile)).catch((error: Error) => {
+    await dialogue.startTls(checkTls(target, options)).catch((error: Error) => {
       throw new CheckFailure(`STARTTLS: ${error.message}`);
     });
     await hello(dialogue);
@@ -71,5 +72,5 @@ export const checkSmtp: Checker<NegotiateTarget> = createSmtpChecker();
 /** service=smtp and submission. */
 export const smtpServices = {
   smtp: { check: checkSmtp, port: 25, receive: 'unused' },
-  submission: { check: checkSmtp, port: 587, receive: 'unused' },
+  submission: { check: checkSmtp, port: 587, receive: 'unused', tls: true },
 } satisfies ServiceDescriptors;

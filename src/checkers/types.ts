@@ -1,7 +1,14 @@
 // The one interface every checker implements. A checker is a function of a target and an
 // AbortSignal; the scheduler (src/monitor) owns the deadline and aborts the signal when it
 // passes. On abort a checker must release its socket or child process at once.
-import type { Family, Protocol, Service } from '../model/domain.ts';
+import type {
+  Family,
+  HttpHeader,
+  Protocol,
+  Service,
+  StatusRanges,
+  TlsSettings,
+} from '../model/domain.ts';
 
 export interface CheckTarget {
   service: Service;
@@ -32,6 +39,12 @@ export interface CheckTarget {
   timeoutMs: number;
   /** Ping attempts (the deprecated checkcount). */
   checkcount: number;
+  /** httpstatus: the statuses an HTTP check accepts; absent: the original's rule (2xx). */
+  httpstatus?: StatusRanges;
+  /** httpheader lines: request headers an HTTP check sends (their values are secrets). */
+  httpheader?: readonly HttpHeader[];
+  /** tlsverify, tlsca and tlsservername, when one is set and the service speaks TLS. */
+  tls?: TlsSettings;
 }
 
 export interface CheckResult {
@@ -89,6 +102,10 @@ export interface ServiceDescriptor {
   virtualhost?: boolean;
   /** The check is an HTTP request: httpmethod (GET or HEAD) is its method. */
   httpmethod?: boolean;
+  /** The check is an HTTP request: httpstatus and httpheader apply. */
+  http?: boolean;
+  /** The check speaks TLS (at once or after STARTTLS): tlsverify, tlsca, tlsservername apply. */
+  tls?: boolean;
   /**
    * login= and passwd= as service= sets them when they were not given before it (the
    * original's ftp and sip defaults); `hostname` is the director's.

@@ -1,12 +1,13 @@
 // What the resolver needs from the machine, the real thing (tests give their own): host name
 // resolution, /etc/services, the host name, and the file checks the original makes while
-// parsing (logfile and monitorfile opened for append, maintenancedir tested).
+// parsing (logfile and monitorfile opened for append, maintenancedir tested), plus tlsca read.
 
 import { lookup } from 'node:dns/promises';
 import { closeSync, constants, readFileSync } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
+import { createSecureContext } from 'node:tls';
 import { dirname } from 'node:path';
 import { appendTargetProblem, openForAppend } from '../lib/append-file.ts';
 import { ipv6Groups, ipv6ToString } from '../lib/inet.ts';
@@ -88,8 +89,30 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
+/** A tlsca file: readable, and the certificates in it usable as CAs. */
+async function certificates(path: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    return reason(e);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) return 'no PEM certificate in it';
+  try {
+    createSecureContext({ ca: text });
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
 export function fileChecker(mode: FileCheckMode): FileChecker {
-  if (mode === 'none') return { appendable: async () => undefined, isDirectory: async () => true };
+  if (mode === 'none')
+    return {
+      appendable: async () => undefined,
+      isDirectory: async () => true,
+      certificates: async () => undefined,
+    };
   if (mode === 'open') {
     return {
       async appendable(path, createMode) {
@@ -101,6 +124,7 @@ export function fileChecker(mode: FileCheckMode): FileChecker {
         }
       },
       isDirectory,
+      certificates,
     };
   }
   return {
@@ -127,6 +151,7 @@ export function fileChecker(mode: FileCheckMode): FileChecker {
       }
     },
     isDirectory,
+    certificates,
   };
 }
 

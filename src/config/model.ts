@@ -7,10 +7,12 @@ import type {
   CheckType,
   Family,
   Forward,
+  HttpHeader,
   ListenAddress,
   MinHealthy,
   Protocol,
   Service,
+  StatusRanges,
 } from '../model/domain.ts';
 
 // Some files of ipvs, monitor and daemon still import these from here; their home is
@@ -112,6 +114,18 @@ export interface VirtualService {
   httpmethod: 'GET' | 'HEAD';
   virtualhost?: string;
   checkport?: number;
+  /** httpstatus: the statuses HTTP checks accept; undefined: the original's rule (2xx). */
+  httpstatus?: StatusRanges;
+  /** httpheader lines: the virtual's own, else the global ones. */
+  httpheader: HttpHeader[];
+  /** tlsverify: undefined is the original's rule (chain verified, name not). */
+  tlsverify?: boolean;
+  tlsca?: string;
+  tlsservername?: string;
+  /** agentport: the port of the real servers' agents; undefined: no agent. */
+  agentport?: number;
+  /** Seconds between two agent queries: agentinterval, else checkinterval. */
+  agentinterval: number;
 
   /** Effective seconds after the original's fallback chains (§2.8). */
   checktimeout: number;
@@ -182,6 +196,14 @@ export interface GlobalConfig {
   cleanstop: boolean;
   smtp?: string;
   maintenancedir?: string;
+  /** As written; each virtual holds its effective values. */
+  httpstatus?: StatusRanges;
+  httpheader: HttpHeader[];
+  tlsverify?: boolean;
+  tlsca?: string;
+  tlsservername?: string;
+  agentport?: number;
+  agentinterval?: number;
   /** ldirectord-ts extension: the HTTP listener of /metrics, /status and /. */
   metrics?: ListenAddress;
   /** ldirectord-ts extension: JSON lines of state changes appended here. */

@@ -7,22 +7,26 @@ import { hostPort } from '../lib/inet.ts';
 import { excerpt } from '../lib/printable.ts';
 import { MASK } from '../lib/secrets.ts';
 import type { ListenAddress } from '../model/domain.ts';
-import { DIRECTIVE, isDirectiveName } from '../parser/directives.ts';
+import { DIRECTIVE, type DirectiveSpec, isDirectiveName } from '../parser/directives.ts';
 import { formatListenAddress } from '../parser/listen.ts';
 import { virtualId } from './identity.ts';
-import type { Config, MinHealthy, Origin, RealServer, VirtualService } from './model.ts';
+import type { Config, Origin, RealServer, VirtualService } from './model.ts';
 import { effectiveCheckPort } from './services.ts';
 
 export { MASK };
 
-/** A copy of the config with passwd and secret masked (when set). */
+/** A copy of the config with passwd, secret and the httpheader values masked (when set). */
 export function maskSecrets(config: Config): Config {
+  const headers = (list: Config['global']['httpheader']) =>
+    list.map((h) => ({ name: h.name, value: MASK }));
   return {
     ...config,
+    global: { ...config.global, httpheader: headers(config.global.httpheader) },
     virtuals: config.virtuals.map((v) => ({
       ...v,
       passwd: v.passwd === '' ? '' : MASK,
       secret: v.secret === '' ? '' : MASK,
+      httpheader: headers(v.httpheader),
     })),
   };
 }
@@ -101,30 +105,22 @@ function settings(
   skip: ReadonlySet<string>,
 ): Setting[] {
   return Object.keys(origins)
-    .filter((name) => !skip.has(name) && !unusedExtension(name, origins[name]!))
+    .filter((name) => !skip.has(name))
     .sort()
     .map((name) => {
       const raw = record.get(name);
       let value = show(raw);
-      if (isDirectiveName(name) && DIRECTIVE[name].secret && raw !== '') value = MASK;
+      const spec: DirectiveSpec | undefined = isDirectiveName(name) ? DIRECTIVE[name] : undefined;
+      if (spec?.format && raw !== undefined) {
+        const format = spec.format;
+        value =
+          spec.repeatable && Array.isArray(raw)
+            ? show(raw.map((item) => format(item)))
+            : format(raw);
+      } else if (spec?.secret && raw !== '') value = MASK;
       if (name === 'emailalertstatus' && typeof raw === 'number') value = statusNames(raw);
-      if (name === 'minhealthy' && raw !== undefined) value = minHealthyText(raw as MinHealthy);
       return { name, value, origin: origins[name]! };
     });
-}
-
-/** An extension the file does not use: not listed, so a plain config reads as before. */
-function unusedExtension(name: string, o: Origin): boolean {
-  return (
-    isDirectiveName(name) &&
-    DIRECTIVE[name].extension === true &&
-    (o.source === 'default' || o.source === 'derived')
-  );
-}
-
-function minHealthyText(m: MinHealthy): string {
-  const text = m.kind === 'percent' ? `${m.value}%` : String(m.value);
-  return m.value === 0 ? `${text} (off)` : text;
 }
 
 const VIRTUAL_SKIP = new Set<string>();

@@ -12,6 +12,7 @@ import { DryRunBackend } from '../ipvs/emulator/dry-run.ts';
 import { planIpvs } from '../ipvs/plan.ts';
 import type { IpvsBackend } from '../ipvs/types.ts';
 import { runCommand } from '../lib/run-command.ts';
+import { secretsOf } from '../lib/secrets.ts';
 import { type DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
 import { formatOriginalStyle } from '../model/diagnostics.ts';
 import { Monitor, type MonitorEvent, splitCommand } from '../monitor/index.ts';
@@ -270,8 +271,11 @@ export class LdirectordDaemon {
         const last = r.lastCheck
           ? `, last check ${r.lastCheck.up ? 'up' : 'down'}: ${r.lastCheck.reason}`
           : '';
+        const agent = r.agent
+          ? `, agent ${r.agent.state} (weight ${r.agent.weight}${r.agent.allows ? '' : ', out'})`
+          : '';
         this.log.info(
-          `Status:   real ${r.address}:${r.port} ${r.up ? 'up' : 'down'} weight ${r.weight} failures ${r.failcount}/${r.failurecount}${last}`,
+          `Status:   real ${r.address}:${r.port} ${r.up ? 'up' : 'down'} weight ${r.weight} failures ${r.failcount}/${r.failurecount}${agent}${last}`,
         );
       }
     }
@@ -419,11 +423,7 @@ export class LdirectordDaemon {
   }
 
   private updateSecrets(config: Config): void {
-    const secrets: string[] = [];
-    for (const v of config.virtuals) {
-      if (v.passwd) secrets.push(v.passwd);
-      if (v.secret) secrets.push(v.secret);
-    }
+    const secrets = config.virtuals.flatMap((v) => secretsOf(v));
     this.log.scrubber.setSecrets(secrets);
   }
 }

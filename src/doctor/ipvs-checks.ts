@@ -140,13 +140,21 @@ function timeoutFindings(facts: DirectorFacts): Finding[] {
 /**
  * Whether the daemon counts a real as up when it starts over this table (as the monitor does:
  * present with a weight is up); checktype=on reals are always up, checktype=off ones never.
+ * A real with an agent (agentport) may be in at any weight its agent gave, 0 (drain) included.
  */
 function upInTable(table: IpvsTable): (v: VirtualService, r: RealServer) => boolean {
   return (v, r) => {
     if (v.checktype === 'on') return true;
     if (v.checktype === 'off') return false;
-    return (findReal(table, v, r)?.weight ?? 0) > 0;
+    const entry = findReal(table, v, r);
+    return entry !== undefined && (entry.weight > 0 || v.agentport !== undefined);
   };
+}
+
+/** The weight of a real that is up: what its agent gave, as the table has it, else its own. */
+function weightInTable(table: IpvsTable): (v: VirtualService, r: RealServer) => number {
+  return (v, r) =>
+    v.agentport === undefined ? r.weight : (findReal(table, v, r)?.weight ?? r.weight);
 }
 
 function tableFindings(facts: DirectorFacts): Finding[] {
@@ -158,6 +166,7 @@ function tableFindings(facts: DirectorFacts): Finding[] {
     config,
     actual: table,
     isUp: upInTable(table),
+    weight: weightInTable(table),
     scope: { kind: 'start' },
   });
   if (plan.commands.length > 0) {

@@ -282,10 +282,11 @@ class Planner {
     return { ...f, key, kernelPort: port };
   }
 
-  /** _restore_service for a real that is up, at its weight now (slowstart). */
+  /** _restore_service for a real that is up, at its weight now (its agent's, its slow start). */
   #restore(v: VirtualService, g: RealGroup): void {
     const r = g.chosen;
-    const weight = this.#input.weight?.(v, r) ?? r.weight;
+    const full = this.#input.weight?.(v, r) ?? r.weight;
+    const weight = Math.min(full, this.#input.slowStartWeight?.(v, r) ?? full);
     const spec: RealSpec = {
       address: r.address,
       port: r.port,
@@ -295,7 +296,7 @@ class Planner {
       // The kernel refuses a lower threshold above the upper one (0 = no upper threshold).
       lowerThreshold: Math.min(r.lowerThreshold, r.upperThreshold),
     };
-    this.#put(v, g.key, g.port, spec, 'real', pairs(v, g.reals), r.weight);
+    this.#put(v, g.key, g.port, spec, 'real', pairs(v, g.reals), full);
   }
 
   #fallbackIn(v: VirtualService, f: FallbackServer & { key: string; kernelPort: number }): void {

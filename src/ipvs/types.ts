@@ -22,11 +22,13 @@ export interface PlanInput {
   actual: IpvsTable;
   /** The monitor's state of a real in a virtual. */
   isUp(virtual: VirtualService, real: RealServer): boolean;
-  /**
-   * The weight a real that is up takes now: less than its configured weight while it ramps up
-   * after coming back (slowstart). Its configured weight when absent.
-   */
+  /** The weight of a real that is up; its configured weight when absent. */
   weight?(virtual: VirtualService, real: RealServer): number;
+  /**
+   * The weight of a real in its slow start (slowstart), below the weight above while it ramps
+   * up after coming back; undefined when it is not ramping.
+   */
+  slowStartWeight?(virtual: VirtualService, real: RealServer): number | undefined;
   scope: PlanScope;
 }
 

@@ -75,3 +75,27 @@ export class SecretScrubber {
     return this.secrets.length === 0 ? text : maskPrepared(text, this.secrets);
   }
 }
+
+/** What holds secrets: a check's target or a virtual service. */
+export interface SecretHolder {
+  passwd?: string;
+  secret?: string;
+  httpheader?: readonly { value: string }[];
+}
+
+/**
+ * The secrets of a check or a virtual service: passwd, secret and the value of every
+ * httpheader line, with, for a value such as `Bearer <token>`, the credential after its scheme
+ * (a server may echo it alone).
+ */
+export function secretsOf(holder: object): string[] {
+  // Any target may be given: what it does not have, it cannot leak.
+  const { passwd, secret, httpheader } = holder as SecretHolder;
+  const secrets = [passwd ?? '', secret ?? ''];
+  for (const { value } of httpheader ?? []) {
+    secrets.push(value);
+    const credential = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ +(\S.*)$/.exec(value)?.[1];
+    if (credential !== undefined) secrets.push(credential);
+  }
+  return secrets.filter((s) => s !== '');
+}

@@ -60,6 +60,31 @@ export const EMAIL_STATUS_BITS: Record<DaemonStatus, number> = {
   reloading: 8,
 };
 
+/** An inclusive range of HTTP status codes. */
+export type StatusRange = readonly [low: number, high: number];
+
+/** httpstatus=: the status codes a check accepts, as sorted ranges that neither touch nor overlap. */
+export type StatusRanges = readonly StatusRange[];
+
+/** One httpheader= line: a request header an HTTP check sends. */
+export interface HttpHeader {
+  name: string;
+  value: string;
+}
+
+/**
+ * How a TLS check treats the server's certificate (tlsverify, tlsca, tlsservername):
+ * - verify: undefined is the original's rule (the chain is verified, the name is not), true
+ *   verifies the chain and the name, false verifies nothing;
+ * - ca: a PEM file of the CAs trusted instead of the system store;
+ * - servername: the name sent as SNI and, when verified, the name the certificate must carry.
+ */
+export interface TlsSettings {
+  verify?: boolean;
+  ca?: string;
+  servername?: string;
+}
+
 /** Where an ldirectord-ts listener binds (the `metrics=` extension). */
 export type ListenAddress =
   { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };

@@ -5,7 +5,7 @@
 // daemon ran (src/monitor/stall.ts): a stall of the daemon is added to it.
 import type { Checker, CheckResult, CheckTarget } from '../checkers/types.ts';
 import { errorMessage } from '../lib/error-message.ts';
-import { maskSecrets } from '../lib/secrets.ts';
+import { maskSecrets, secretsOf } from '../lib/secrets.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { StallWatch } from './stall.ts';
 
@@ -19,21 +19,21 @@ export interface TimedResult extends CheckResult {
 const MAX_REASON = 500;
 
 /** One line, bounded, without the target's secrets. */
-export function cleanReason(reason: string, target: CheckTarget): string {
-  const text = maskSecrets(reason, [target.passwd, target.secret]);
+export function cleanReason(reason: string, target: object): string {
+  const text = maskSecrets(reason, secretsOf(target));
   return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}...` : text;
 }
 
-function normalise(value: unknown, target: CheckTarget): CheckResult {
+function normalise(value: unknown, target: object): CheckResult {
   if (typeof value !== 'object' || value === null || typeof (value as CheckResult).up !== 'boolean')
     return { up: false, reason: 'the checker returned no result' };
   const { up, reason } = value as CheckResult;
   return { up, reason: cleanReason(typeof reason === 'string' ? reason : '', target) };
 }
 
-export function runWithDeadline(
-  checker: Checker,
-  target: CheckTarget,
+export function runWithDeadline<T extends object = CheckTarget>(
+  checker: Checker<T>,
+  target: T,
   deadlineMs: number,
   clock: Clock,
   controller: AbortController = new AbortController(),

@@ -21,8 +21,10 @@ export type PlanOutcome = Omit<Extract<MonitorEvent, { type: 'ipvs-apply' }>, 't
 export interface DesiredState {
   config(): Config;
   isUp(virtual: VirtualService, real: RealServer): boolean;
-  /** The weight of a real that is up, now (slowstart). */
+  /** The weight of a real that is up (its agent may scale it). */
   weight(virtual: VirtualService, real: RealServer): number;
+  /** Its weight now while it ramps up after coming back (slowstart); undefined otherwise. */
+  slowStartWeight(virtual: VirtualService, real: RealServer): number | undefined;
 }
 
 export interface IpvsSyncOptions {
@@ -218,6 +220,7 @@ export class IpvsSync {
         actual: this.#table,
         isUp: (v, r) => desired.isUp(v, r),
         weight: (v, r) => desired.weight(v, r),
+        slowStartWeight: (v, r) => desired.slowStartWeight(v, r),
         scope,
       });
     } catch (error) {

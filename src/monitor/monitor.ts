@@ -13,12 +13,15 @@
 //   a stall start when it ends, in their order and spacing rather than all at once.
 // - State changes go to the IPVS layer through src/monitor/ipvs-sync.ts.
 // - fallbackcommand runs when a virtual loses its last real or gets its first one back.
+// - A real with an agent (agentport) is in the table only when both its check and its agent
+//   allow it, at the weight the agent gives (src/monitor/agents.ts, agent-state.ts).
 // - The extensions of docs/extensions.md, decided in the pure files and timed here: risecount
 //   (src/monitor/state.ts), failinterval and downinterval (the interval after each run,
 //   src/monitor/schedule.ts), slowstart (src/monitor/slow-start.ts marks a real that came back
 //   for the planner at each step of its weight), minhealthy (the planner keeps the reals; here the
 //   alert when a virtual starts or stops holding them).
 // Everything that does I/O or tells time is injected (src/monitor/types.ts).
+import { checkAgent } from '../checkers/agent.ts';
 import type { Checker } from '../checkers/types.ts';
 import { realId, realIdText } from '../config/identity.ts';
 import type { Config, RealServer, VirtualService } from '../config/model.ts';
@@ -28,6 +31,8 @@ import { errorMessage } from '../lib/error-message.ts';
 import { hostPort } from '../lib/inet.ts';
 import { runCommand } from '../lib/run-command.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
+import { type AgentState, agentAllows, agentWeight, describeAgent } from './agent-state.ts';
+import { agentEndpoint, AgentWatch } from './agents.ts';
 import { type Clock, systemClock, type TimerHandle } from './clock.ts';
 import { runWithDeadline, type TimedResult } from './deadline.ts';
 import { fallbackCommandArgs, splitCommand } from './fallback-command.ts';
@@ -80,6 +85,7 @@ export class Monitor {
   #sync: IpvsSync;
   #stalls: StallWatch;
   #scheduler: Scheduler<Job, Outcome>;
+  #agents: AgentWatch;
 
   #phase: MonitorPhase = 'idle';
   #stopping = false;
@@ -118,8 +124,12 @@ export class Monitor {
       logger: this.#logger,
       desired: {
         config: () => this.#config,
-        isUp: (v, r) => this.#members.byVirtual.get(v)?.get(r)?.state.up ?? false,
-        weight: (v, r) => this.#weightOf(v, r),
+        isUp: (v, r) => {
+          const m = this.#members.byVirtual.get(v)?.get(r);
+          return m !== undefined && this.#inTable(m);
+        },
+        weight: (v, r) => agentWeight(this.#agentOf(v, r), r.weight),
+        slowStartWeight: (v, r) => this.#slowStartWeightOf(v, r),
       },
       applied: (command, scope) => this.#emit({ type: 'ipvs', scope, command }),
       sent: (outcome) => this.#emit({ type: 'ipvs-apply', ...outcome }),
@@ -140,6 +150,14 @@ export class Monitor {
           job.intervalMs,
         ),
     });
+    this.#agents = new AgentWatch({
+      clock: this.#clock,
+      stalls: this.#stalls,
+      logger: this.#logger,
+      checker: options.checkers.agent ?? checkAgent,
+      concurrency: options.concurrency ?? 1000,
+      changed: (endpoint, before, after) => this.#agentChanged(endpoint, before, after),
+    });
   }
 
   get phase(): MonitorPhase {
@@ -158,6 +176,7 @@ export class Monitor {
       if (this.#phase !== 'idle') throw new Error(`cannot start a monitor that is ${this.#phase}`);
       this.#phase = 'starting';
       this.#scheduler.begin();
+      this.#agents.begin();
       let table: IpvsTable;
       try {
         table = await this.#sync.readTable();
@@ -165,9 +184,9 @@ export class Monitor {
         this.#phase = 'idle';
         throw error;
       }
-      const { fresh } = this.#build(this.#config, table);
+      const { fresh, agents } = this.#build(this.#config, table);
       await this.#sync.reconcile({ kind: 'start' });
-      await this.#launch(fresh);
+      await this.#launch(fresh, [], agents);
       if (!this.#stopping) this.#phase = 'running';
     });
   }
@@ -184,10 +203,10 @@ export class Monitor {
       this.#phase = 'reloading';
       const previous = this.#config;
       this.#config = config;
-      const { fresh, grown } = this.#build(config, this.#sync.table);
+      const { fresh, grown, agents } = this.#build(config, this.#sync.table);
       await this.#sync.reconcile({ kind: 'reload', previous });
       for (const job of grown) this.#scheduler.runSoon(job);
-      await this.#launch(fresh, grown);
+      await this.#launch(fresh, grown, agents);
       if (!this.#stopping) this.#phase = 'running';
     });
   }
@@ -206,6 +225,7 @@ export class Monitor {
     }
     this.#phase = 'stopping';
     this.#scheduler.stop(this.#members.jobs.values());
+    this.#agents.stop();
     this.#slowStarts.stop();
     const done = this.#serially(async () => {
       this.#phase = 'stopping';
@@ -225,7 +245,22 @@ export class Monitor {
       jobs: this.#members.jobs.size,
       load: this.#scheduler.load,
       isPending: (m) => this.#sync.isPending(m.virtual, m.real),
-      weightOf: (m) => this.#slowStarts.weight(m),
+      inTable: (m) => this.#inTable(m),
+      slowStartWeight: (m) => this.#slowStartWeightOf(m.virtual, m.real),
+      agent: (m) => {
+        const endpoint = agentEndpoint(m.virtual, m.real);
+        const state = this.#agents.state(endpoint);
+        if (endpoint === undefined || state === undefined) return undefined;
+        return {
+          endpoint,
+          state: describeAgent(state),
+          allows: agentAllows(state),
+          weight: agentWeight(state, m.real.weight),
+          ...(state.reply !== undefined ? { reply: state.reply } : {}),
+          ...(state.at !== undefined ? { at: new Date(state.at).toISOString() } : {}),
+          ...(state.error !== undefined ? { error: state.error } : {}),
+        };
+      },
       pending: this.#sync.pendingSummary(),
     });
   }
@@ -238,12 +273,20 @@ export class Monitor {
     return run;
   }
 
-  /** Start the first checks of these jobs, wait for them, and apply what they changed. */
-  async #launch(fresh: Job[], others: Job[] = []): Promise<void> {
+  /**
+   * Start the first checks of these jobs and the first queries of these agents, wait for them,
+   * and apply what they changed.
+   */
+  async #launch(
+    fresh: Job[],
+    others: Job[],
+    agents: Parameters<AgentWatch['launch']>[0],
+  ): Promise<void> {
     await this.#waitForNames();
+    const queried = this.#agents.launch(agents);
     for (const job of fresh) this.#scheduler.due(job);
     for (const entry of this.#members.entries) this.#decideVirtual(entry);
-    await Promise.all([...fresh, ...others].map((job) => job.first?.promise));
+    await Promise.all([...[...fresh, ...others].map((job) => job.first?.promise), queried]);
     if (!this.#stopping) await this.#sync.flushNow();
   }
 
@@ -262,7 +305,10 @@ export class Monitor {
   }
 
   /** The membership of a config, carried over from the one in force; its jobs retired. */
-  #build(config: Config, table: IpvsTable): { fresh: Job[]; grown: Job[] } {
+  #build(
+    config: Config,
+    table: IpvsTable,
+  ): { fresh: Job[]; grown: Job[]; agents: ReturnType<AgentWatch['update']> } {
     const change = nextMembership(this.#members, config, table);
     for (const entry of change.entries) {
       entry.command = this.#fallbackCommandOf(entry.virtual, config, entry.vid);
@@ -274,7 +320,7 @@ export class Monitor {
       config.global.maintenancedir,
       config.virtuals.flatMap((v) => v.reals.map((r) => r.address)),
     );
-    return { fresh: change.fresh, grown: change.grown };
+    return { fresh: change.fresh, grown: change.grown, agents: this.#agents.update(config) };
   }
 
   #fallbackCommandOf(v: VirtualService, config: Config, vid: string): string[] | undefined {
@@ -444,7 +490,8 @@ export class Monitor {
       if (this.#logger.debugEnabled?.(2) ?? true)
         this.#logger.debug(`Real server ${step.transition}: ${this.#text(m).where}: ${reason}`);
       // slowstart ramps a real that comes back, not one the first check finds up.
-      if (step.transition === 'up' && !first && v.slowstart > 0) this.#slowStarts.start(m);
+      if (step.transition === 'up' && !first && v.slowstart > 0 && this.#inTable(m))
+        this.#slowStarts.start(m);
       else this.#slowStarts.end(m);
       this.#sync.markDirty(m);
       this.#emit({ type: 'real', virtual: v, real: r, up: step.transition === 'up', reason });
@@ -468,10 +515,11 @@ export class Monitor {
       );
   }
 
-  /** The weight the planner gives a real that is up: its slow-start step, else its own. */
-  #weightOf(v: VirtualService, r: RealServer): number {
+  /** The weight of a real in its slow start (below its agent's weight); else undefined. */
+  #slowStartWeightOf(v: VirtualService, r: RealServer): number | undefined {
     const m = this.#members.byVirtual.get(v)?.get(r);
-    return m ? this.#slowStarts.weight(m) : r.weight;
+    if (!m?.slowStart) return undefined;
+    return this.#slowStarts.weight(m, agentWeight(this.#agentOf(v, r), r.weight));
   }
 
   #text(m: Member): MemberText {
@@ -518,7 +566,7 @@ export class Monitor {
     const v = entry.virtual;
     const total = entry.members.length;
     const needed = minHealthyNeeded(v, total);
-    const up = entry.members.filter((m) => m.state.up).length;
+    const up = entry.members.filter((m) => this.#inTable(m)).length;
     const holding = needed > 0 && holdsLastKnown(v, up, total);
     if (holding === entry.holding) return;
     entry.holding = holding;
@@ -544,7 +592,7 @@ export class Monitor {
       if (entry.members.some((m) => m.live && m.awaitingFirst)) return;
       entry.settled = true;
     }
-    const status = entry.members.some((m) => m.state.up) ? 'stop' : 'start';
+    const status = entry.members.some((m) => this.#inTable(m)) ? 'stop' : 'start';
     if (status === entry.commandState) return;
     entry.commandState = status;
     const command = entry.command;
@@ -567,6 +615,41 @@ export class Monitor {
       if (!ok) this.#logger.warn(`system(${line}) failed: ${detail}`, { virtual: entry.vid });
       this.#emit({ type: 'fallback-command', virtual, status, argv, ok, detail });
     });
+  }
+
+  // ---- agents ----------------------------------------------------------------------------
+
+  #agentOf(v: VirtualService, r: RealServer): AgentState | undefined {
+    return v.agentport === undefined ? undefined : this.#agents.state(agentEndpoint(v, r));
+  }
+
+  /** In the table: its check passes and its agent (if any) allows it. */
+  #inTable(m: Member): boolean {
+    return m.state.up && agentAllows(this.#agentOf(m.virtual, m.real));
+  }
+
+  /** An agent changed what it allows or the weight it gives: the reals it serves follow. */
+  #agentChanged(endpoint: string, before: AgentState, after: AgentState): void {
+    const touched = new Set<VirtualEntry>();
+    for (const entry of this.#members.entries) {
+      if (entry.virtual.agentport === undefined) continue;
+      for (const m of entry.members) {
+        if (!m.live || agentEndpoint(m.virtual, m.real) !== endpoint) continue;
+        const was = m.state.up && agentAllows(before);
+        const now = m.state.up && agentAllows(after);
+        const weight = m.real.weight;
+        if (was !== now || (now && agentWeight(before, weight) !== agentWeight(after, weight)))
+          this.#sync.markDirty(m);
+        if (was === now) continue;
+        // Back in the table by its agent's word: a comeback, as after a check.
+        if (now && m.virtual.slowstart > 0) this.#slowStarts.start(m);
+        else this.#slowStarts.end(m);
+        const reason = `agent: ${after.reply ?? ''}`;
+        this.#emit({ type: 'real', virtual: m.virtual, real: m.real, up: now, reason });
+        touched.add(entry);
+      }
+    }
+    for (const entry of touched) this.#decideVirtual(entry);
   }
 
   #emit(event: MonitorEvent): void {

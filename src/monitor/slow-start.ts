@@ -36,12 +36,12 @@ export class SlowStarts {
     this.#ramping.delete(m);
   }
 
-  /** Its weight now: the step of its ramp, else its configured weight. */
-  weight(m: Member): number {
+  /** Its weight now: the step of its ramp towards `full`, else `full`. */
+  weight(m: Member, full: number): number {
     const ramp = m.slowStart;
-    if (!ramp) return m.real.weight;
+    if (!ramp) return full;
     const elapsed = this.#clock.monotonic() - ramp.since;
-    return slowStartWeight(m.real.weight, elapsed, m.virtual.slowstart * 1000);
+    return slowStartWeight(full, elapsed, m.virtual.slowstart * 1000);
   }
 
   stop(): void {

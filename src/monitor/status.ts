@@ -3,7 +3,7 @@
 import { minHealthyNeeded } from '../ipvs/plan.ts';
 import { hostPort } from '../lib/inet.ts';
 import type { Member, VirtualEntry } from './membership.ts';
-import type { CheckRecord, MonitorPhase, MonitorStatus } from './types.ts';
+import type { AgentStatus, CheckRecord, MonitorPhase, MonitorStatus } from './types.ts';
 
 export interface StatusSources {
   phase: MonitorPhase;
@@ -12,8 +12,12 @@ export interface StatusSources {
   load: { running: number; queued: number; concurrency: number };
   /** Whether a real's IPVS entry is waiting to be (re)applied. */
   isPending(member: Member): boolean;
-  /** Its weight in the table now (its slow-start step, else its own). */
-  weightOf(member: Member): number;
+  /** Whether a real is in the table: its check passes and its agent (if any) allows it. */
+  inTable(member: Member): boolean;
+  /** What its agent said, when it has one. */
+  agent(member: Member): AgentStatus | undefined;
+  /** Its weight while it ramps up after coming back (slowstart); undefined otherwise. */
+  slowStartWeight(member: Member): number | undefined;
   pending: MonitorStatus['pending'];
 }
 
@@ -22,7 +26,7 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
     phase: sources.phase,
     virtuals: sources.entries.map((e) => {
       const v = e.virtual;
-      const anyUp = e.members.some((m) => m.state.up);
+      const anyUp = e.members.some((m) => sources.inTable(m));
       const needed = minHealthyNeeded(v, e.members.length);
       return {
         id: e.vid,
@@ -43,7 +47,8 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
           failurecount: v.failurecount,
           ...(m.maintenance ? { maintenance: m.maintenance } : {}),
           ...(v.risecount > 1 ? { rise: m.state.rise, risecount: v.risecount } : {}),
-          ...(m.slowStart ? { slowStartWeight: sources.weightOf(m) } : {}),
+          ...slowStartOf(sources, m),
+          ...agentOf(sources, m),
           ...(m.last ? { lastCheck: lastCheck(m.last) } : {}),
           pending: sources.isPending(m),
         })),
@@ -52,6 +57,16 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
     checks: { jobs: sources.jobs, ...sources.load },
     pending: sources.pending,
   };
+}
+
+function slowStartOf(sources: StatusSources, m: Member): { slowStartWeight?: number } {
+  const weight = sources.slowStartWeight(m);
+  return weight === undefined ? {} : { slowStartWeight: weight };
+}
+
+function agentOf(sources: StatusSources, m: Member): { agent?: AgentStatus } {
+  const agent = sources.agent(m);
+  return agent ? { agent } : {};
 }
 
 function lastCheck(last: NonNullable<Member['last']>): CheckRecord {

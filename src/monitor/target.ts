@@ -3,12 +3,13 @@
 // Pure functions of the config.
 import { CONNECT_READS } from '../checkers/connect.ts';
 import { EXTERNAL_READS } from '../checkers/external.ts';
+import { SERVICE_DESCRIPTORS } from '../checkers/index.ts';
 import { PING_READS } from '../checkers/ping.ts';
 import { type CheckTarget, NEGOTIATE_IGNORES } from '../checkers/types.ts';
 import { effectiveRequest } from '../config/identity.ts';
 import type { RealServer, VirtualService } from '../config/model.ts';
 import { effectiveCheckPort } from '../config/services.ts';
-import type { CheckKind, CheckType } from '../model/domain.ts';
+import type { CheckKind, CheckType, TlsSettings } from '../model/domain.ts';
 
 /** The check a virtual's checktype asks for, with the original's dispatch rules applied. */
 export type CheckMode = CheckType;
@@ -65,7 +66,22 @@ export function buildCheckTarget(v: VirtualService, r: RealServer, kind: CheckKi
     checkcount: v.checkcount,
   };
   if (v.virtualhost !== undefined) target.virtualhost = v.virtualhost;
+  // Only where the service reads them, so that they never split the checks of other services.
+  const service = SERVICE_DESCRIPTORS[v.service];
+  if (service.http && v.httpstatus !== undefined) target.httpstatus = v.httpstatus;
+  if (service.http && v.httpheader.length > 0) target.httpheader = v.httpheader;
+  const tls = tlsSettings(v);
+  if (service.tls && tls !== undefined) target.tls = tls;
   return target;
+}
+
+/** tlsverify, tlsca and tlsservername of a virtual; undefined when none is set. */
+export function tlsSettings(v: VirtualService): TlsSettings | undefined {
+  const tls: TlsSettings = {};
+  if (v.tlsverify !== undefined) tls.verify = v.tlsverify;
+  if (v.tlsca !== undefined) tls.ca = v.tlsca;
+  if (v.tlsservername !== undefined) tls.servername = v.tlsservername;
+  return Object.keys(tls).length > 0 ? tls : undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 // The Monitor's injected collaborators, its events and its status snapshot.
+import type { AgentTarget } from '../checkers/agent.ts';
 import type { Checker } from '../checkers/types.ts';
 import type { Config, RealServer, Service, VirtualService } from '../config/model.ts';
 import type { IpvsBackend, Plan, PlanInput, PlannedCommand, PlanScope } from '../ipvs/types.ts';
@@ -17,6 +18,8 @@ export interface CheckerSet {
   ping: Checker;
   external: Checker;
   externalPerl: Checker;
+  /** The agent query of agentport; src/checkers/agent.ts when absent. */
+  agent?: Checker<AgentTarget>;
 }
 
 export type Planner = (input: PlanInput) => Plan;
@@ -150,9 +153,27 @@ export interface RealStatus {
   risecount?: number;
   /** Its weight now, while it ramps up after coming back (slowstart). */
   slowStartWeight?: number;
+  /** What its agent (agentport) said, when it has one. */
+  agent?: AgentStatus;
   lastCheck?: CheckRecord;
   /** Its IPVS entry is waiting to be (re)applied. */
   pending: boolean;
+}
+
+export interface AgentStatus {
+  /** address:agentport. */
+  endpoint: string;
+  /** In words: "ready", "drain, weight 50%", "down (failed: disk full)". */
+  state: string;
+  /** The agent lets the real be in the table (its check must pass too). */
+  allows: boolean;
+  /** The weight the table gets while the real is in. */
+  weight: number;
+  /** The last reply, and when (ISO 8601). */
+  reply?: string;
+  at?: string;
+  /** Why the last query got no reply. */
+  error?: string;
 }
 
 export interface VirtualStatus {

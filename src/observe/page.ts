@@ -89,10 +89,13 @@ function render(doc, checks) {
       const last = r.lastCheck;
       const row = el("tr", { class: (r.up ? "up" : "down") + (r.pending ? " pending" : ""), "data-real": name, "data-state": r.up ? "up" : "down" });
       const changed = hist.changedAt !== undefined ? now - hist.changedAt : d.startedAt ? now - Date.parse(d.startedAt) : undefined;
+      // An agent (agentport) may keep a real out, or give it another weight.
+      const inTable = r.up && (!r.agent || r.agent.allows);
+      const weight = inTable ? (r.agent ? r.agent.weight : r.weight) : 0;
       row.append(
         el("td", {}, name),
-        el("td", { class: "state" }, r.maintenance ? "MAINT" : r.up ? "UP" : "DOWN"),
-        el("td", {}, String(r.up ? r.weight : 0) + (r.up ? "" : " (" + r.weight + ")")),
+        el("td", { class: "state" }, r.maintenance ? "MAINT" : !r.up ? "DOWN" : inTable ? "UP" : "AGENT: " + r.agent.state),
+        el("td", {}, String(weight) + (weight === r.weight ? "" : " (" + r.weight + ")")),
         el("td", {}, r.forward),
         el("td", {}, r.failcount + "/" + r.failurecount),
         el("td", {}, last ? (last.up ? "up" : last.timedOut ? "timeout" : "down") + " (" + last.kind + ")" : "-"),

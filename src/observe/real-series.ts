@@ -139,9 +139,15 @@ export class RealSeries {
     const sample = (name: string, labels: string, value: number): string =>
       `${name}{${labels}} ${value}`;
     family(0, ({ r, rec }) => sample('ldirectord_real_up', rec.labels, r.up ? 1 : 0));
+    // A real with an agent is in only when its agent allows it, at the weight the agent gave
+    // (less while it ramps up after coming back: slowstart).
     family(1, ({ r, rec, q }) =>
-      r.up
-        ? sample('ldirectord_real_weight', rec.labels, r.slowStartWeight ?? r.weight)
+      r.up && (r.agent?.allows ?? true)
+        ? sample(
+            'ldirectord_real_weight',
+            rec.labels,
+            r.slowStartWeight ?? r.agent?.weight ?? r.weight,
+          )
         : q
           ? sample('ldirectord_real_weight', rec.labels, 0)
           : undefined,

@@ -19,8 +19,16 @@ import {
   type Service,
 } from '../model/domain.ts';
 import { FALLBACK_SYNTAX_HINT, type FallbackSpec, parseFallback } from './fallback.ts';
-import { eventLogPath, extensionNotice, listenAddress } from './listen.ts';
+import { eventLogPath, listenAddress } from './listen.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
+import {
+  formatHeader,
+  formatStatus,
+  httpheader,
+  httpstatus,
+  tlsca,
+  tlsservername,
+} from './http-tls.ts';
 import { REAL_SYNTAX_HINT, type RealSpec, realSpec } from './real.ts';
 import {
   anyText,
@@ -79,6 +87,10 @@ export interface DirectiveSpec<T = unknown> {
   secret?: boolean;
   /** An ldirectord-ts extension: the Perl original rejects the line ("Unknown command"). */
   extension?: boolean;
+  /** Every line counts, in file order (the model holds a list), not only the last. */
+  repeatable?: boolean;
+  /** How `check` shows one value, when String() would not do (secrets inside it masked). */
+  format?(value: NoInfer<T>): string;
 }
 
 /** The checktype words (checktype=N is `combined`). */
@@ -434,6 +446,19 @@ const supervised: ValueParser<boolean> = (rest) => {
   );
 };
 
+const AGENT_INTERVAL_HINT = 'A whole number of seconds greater than 0, e.g. 5.';
+
+const agentport: ValueParser<number> = (text, ctx) => {
+  const value = extensionText(text, ctx);
+  const n = /^\d+$/.test(value) ? Number(value) : 0;
+  return n > 0 && n < 65536
+    ? ok(n)
+    : fail('invalid-port', 'agentport must be a port from 1 to 65535', 'e.g. agentport=5555');
+};
+
+const tlsverifyWord = yesNo("tlsverify must be 'yes' or 'no'");
+const tlsverify: ValueParser<boolean> = (text, ctx) => tlsverifyWord(extensionText(text, ctx), ctx);
+
 /** minhealthy=: a count of reals, or a percentage of them; 0 is off. */
 const minhealthy: ValueParser<MinHealthy> = (text, ctx) => {
   const value = extensionText(text, ctx);
@@ -587,6 +612,82 @@ const TABLE = {
     help: 'Host header sent by http/https checks.',
     virtual: { form: 'raw', parse: virtualhost },
   }),
+  // ---- ldirectord-ts extensions (issue 12): what HTTP and TLS checks send and accept
+  httpstatus: spec({
+    name: 'httpstatus',
+    syntax: '<status>|<low>-<high>[,...]',
+    defaultText: "any 2xx, redirects followed (the original's rule)",
+    help: 'HTTP statuses an http, https or http_proxy check accepts, e.g. 200-299,301,401; an accepted redirect is not followed.',
+    global: { form: 'raw', parse: httpstatus },
+    virtual: { form: 'raw', parse: httpstatus },
+    inheritsGlobal: true,
+    extension: true,
+    format: formatStatus,
+  }),
+  httpheader: spec({
+    name: 'httpheader',
+    syntax: '"<Name>: <value>"',
+    defaultText: 'none',
+    help: 'A request header of http, https and http_proxy checks (repeat the line for more); sent to the real itself, not to another host a redirect names. Its value is never shown. A virtual service with httpheader lines sends those, else the global ones.',
+    global: { form: 'quoted-or-raw', parse: httpheader },
+    virtual: { form: 'quoted-or-raw', parse: httpheader },
+    secret: true,
+    extension: true,
+    repeatable: true,
+    format: formatHeader,
+  }),
+  tlsverify: spec({
+    name: 'tlsverify',
+    syntax: 'yes|no',
+    defaultText: "the original's rule: the certificate chain is verified, the name is not",
+    help: "yes: TLS checks (https, ldaps, imaps, pops, submission STARTTLS) also verify that the certificate names tlsservername, else the virtualhost, else the real's address; no: they verify nothing (self-signed and expired certificates pass).",
+    global: { form: 'raw', parse: tlsverify },
+    virtual: { form: 'raw', parse: tlsverify },
+    inheritsGlobal: true,
+    extension: true,
+  }),
+  tlsca: spec({
+    name: 'tlsca',
+    syntax: '<file.pem>',
+    defaultText: 'the system CA store',
+    help: 'PEM file of the CA certificates TLS checks trust, instead of the system store; read again when it changes.',
+    global: { form: 'quoted-or-raw', parse: tlsca },
+    virtual: { form: 'quoted-or-raw', parse: tlsca },
+    inheritsGlobal: true,
+    extension: true,
+  }),
+  tlsservername: spec({
+    name: 'tlsservername',
+    syntax: '<host name>',
+    defaultText: 'none (tlsverify=yes: the virtualhost)',
+    help: 'Name TLS checks send as SNI and, with tlsverify=yes, require in the certificate.',
+    global: { form: 'raw', parse: tlsservername },
+    virtual: { form: 'raw', parse: tlsservername },
+    inheritsGlobal: true,
+    extension: true,
+  }),
+  // ---- ldirectord-ts extensions (issue 12): weights and states the real servers report
+  agentport: spec({
+    name: 'agentport',
+    syntax: '<port>',
+    defaultText: 'none (no agent)',
+    help: 'TCP port of an HAProxy-style agent on each real server: its reply (75%, drain, maint, down, up, ready) scales the weight or changes the state, combined with the health check as HAProxy does.',
+    global: { form: 'raw', parse: agentport },
+    virtual: { form: 'raw', parse: agentport },
+    inheritsGlobal: true,
+    extension: true,
+  }),
+  agentinterval: spec({
+    name: 'agentinterval',
+    syntax: '<seconds>',
+    defaultText: 'checkinterval',
+    help: 'Seconds between two agent queries of a real server.',
+    global: { form: 'raw', parse: wholeNumber('invalid agentinterval', AGENT_INTERVAL_HINT, 1) },
+    virtual: { form: 'raw', parse: wholeNumber('invalid agentinterval', AGENT_INTERVAL_HINT, 1) },
+    inheritsGlobal: true,
+    extension: true,
+    range: RANGES.seconds,
+  }),
   login: spec({
     name: 'login',
     syntax: '"<user>"',
@@ -733,6 +834,10 @@ const TABLE = {
     defaultText: '0 (off)',
     help: 'Fewest real servers of the virtual service to keep in. When a failure would leave fewer up, the reals in the table stay there and an alert goes out, until enough are up again. With none up and a fallback server, the fallback applies as usual.',
     ...extension(minhealthy),
+    format: (m) => {
+      const text = m.kind === 'percent' ? `${m.value}%` : String(m.value);
+      return m.value === 0 ? `${text} (off)` : text;
+    },
   }),
   connecttimeout: spec({
     name: 'connecttimeout',
@@ -943,17 +1048,17 @@ const TABLE = {
     name: 'eventlog',
     syntax: '<path>',
     defaultText: 'none',
-    help: '(ldirectord-ts) Append one JSON line per state change here: real up or down with the check, fallback in or out, reload done or failed, ipvsadm failures. Reopened after logrotate moves it, like logfile; ldirectord-ts status --history prints the last ones.',
+    help: 'Append one JSON line per state change here: real up or down with the check, fallback in or out, reload done or failed, ipvsadm failures. Reopened after logrotate moves it, like logfile; ldirectord-ts status --history prints the last ones.',
     global: { form: 'raw', parse: eventLogPath },
-    notice: extensionNotice('eventlog'),
+    extension: true,
   }),
   metrics: spec({
     name: 'metrics',
     syntax: 'PORT | ADDRESS:PORT | [IPV6]:PORT | /path',
     defaultText: 'none (no listener)',
-    help: '(ldirectord-ts) Serve /metrics (Prometheus), /status (JSON) and a status page at / over HTTP, GET and HEAD only. A bare port binds 127.0.0.1; other addresses only when written. A reload that changes it rebinds; a port in use is logged and the checks go on.',
+    help: 'Serve /metrics (Prometheus), /status (JSON) and a status page at / over HTTP, GET and HEAD only. A bare port binds 127.0.0.1; other addresses only when written. A reload that changes it rebinds; a port in use is logged and the checks go on.',
     global: { form: 'raw', parse: listenAddress },
-    notice: extensionNotice('metrics'),
+    extension: true,
   }),
   emailalert: spec({
     name: 'emailalert',

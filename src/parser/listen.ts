@@ -58,21 +58,6 @@ export const eventLogPath: ValueParser<string> = (raw) => {
   return ok(text);
 };
 
-/** The note every extension directive carries: the Perl original refuses the whole file. */
-export function extensionNotice(name: string): {
-  code: string;
-  category: 'differs-from-perl';
-  message: string;
-  hint: string;
-} {
-  return {
-    code: 'ldirectord-ts-extension',
-    category: 'differs-from-perl',
-    message: `${name} is an ldirectord-ts extension`,
-    hint: `The Perl original rejects a file with ${name}= ("Unknown command"); remove the line before going back to it.`,
-  };
-}
-
 /** How a listen address is written back, for logs and `check`. */
 export function formatListenAddress(address: ListenAddress): string {
   return address.kind === 'unix' ? address.path : hostPort(address.host, address.port);

@@ -35,8 +35,8 @@ export interface ParseResult {
 }
 
 const NAME_RE = new RegExp(`^([A-Za-z0-9_]+)${WS}*=${WS}*(.*)$`, 's');
-/** Names that may be a misspelt passwd= or secret= (their values are never echoed). */
-const SECRET_NAME_RE = /pa?s+w|pwd|secr|s?e?cret/i;
+/** Names that may be a misspelt passwd=, secret= or httpheader= (their values are never echoed). */
+const SECRET_NAME_RE = /pa?s+w|pwd|secr|s?e?cret|head/i;
 
 /** Where a directive's text sits, to turn offsets into columns. */
 interface Placement {

@@ -125,6 +125,31 @@ describe('against slapd', { skip: unavailable }, () => {
     assert.match(result.reason, /^Connection failed \(.*(verify|certificate)/);
   });
 
+  test('ldaps with tlsca: the CA file alone is trusted; tlsverify=yes checks the name', async () => {
+    const ca = server!.caFile;
+    const run = async (tls: CheckTarget['tls']) => {
+      const { ms: _ms, ...result } = await runCheck(checkLdap, target({ service: 'ldaps', tls }));
+      return result;
+    };
+    assert.deepEqual(await run({ ca }), { up: true, reason: 'Success' });
+    // The certificate names not-this-address.example, not the address dialled.
+    const byAddress = await run({ ca, verify: true });
+    assert.equal(byAddress.up, false);
+    assert.match(byAddress.reason, /^Connection failed \(.*(altnames|IP)/);
+    assert.deepEqual(await run({ ca, verify: true, servername: 'not-this-address.example' }), {
+      up: true,
+      reason: 'Success',
+    });
+  });
+
+  test('ldaps with tlsverify=no: no CA needed, as the Perl original', async () => {
+    const { ms: _ms, ...result } = await runCheck(
+      checkLdap,
+      target({ service: 'ldaps', tls: { verify: false } }),
+    );
+    assert.deepEqual(result, { up: true, reason: 'Success' });
+  });
+
   test('ldaps: SSL_CERT_FILE in the environment at start is trusted, as OpenSSL does', async () => {
     const script = [
       `import { checkLdap } from ${JSON.stringify(new URL('../../src/checkers/ldap.ts', import.meta.url).href)};`,

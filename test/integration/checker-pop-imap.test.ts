@@ -125,6 +125,25 @@ describe('pop and pops', { skip }, () => {
     assert.match(result.reason, /^certificate verify failed/);
   });
 
+  test('pops with tlsverify=yes: the address is in the certificate; a wrong tlsservername is down', async () => {
+    const tls = { verify: true, ca: certificates.caFile };
+    const byAddress = await run(checkPop, { service: 'pops', port: dovecot.pop3sPort, tls });
+    assert.equal(byAddress.up, true, byAddress.reason);
+    const misnamed = await run(checkPop, {
+      service: 'pops',
+      port: dovecot.pop3sPort,
+      tls: { ...tls, servername: 'elsewhere.example' },
+    });
+    assert.equal(misnamed.up, false);
+    assert.match(misnamed.reason, /^certificate verify failed .*elsewhere\.example/);
+    const named = await run(checkPop, {
+      service: 'pops',
+      port: dovecot.pop3sPort,
+      tls: { ...tls, servername: 'not-this-address.example' },
+    });
+    assert.equal(named.up, true, named.reason);
+  });
+
   test('pop over IPv6', async () => {
     const result = await run(checkPop, {
       service: 'pop',
@@ -167,6 +186,28 @@ describe('imap and imaps', { skip }, () => {
     const result = await run(checkImap, { service: 'imaps', port: dovecot.imapsPort });
     assert.equal(result.up, false);
     assert.match(result.reason, /^certificate verify failed/);
+  });
+
+  test('imaps with tlsverify=no needs no CA; with tlsca the test CA alone is trusted', async () => {
+    const lax = await run(checkImap, {
+      service: 'imaps',
+      port: dovecot.imapsPort,
+      tls: { verify: false },
+    });
+    assert.equal(lax.up, true, lax.reason);
+    const pinned = await run(checkImap, {
+      service: 'imaps',
+      port: dovecot.imapsPort,
+      tls: { ca: certificates.caFile },
+    });
+    assert.equal(pinned.up, true, pinned.reason);
+    const wrongCa = await run(checkImap, {
+      service: 'imaps',
+      port: dovecot.imapsPort,
+      tls: { ca: certificates.selfSignedFile },
+    });
+    assert.equal(wrongCa.up, false);
+    assert.match(wrongCa.reason, /^certificate verify failed/);
   });
 
   test('imap over IPv6', async () => {

@@ -86,6 +86,22 @@ describe('smtp', { skip }, () => {
     assert.match(result.reason, /^STARTTLS: certificate verify failed/);
   });
 
+  test('submission STARTTLS follows tlsverify, tlsca and tlsservername', async () => {
+    const port = exim.submissionPort;
+    const tls = { verify: true, ca: certificates.caFile };
+    const byAddress = await check({ service: 'submission', port, tls });
+    assert.equal(byAddress.up, true, byAddress.reason);
+    const misnamed = await check({
+      service: 'submission',
+      port,
+      tls: { ...tls, servername: 'elsewhere.example' },
+    });
+    assert.equal(misnamed.up, false);
+    assert.match(misnamed.reason, /^STARTTLS: certificate verify failed .*elsewhere\.example/);
+    const lax = await check({ service: 'submission', port, tls: { verify: false } });
+    assert.equal(lax.up, true, lax.reason);
+  });
+
   test('up over IPv6', async () => {
     const result = await check({ host: '::1', port: exim.ipv6Port });
     assert.equal(result.up, true, result.reason);

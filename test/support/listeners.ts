@@ -116,3 +116,14 @@ export async function released(listener: Listener): Promise<void> {
   const timer = new Promise<'open'>((r) => setTimeout(r, 1000, 'open').unref());
   assert.notEqual(await Promise.race([listener.allClosed(), timer]), 'open', 'socket still open');
 }
+
+/** Starts `server` (net, http or https) on host and port (0: any free one); resolves its port. */
+export function listenOn(server: Server, host: string, port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}

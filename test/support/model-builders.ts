@@ -54,6 +54,8 @@ export function makeVirtual(overrides: Partial<VirtualService> = {}): VirtualSer
     emailalert: '',
     emailalertfreq: 0,
     emailalertstatus: 15,
+    httpheader: [],
+    agentinterval: overrides.checkinterval ?? 10,
     reals: [makeReal()],
     origins: {},
     ...overrides,
@@ -78,6 +80,7 @@ export function makeGlobal(overrides: Partial<GlobalConfig> = {}): GlobalConfig 
     emailalertfreq: 0,
     emailalertstatus: 15,
     cleanstop: true,
+    httpheader: [],
     origins: {},
     ...overrides,
   };

@@ -1,5 +1,6 @@
 // Plain-value builders and recording fakes for the monitor's unit tests: configs, a planner
 // that emits ipvsadm-like commands, an in-memory IPVS backend, scripted checkers, a logger.
+import type { AgentTarget } from '../../src/checkers/agent.ts';
 import type { Checker, CheckResult, CheckTarget } from '../../src/checkers/types.ts';
 import { virtualId } from '../../src/config/identity.ts';
 import type { RealServer, VirtualService } from '../../src/config/model.ts';
@@ -366,7 +367,8 @@ export interface CheckCall {
   host: string;
   port: number;
   at: number;
-  target: CheckTarget;
+  /** What the checker was given (an agent query's target is an AgentTarget). */
+  target: CheckTarget | AgentTarget;
 }
 
 /**
@@ -419,6 +421,23 @@ export class ScriptedCheckers implements CheckerSet {
   ping = this.#checker('ping');
   external = this.#checker('external');
   externalPerl = this.#checker('external-perl');
+
+  /** Agent replies by host: a reply line, or a failed query (`false`: connection refused). */
+  agentReplies = new Map<string, string | false>();
+  agent: Checker<AgentTarget> = async (target) => {
+    this.calls.push({
+      kind: 'agent',
+      host: target.host,
+      port: target.port,
+      at: this.#now(),
+      target,
+    });
+    const reply = this.agentReplies.get(target.host);
+    if (reply === undefined) return { up: false, reason: 'no agent reply scripted' };
+    return reply === false
+      ? { up: false, reason: 'Connection refused' }
+      : { up: true, reason: reply };
+  };
 
   kinds(host: string): string[] {
     return this.calls.filter((c) => c.host === host).map((c) => c.kind);

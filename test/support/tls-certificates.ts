@@ -2,7 +2,8 @@
 // (for a name that is not the server's address: hostname verification is off, as in the
 // original), and a self-signed certificate nobody trusts. The signed certificate can also
 // name IP addresses, for clients that do verify the name against the address they dialled
-// (the original's IO::Socket::SSL defaults, in pops and imaps).
+// (the original's IO::Socket::SSL defaults, in pops and imaps). issue() signs more: for other
+// names and addresses, or expired.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,18 @@ export interface TestCertificates {
   /** Self-signed, trusted by nobody unless its own file is given as a CA. */
   selfSigned: { key: string; cert: string };
   selfSignedFile: string;
+  /** A further certificate signed by the CA: its names, and valid now or expired in 2020. */
+  issue(options: IssueOptions): { key: string; cert: string };
   remove(): void;
+}
+
+export interface IssueOptions {
+  /** CN and the first DNS name. */
+  name: string;
+  dns?: string[];
+  ips?: string[];
+  /** Valid 1-2 January 2020 only. */
+  expired?: boolean;
 }
 
 export function makeCertificates(options: { addresses?: string[] } = {}): TestCertificates {
@@ -43,18 +55,21 @@ export function makeCertificates(options: { addresses?: string[] } = {}): TestCe
     '-out',
     p('ca.crt'),
   );
-  openssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=not-this-address.example',
-    '-keyout',
-    p('signed.key'),
-    '-out',
-    p('signed.csr'),
-  );
+  /** A new key and a signing request for `name`, as <file>.key and <file>.csr. */
+  const request = (name: string, file: string): void =>
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      p(`${file}.key`),
+      '-out',
+      p(`${file}.csr`),
+    );
+  request('not-this-address.example', 'signed');
   const ips = (options.addresses ?? []).map((address) => `,IP:${address}`).join('');
   writeFileSync(p('ext.cnf'), `subjectAltName=DNS:not-this-address.example${ips}\n`);
   openssl(
@@ -90,6 +105,54 @@ export function makeCertificates(options: { addresses?: string[] } = {}): TestCe
     p('self.crt'),
   );
   const read = (name: string): string => readFileSync(p(name), 'utf8');
+  let issued = 0;
+  // `openssl ca` sets any validity period (x509 -req can only count days from now).
+  writeFileSync(p('index.txt'), '');
+  writeFileSync(p('serial'), '1000\n');
+  writeFileSync(
+    p('ca.cnf'),
+    [
+      '[ca]',
+      'default_ca = test',
+      '[test]',
+      `database = ${p('index.txt')}`,
+      `new_certs_dir = ${dir}`,
+      `certificate = ${p('ca.crt')}`,
+      `private_key = ${p('ca.key')}`,
+      `serial = ${p('serial')}`,
+      'default_md = sha256',
+      'unique_subject = no',
+      'policy = any',
+      '[any]',
+      'commonName = supplied',
+      '',
+    ].join('\n'),
+  );
+  const issue = (options: IssueOptions): { key: string; cert: string } => {
+    const n = `issued-${++issued}`;
+    request(options.name, n);
+    const names = [options.name, ...(options.dns ?? [])].map((d) => `DNS:${d}`);
+    const addresses = (options.ips ?? []).map((a) => `IP:${a}`);
+    writeFileSync(p(`${n}.ext`), `subjectAltName=${[...names, ...addresses].join(',')}\n`);
+    const validity = options.expired
+      ? ['-startdate', '20200101000000Z', '-enddate', '20200102000000Z']
+      : ['-days', '2'];
+    openssl(
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      p('ca.cnf'),
+      '-in',
+      p(`${n}.csr`),
+      '-out',
+      p(`${n}.crt`),
+      '-extfile',
+      p(`${n}.ext`),
+      ...validity,
+    );
+    return { key: read(`${n}.key`), cert: read(`${n}.crt`) };
+  };
   return {
     dir,
     caFile: p('ca.crt'),
@@ -97,6 +160,7 @@ export function makeCertificates(options: { addresses?: string[] } = {}): TestCe
     signedFiles: { key: p('signed.key'), cert: p('signed.crt') },
     selfSigned: { key: read('self.key'), cert: read('self.crt') },
     selfSignedFile: p('self.crt'),
+    issue,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import { CheckFailure, Dialogue } from '../../src/checkers/support/dialogue.ts';
-import { verifyChainOnly } from '../../src/checkers/support/tls.ts';
+import { tlsOptions } from '../../src/checkers/support/tls.ts';
 import { makeCertificates, type TestCertificates } from '../support/tls-certificates.ts';
 
 const HOST = '127.0.2.60';
@@ -117,7 +117,7 @@ test('TLS: the chain is verified, the name is not', async () => {
       port,
       timeoutMs: 3000,
       signal: AbortSignal.timeout(3000),
-      tls: verifyChainOnly(caFile),
+      tls: tlsOptions(undefined, undefined, caFile),
     });
   const selfSigned = await tlsGreeter(certificates.selfSigned.key, certificates.selfSigned.cert);
   await assert.rejects(tlsOpen(selfSigned), /^Error: certificate verify failed \(self[- ]signed/);

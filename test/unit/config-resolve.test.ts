@@ -312,6 +312,7 @@ test('fileChecks: monitorfile, logfile and maintenancedir through the checker', 
   const files = {
     appendable: async (p: string) => (p.startsWith('/bad') ? 'Permission denied' : undefined),
     isDirectory: async (p: string) => p === '/maint',
+    certificates: async () => undefined,
   };
   const r = await load(
     `logfile="/bad/ld.log"\nmaintenancedir=/nomaint\n${inVirtual('monitorfile=/bad/m.log')}`,

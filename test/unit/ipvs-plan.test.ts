@@ -628,12 +628,13 @@ describe('slowstart: the weight the monitor gives a real in its ramp', () => {
     kind: 'entries',
     reals: [{ virtual: v, real: r }],
   });
-  const weighted = (actual: IpvsTable, w: number) =>
+  const weighted = (actual: IpvsTable, w: number, full?: number) =>
     planIpvs({
       config: config([v]),
       actual,
       isUp: allUp,
-      weight: () => w,
+      ...(full !== undefined ? { weight: () => full } : {}),
+      slowStartWeight: () => w,
       scope: entries(v.reals[0]!),
     });
 
@@ -658,6 +659,27 @@ describe('slowstart: the weight the monitor gives a real in its ramp', () => {
       'Restored real server: 127.0.0.2:8080 (10.1.1.1:80) (Weight set to 10)',
     ]);
     assert.equal(full.commands[0]!.alert, full.commands[0]!.message);
+    // Below a weight an agent gave (agentport), not below the configured one.
+    const scaled = weighted(atFour, 5, 6);
+    assert.deepEqual(messages(scaled), [
+      'Slow start real server: 127.0.0.2:8080 (10.1.1.1:80) (Weight set to 5 of 6)',
+    ]);
+  });
+
+  test('a weight an agent gives is a plain restore, not a slow start', () => {
+    const atTen = tableFrom(
+      '-A -t 10.1.1.1:80 -s wrr\n-a -t 10.1.1.1:80 -r 127.0.0.2:8080 -m -w 10\n',
+    );
+    const p = planIpvs({
+      config: config([v]),
+      actual: atTen,
+      isUp: allUp,
+      weight: () => 7,
+      scope: entries(v.reals[0]!),
+    });
+    assert.deepEqual(messages(p), [
+      'Restored real server: 127.0.0.2:8080 (10.1.1.1:80) (Weight set to 7)',
+    ]);
   });
 
   test('a quiesced real that comes back is restored from 0 as usual, at its first step', () => {

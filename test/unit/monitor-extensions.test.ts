@@ -319,3 +319,58 @@ test('minhealthy: a restart finding too few up keeps the table as it was', async
   assert.equal(h.logger.messages('warn').length, 1);
   await h.monitor.stop();
 });
+
+test('slowstart with an agent: the ramp climbs to the weight the agent gives, and an agent that lets a real back in starts one', async () => {
+  const v = makeVirtual({
+    checkinterval: 5,
+    agentport: 5555,
+    agentinterval: 1,
+    slowstart: 20,
+    reals: [makeReal('127.0.4.2', 8080, { weight: 20 })],
+  });
+  const h = realHarness(v, []);
+  h.checkers.set('127.0.4.2', true);
+  h.checkers.agentReplies.set('127.0.4.2', '50%');
+  await h.start();
+  await h.clock.advance(1500);
+  assert.deepEqual(h.destinations(), ['tcp:10.1.1.1:80 127.0.4.2:8080 w10'], 'no ramp at start');
+  // The agent takes it out, then lets it back in: it ramps to 10 (50% of 20), not to 20.
+  h.checkers.agentReplies.set('127.0.4.2', 'down');
+  await h.until(() => h.destinations().length === 0, 10_000, 100);
+  h.checkers.agentReplies.set('127.0.4.2', 'up');
+  await h.until(() => h.destinations().length === 1, 10_000, 100);
+  const weights: number[] = [];
+  for (let t = 0; t < 50; t++) {
+    const w = Number(/ w(\d+)$/.exec(h.destinations()[0] ?? ' w-1')![1]);
+    if (weights.at(-1) !== w) weights.push(w);
+    await h.clock.advance(500);
+  }
+  assert.deepEqual(weights, [2, 4, 6, 8, 10]);
+  assert.ok(
+    h.logger
+      .messages('info')
+      .includes('Slow start real server: 127.0.4.2:8080 (10.1.1.1:80) (Weight set to 8 of 10)'),
+  );
+  await h.monitor.stop();
+});
+
+test('minhealthy counts the reals in the table: an agent that takes reals out counts as a failure', async () => {
+  const hosts = ['127.0.4.2', '127.0.4.3'];
+  const v = makeVirtual({
+    agentport: 5555,
+    agentinterval: 1,
+    minhealthy: { kind: 'count', value: 2 },
+    reals: hosts.map((a) => makeReal(a, 8080)),
+  });
+  const h = realHarness(v);
+  for (const a of hosts) {
+    h.checkers.set(a, true);
+    h.checkers.agentReplies.set(a, 'ready');
+  }
+  await h.start();
+  h.checkers.agentReplies.set('127.0.4.3', 'maint');
+  await h.until(() => h.logger.messages('warn').length > 0, 10_000, 100);
+  assert.match(h.logger.messages('warn')[0]!, /has 1 of 2 real servers up, minhealthy needs 2/);
+  assert.equal(h.destinations().length, 2, 'kept while too few are in');
+  await h.monitor.stop();
+});

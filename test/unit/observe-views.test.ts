@@ -181,3 +181,18 @@ test('issue 12: a minhealthy hold is an event-log line each way; a slow start sh
   assert.match(text, /^ldirectord_real_weight\{[^}]*real="127\.0\.0\.2:80"[^}]*\} 4$/m);
   assert.match(text, /^ldirectord_real_configured_weight\{[^}]*real="127\.0\.0\.2:80"[^}]*\} 10$/m);
 });
+
+test('metrics: the weight in the table is the one an agent gave; a real its agent keeps out has none', async () => {
+  const { config, status } = checkedFleet(2, (i) => `127.0.9.${i + 1}`);
+  const [scaled, held] = status.virtuals[0]!.reals;
+  const agent = { endpoint: '', state: '', reply: '' };
+  scaled!.weight = 10;
+  scaled!.agent = { ...agent, state: 'weight 50%', allows: true, weight: 5 };
+  held!.agent = { ...agent, state: 'maint', allows: false, weight: 1 };
+  const text = await new Metrics(config, { status: () => status }).text();
+  const weights = text.split('\n').filter((l) => l.startsWith('ldirectord_real_weight{'));
+  assert.deepEqual(
+    weights.map((l) => l.replace(/\{.*real="([^"]+)".*\}/, ' $1')),
+    ['ldirectord_real_weight 127.0.9.1:80 5'],
+  );
+});

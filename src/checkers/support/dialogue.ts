@@ -10,7 +10,7 @@ import type { Checker, CheckResult, NegotiateTarget } from '../types.ts';
 import { runWithin } from './deadline.ts';
 import { errorCode, errorText, redact, TIMEOUT_CODES } from './result.ts';
 import { connectTcp } from './tcp.ts';
-import { isCertificateError, verifyChainOnly } from './tls.ts';
+import { isCertificateError, tlsOptions } from './tls.ts';
 
 /** A check that cannot go on; its message is the check's reason. */
 export class CheckFailure extends Error {}
@@ -31,6 +31,8 @@ const DEFAULT_MAX_BYTES = 64 * 1024;
 
 export class Dialogue {
   readonly #signal: AbortSignal;
+  /** The address dialled: the name a certificate is verified against when none is given. */
+  readonly #host: string;
   readonly #maxBytes: number;
   #socket: Socket;
   #buffer: Buffer = Buffer.alloc(0);
@@ -38,8 +40,9 @@ export class Dialogue {
   #ended: CheckFailure | undefined;
   #wake: (() => void) | undefined;
 
-  private constructor(socket: Socket, signal: AbortSignal, maxBytes: number) {
+  private constructor(socket: Socket, host: string, signal: AbortSignal, maxBytes: number) {
     this.#socket = socket;
+    this.#host = host;
     this.#signal = signal;
     this.#maxBytes = maxBytes;
     this.#attach(socket);
@@ -54,8 +57,8 @@ export class Dialogue {
     } catch (error) {
       throw failureOf(error);
     }
-    if (options.tls) socket = await handshake(socket, options.tls, signal);
-    return new Dialogue(socket, signal, options.maxBytes ?? DEFAULT_MAX_BYTES);
+    if (options.tls) socket = await handshake(socket, host, options.tls, signal);
+    return new Dialogue(socket, host, signal, options.maxBytes ?? DEFAULT_MAX_BYTES);
   }
 
   /** One line without its line end. */
@@ -112,7 +115,7 @@ export class Dialogue {
     for (const event of ['data', 'end', 'close', 'error']) plain.removeAllListeners(event);
     plain.on('error', () => {});
     this.#buffer = Buffer.alloc(0);
-    this.#socket = await handshake(plain, options, this.#signal);
+    this.#socket = await handshake(plain, this.#host, options, this.#signal);
     this.#attach(this.#socket);
   }
 
@@ -178,11 +181,13 @@ export class Dialogue {
 /** The TLS handshake over a connected socket; on failure or abort both are destroyed. */
 function handshake(
   socket: Socket,
+  host: string,
   options: ConnectionOptions,
   signal: AbortSignal,
 ): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const secure = tlsConnect({ ...options, socket });
+    // host: what tlsverify=yes checks the certificate against when no servername is given.
+    const secure = tlsConnect({ host, ...options, socket });
     const done = (error?: CheckFailure): void => {
       secure.off('secureConnect', onConnect);
       secure.off('error', onError);
@@ -231,8 +236,13 @@ export function oneLine(text: string, max = 200): string {
 
 /** Options of the checkers that speak TLS (pops, imaps, submission), as the https checker's. */
 export interface TlsCheckOptions {
-  /** A PEM file of CA certificates trusted in addition to the system store. */
+  /** A PEM file of CA certificates trusted in addition to the system store (without tlsca). */
   caFile?: string;
+}
+
+/** The TLS options of a check (tlsverify, tlsca, tlsservername), with the extra CA of `options`. */
+export function checkTls(target: NegotiateTarget, options: TlsCheckOptions): ConnectionOptions {
+  return tlsOptions(target.tls, target.tls?.servername, options.caFile);
 }
 
 /**
@@ -252,7 +262,7 @@ export function dialogueChecker(
         dialogue = await Dialogue.open({
           ...endpoint(target),
           signal,
-          tls: target.service === options.implicitTls ? verifyChainOnly(options.caFile) : undefined,
+          tls: target.service === options.implicitTls ? checkTls(target, options) : undefined,
         });
         return negotiate(dialogue, target);
       },

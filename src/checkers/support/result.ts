@@ -1,6 +1,6 @@
 // Results and failure texts shared by the checkers. A checker never throws: every failure is
 // `{ up: false, reason }`, with the reason in the words the original uses where it has them.
-import { maskSecrets } from '../../lib/secrets.ts';
+import { maskSecrets, secretsOf } from '../../lib/secrets.ts';
 import type { CheckResult, CheckTarget } from '../types.ts';
 
 export const TIMEOUT: CheckResult = Object.freeze({ up: false, reason: 'timeout' });
@@ -67,11 +67,11 @@ export function errorText(err: unknown): string {
   return message.split('\n')[0]!.trim() || code || 'error';
 }
 
-/** Removes the configured password and secret from a reason: they must never reach logs. */
+/** Removes the configured password, secret and header values from a reason: never logged. */
 export function redact(
   result: CheckResult,
-  target: Pick<CheckTarget, 'passwd' | 'secret'>,
+  target: Pick<CheckTarget, 'passwd' | 'secret' | 'httpheader'>,
 ): CheckResult {
-  const reason = maskSecrets(result.reason, [target.passwd, target.secret]);
+  const reason = maskSecrets(result.reason, secretsOf(target));
   return reason === result.reason ? result : { up: result.up, reason };
 }

@@ -1,6 +1,6 @@
 // The files the original opens while reading its config, probed through the environment:
 // logfile (opened for append unless -d or supervised), maintenancedir (a directory),
-// monitorfile (opened for append).
+// monitorfile (opened for append); and tlsca (read), which the original does not have.
 import { LOG_FILE_MODE } from '../../lib/append-file.ts';
 import { excerpt } from '../../lib/printable.ts';
 import { SYSLOG_FACILITIES } from '../../lib/syslog.ts';
@@ -16,6 +16,8 @@ export interface FileChecker {
    */
   appendable(path: string, createMode?: number): Promise<string | undefined>;
   isDirectory(path: string): Promise<boolean>;
+  /** undefined when the file can be read and holds PEM certificates, else the reason. */
+  certificates(path: string): Promise<string | undefined>;
 }
 
 /** `debug`: like the original's -d, the logfile is not probed. */
@@ -64,6 +66,22 @@ export async function probeFiles(
         ? 'The value is taken as written, quotes included: write the path without quotes.'
         : 'No real server is in maintenance until it is created.',
     );
+  }
+  const tlsca = [
+    ...allOf(tree.globals, 'tlsca'),
+    ...tree.virtuals.flatMap((v) => allOf(v.directives, 'tlsca')),
+  ];
+  for (const d of tlsca) {
+    const problem = await files.certificates(d.value);
+    if (problem !== undefined) {
+      ctx.error(
+        d.line,
+        d.valueColumn,
+        'tlsca-unreadable',
+        `unable to read tlsca ${excerpt(d.value)}: ${problem}`,
+        'tlsca is a PEM file of CA certificates, readable by the daemon.',
+      );
+    }
   }
   for (const node of tree.virtuals) {
     for (const d of allOf(node.directives, 'monitorfile')) {

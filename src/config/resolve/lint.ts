@@ -246,6 +246,7 @@ function lintChecks(
       'no-effect',
     );
   }
+  lintExtensions(ctx, section, vs, negotiates);
   if (vs.checktimeout === 0 || vs.negotiatetimeout === 0) {
     ctx.warn(
       node.line,
@@ -255,6 +256,55 @@ function lintChecks(
       'The original then waits without limit; give a number of seconds.',
     );
   }
+}
+
+/** The HTTP, TLS and agent directives of a section that its checks never use. */
+function lintExtensions(
+  ctx: ResolveContext,
+  section: Section,
+  vs: VirtualService,
+  negotiates: boolean,
+): void {
+  const service = SERVICE_DESCRIPTORS[vs.service];
+  const unused = (name: DirectiveName, why: string, hint: string): void => {
+    if (section.has(name)) ctx.warn(...section.at(name), `${name}-unused`, why, hint, 'no-effect');
+  };
+  const http = SERVICES.filter((s) => SERVICE_DESCRIPTORS[s].http);
+  const tls = SERVICES.filter((s) => SERVICE_DESCRIPTORS[s].tls);
+  for (const name of ['httpstatus', 'httpheader'] as const) {
+    if (!service.http)
+      unused(
+        name,
+        `${name} has no effect on ${vs.service} checks`,
+        `It applies to ${inWords(http)} checks.`,
+      );
+    else if (!negotiates)
+      unused(
+        name,
+        `${name} has no effect with checktype=${vs.checktype}`,
+        'Only negotiate checks (checktype=negotiate or a number) send an HTTP request.',
+      );
+  }
+  for (const name of ['tlsverify', 'tlsca', 'tlsservername'] as const) {
+    if (!service.tls)
+      unused(
+        name,
+        `${name} has no effect on ${vs.service} checks`,
+        `It applies to the TLS of ${inWords(tls)} checks.`,
+      );
+  }
+  if (vs.tlsverify === false && service.tls)
+    unused(
+      'tlsca',
+      'tlsca has no effect with tlsverify=no',
+      'tlsverify=no verifies no certificate; remove tlsca or write tlsverify=yes.',
+    );
+  if (vs.agentport === undefined)
+    unused(
+      'agentinterval',
+      'agentinterval has no effect without agentport',
+      "Add agentport=<port> to ask each real server's agent.",
+    );
 }
 
 /**

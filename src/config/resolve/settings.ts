@@ -10,7 +10,7 @@ import { origin, type ResolveContext } from './context.ts';
 import { globalFallback } from './fallback.ts';
 
 /** Model fields named after a directive and resolved by a rule of their own, not copied. */
-type GlobalByRule = 'execute' | 'fallback' | 'fallback6';
+type GlobalByRule = 'execute' | 'fallback' | 'fallback6' | 'httpheader';
 type VirtualByRule =
   | 'checktype'
   | 'service'
@@ -21,7 +21,9 @@ type VirtualByRule =
   | 'negotiatetimeout'
   | 'failinterval'
   | 'downinterval'
-  | 'fallback';
+  | 'fallback'
+  | 'httpheader'
+  | 'agentinterval';
 
 /** The global settings copied from the table: every GlobalConfig field named after a directive. */
 type GlobalTableName = Exclude<Extract<keyof GlobalConfig, DirectiveName>, GlobalByRule>;
@@ -112,9 +114,18 @@ export function resolveGlobal(
     // As written: each virtual's effective timeouts follow the chains of virtualChecks.
     checktimeout: table.optional('checktimeout'),
     negotiatetimeout: table.optional('negotiatetimeout'),
+    httpstatus: table.optional('httpstatus'),
+    tlsverify: table.optional('tlsverify'),
+    tlsca: table.optional('tlsca'),
+    tlsservername: table.optional('tlsservername'),
+    agentport: table.optional('agentport'),
+    agentinterval: table.optional('agentinterval'),
   } satisfies Record<GlobalTableName, unknown>;
+  const httpheader = allOf(globals, 'httpheader');
+  if (httpheader.length > 0) origins.httpheader = origin('global', httpheader[0]!.line);
   return {
     ...settings,
+    httpheader: httpheader.map((n) => n.value),
     execute: allOf(globals, 'execute').map((n) => n.value),
     fallback: globalFallback(ctx, globals, 'fallback', origins),
     fallback6: globalFallback(ctx, globals, 'fallback6', origins),
@@ -172,25 +183,61 @@ export function virtualTable(table: TableSettings): Pick<VirtualService, Virtual
     smtp: table.optional('smtp'),
     servicename: table.optional('servicename'),
     comment: table.optional('comment'),
+    httpstatus: table.optional('httpstatus'),
+    tlsverify: table.optional('tlsverify'),
+    tlsca: table.optional('tlsca'),
+    tlsservername: table.optional('tlsservername'),
+    agentport: table.optional('agentport'),
   } satisfies Record<VirtualTableName, unknown>;
 }
 
 /**
- * How often a virtual's reals are checked while they change state and while they are out: as
- * written (or inherited), else every checkinterval, as the original checks them.
+ * An interval of a virtual as written (or inherited), else its checkinterval: how often its
+ * reals are checked while they change state (failinterval) and while they are out
+ * (downinterval), and how often their agents are asked (agentinterval).
  */
+function orCheckinterval(
+  table: TableSettings,
+  name: 'failinterval' | 'downinterval' | 'agentinterval',
+  checkinterval: number,
+  origins: Record<string, Origin>,
+): number {
+  const value = table.optional(name);
+  if (value !== undefined) return value;
+  origins[name] = origin('derived', undefined, 'checkinterval');
+  return checkinterval;
+}
+
+/** How often a virtual's reals are checked while they change state and while they are out. */
 export function virtualPacing(
   table: TableSettings,
   checkinterval: number,
   origins: Record<string, Origin>,
 ): Pick<VirtualService, 'failinterval' | 'downinterval'> {
-  const paced = (name: 'failinterval' | 'downinterval'): number => {
-    const value = table.optional(name);
-    if (value !== undefined) return value;
-    origins[name] = origin('derived', undefined, 'checkinterval');
-    return checkinterval;
+  return {
+    failinterval: orCheckinterval(table, 'failinterval', checkinterval, origins),
+    downinterval: orCheckinterval(table, 'downinterval', checkinterval, origins),
   };
-  return { failinterval: paced('failinterval'), downinterval: paced('downinterval') };
+}
+
+/**
+ * The HTTP headers and the agent's pace of a virtual: every httpheader line of the section,
+ * else every global one (the lines add up, so a virtual's own replace the global set whole);
+ * agentinterval as written or inherited, else the virtual's checkinterval.
+ */
+export function virtualExtras(
+  table: TableSettings,
+  directives: readonly DirectiveNode[],
+  globals: readonly DirectiveNode[],
+  checkinterval: number,
+  origins: Record<string, Origin>,
+): Pick<VirtualService, 'httpheader' | 'agentinterval'> {
+  const own = allOf(directives, 'httpheader');
+  const headers = own.length > 0 ? own : allOf(globals, 'httpheader');
+  if (headers.length > 0)
+    origins.httpheader = origin(own.length > 0 ? 'virtual' : 'global', headers[0]!.line);
+  const agentinterval = orCheckinterval(table, 'agentinterval', checkinterval, origins);
+  return { httpheader: headers.map((n) => n.value), agentinterval };
 }
 
 /**

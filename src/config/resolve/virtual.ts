@@ -12,7 +12,13 @@ import { resolvePort, serviceForPort } from '../services.ts';
 import { origin, type ResolveContext } from './context.ts';
 import { virtualFallback } from './fallback.ts';
 import { resolveReals } from './reals.ts';
-import { virtualChecks, virtualPacing, virtualSettings, virtualTable } from './settings.ts';
+import {
+  virtualChecks,
+  virtualExtras,
+  virtualPacing,
+  virtualSettings,
+  virtualTable,
+} from './settings.ts';
 
 /**
  * The virtual service of one virtual= section, or undefined when its address cannot be read
@@ -77,6 +83,7 @@ export function resolveVirtual(
   const vs: VirtualService = {
     ...settings,
     ...virtualPacing(table, settings.checkinterval, origins),
+    ...virtualExtras(table, node.directives, globals, settings.checkinterval, origins),
     line: node.line,
     family: node.family,
     protocol,
