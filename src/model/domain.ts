@@ -59,3 +59,10 @@ export const EMAIL_STATUS_BITS: Record<DaemonStatus, number> = {
   stopping: 4,
   reloading: 8,
 };
+
+/**
+ * An operator's override of one real of one virtual (`ldirectord-ts ctl`): `drain` keeps it in
+ * the table at weight 0 whatever its checks say; `weight` puts that weight in place of the
+ * configured one while its checks say up. None: its checks decide, as in the original.
+ */
+export type RealOverride = { kind: 'drain' } | { kind: 'weight'; weight: number };
