@@ -11,13 +11,18 @@ import type { IpvsTable } from '../ipvs/model.ts';
 import type { IpvsBackend, PlannedCommand, PlanScope, RealPair } from '../ipvs/types.ts';
 import { errorMessage } from '../lib/error-message.ts';
 import type { Logger } from '../log/logger.ts';
+import type { RealOverride } from '../model/domain.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { Planner } from './types.ts';
 
-/** What the table should hold: the config in force and the monitor's state of each real. */
+/**
+ * What the table should hold: the config in force, the monitor's state of each real and the
+ * operator's overrides.
+ */
 export interface DesiredState {
   config(): Config;
   isUp(virtual: VirtualService, real: RealServer): boolean;
+  override(virtual: VirtualService, real: RealServer): RealOverride | undefined;
 }
 
 export interface IpvsSyncOptions {
@@ -206,6 +211,7 @@ export class IpvsSync {
         config: desired.config(),
         actual: this.#table,
         isUp: (v, r) => desired.isUp(v, r),
+        override: (v, r) => desired.override(v, r),
         scope,
       });
     } catch (error) {

@@ -1,5 +1,6 @@
 // The status view (status --json, SIGUSR1, the status file): the membership's states as plain
 // values. Read-only.
+import { takesTraffic } from '../ipvs/override.ts';
 import { hostPort } from '../lib/inet.ts';
 import type { Member, VirtualEntry } from './membership.ts';
 import type { CheckRecord, MonitorPhase, MonitorStatus } from './types.ts';
@@ -19,7 +20,7 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
     phase: sources.phase,
     virtuals: sources.entries.map((e) => {
       const v = e.virtual;
-      const anyUp = e.members.some((m) => m.state.up);
+      const anyUp = e.members.some((m) => takesTraffic(m.state.up, m.override?.override));
       return {
         id: e.vid,
         checktype: v.checktype === 'combined' ? String(v.combinedCount) : v.checktype,
@@ -37,6 +38,15 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
           failcount: m.state.failcount,
           failurecount: v.failurecount,
           ...(m.maintenance ? { maintenance: m.maintenance } : {}),
+          ...(m.override
+            ? {
+                override: {
+                  ...m.override.override,
+                  since: new Date(m.override.sinceMs).toISOString(),
+                },
+              }
+            : {}),
+          serving: takesTraffic(m.state.up, m.override?.override),
           ...(m.last ? { lastCheck: lastCheck(m.last) } : {}),
           pending: sources.isPending(m),
         })),

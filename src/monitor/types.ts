@@ -1,12 +1,15 @@
 // The Monitor's injected collaborators, its events and its status snapshot.
 import type { Checker } from '../checkers/types.ts';
 import type { Config, RealServer, Service, VirtualService } from '../config/model.ts';
+import type { ServiceLookup } from '../config/services.ts';
 import type { IpvsBackend, Plan, PlanInput, PlannedCommand, PlanScope } from '../ipvs/types.ts';
 import type { RunOptions, RunResult } from '../lib/run-command.ts';
 import type { Logger } from '../log/logger.ts';
+import type { RealOverride } from '../model/domain.ts';
 import type { Clock } from './clock.ts';
 import type { MaintenanceLookup } from './maintenance.ts';
 import type { FileAppender } from './monitorfile.ts';
+import type { OverrideRecord } from './overrides.ts';
 import type { CheckKind } from './target.ts';
 
 /** The checks the monitor can run; the daemon wires the real registry of src/checkers. */
@@ -35,6 +38,18 @@ export type MonitorEvent =
   | { type: 'ipvs'; scope: PlanScope['kind']; command: PlannedCommand }
   /** A real changed state in a virtual (before the IPVS table follows). */
   | { type: 'real'; virtual: VirtualService; real: RealServer; up: boolean; reason: string }
+  /**
+   * An operator's override of a real was set, changed or cleared (`ctl`), or dropped because
+   * the config no longer has that real. `overrides()` then has the full set to store.
+   */
+  | {
+      type: 'override';
+      /** virtualId() and address:port of the real. */
+      virtual: string;
+      real: string;
+      override: RealOverride | undefined;
+      cause: 'ctl' | 'config';
+    }
   /** fallbackcommand ran. */
   | {
       type: 'fallback-command';
@@ -77,6 +92,10 @@ export interface MonitorOptions {
   fallbackCommandTimeoutMs?: number;
   /** The pid written into monitorfile lines. Default process.pid. */
   pid?: number;
+  /** Overrides in force from the start (the daemon's state file); dropped when not configured. */
+  overrides?: readonly OverrideRecord[];
+  /** Reads a port a ctl request writes as a service name; without it only numbers are ports. */
+  lookupService?: ServiceLookup;
 }
 
 export type MonitorPhase = 'idle' | 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped';
@@ -102,6 +121,14 @@ export interface RealStatus {
   failurecount: number;
   /** The maintenance file that forces it down, if any. */
   maintenance?: string;
+  /**
+   * The operator's override (ctl) and when it was set (ISO 8601): drained (in the table at
+   * weight 0 whatever `up` says), or another weight than `weight` while up. The metrics read it
+   * from here.
+   */
+  override?: RealOverride & { since: string };
+  /** It takes new connections: up and not drained. */
+  serving: boolean;
   lastCheck?: CheckRecord;
   /** Its IPVS entry is waiting to be (re)applied. */
   pending: boolean;
@@ -127,3 +154,14 @@ export interface MonitorStatus {
   /** ipvsadm work not yet applied: reals waiting, and whether a full reconciliation is owed. */
   pending: { reals: number; reconcile: boolean };
 }
+
+/** One real of one virtual, as ctl shows it. */
+export interface RealView {
+  /** virtualId() of its virtual. */
+  virtual: string;
+  real: RealStatus;
+}
+
+/** What the monitor answers a ctl request. */
+export type ControlAnswer =
+  { ok: true; message: string; reals: RealView[] } | { ok: false; error: string };
