@@ -50,3 +50,26 @@ test('--dry-run is a flag, off unless given', () => {
   assert.equal(a.debug, true);
   assert.equal(a.action, 'start');
 });
+
+test('ctl in the place of the action: the words after it go to ctl', () => {
+  const a = parseLegacyArgs(['--pid-dir', '/tmp/p', '/etc/ha.d/x.cf', 'ctl', 'drain', 'v', 'r']);
+  assert.equal(a.config, '/etc/ha.d/x.cf');
+  assert.equal(a.action, undefined);
+  assert.deepEqual(a.control, ['drain', 'v', 'r']);
+  assert.equal(a.pidDir, '/tmp/p');
+  const b = parseLegacyArgs(['ctl', 'show']);
+  assert.equal(b.config, undefined);
+  assert.deepEqual(b.control, ['show']);
+});
+
+test('a config named ctl still works with the original actions', () => {
+  const a = parseLegacyArgs(['ctl', 'status']);
+  assert.equal(a.config, 'ctl');
+  assert.equal(a.action, 'status');
+  assert.equal(a.control, undefined);
+});
+
+test('--state-dir takes a value', () => {
+  assert.equal(parseLegacyArgs(['--state-dir=/srv/s', 'start']).stateDir, '/srv/s');
+  assert.equal(parseLegacyArgs(['--state-dir', '/srv/t', 'start']).stateDir, '/srv/t');
+});
