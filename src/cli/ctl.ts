@@ -112,6 +112,10 @@ function send(path: string, request: ControlRequest, timeoutMs: number): Promise
         settle({ ok: false, message: 'the answer is too long' });
     });
     socket.on('end', () => {
+      if (received === '') {
+        settle({ ok: false, message: 'the daemon closed the connection without an answer' });
+        return;
+      }
       try {
         settle({ ok: true, reply: JSON.parse(received) as ControlReply });
       } catch {

@@ -32,6 +32,14 @@ export function parseWeight(
   return { ok: true, weight: Number(text) };
 }
 
+function showRequest(virtual: string | undefined, real: string | undefined): ControlRequest {
+  return {
+    command: 'show',
+    ...(virtual !== undefined ? { virtual } : {}),
+    ...(real !== undefined ? { real } : {}),
+  };
+}
+
 /** The words after `ctl` on the command line, as a request. */
 export function parseCtlWords(
   words: readonly string[],
@@ -55,15 +63,7 @@ export function parseCtlWords(
     }
     case 'show': {
       if (rest.length > 2) return usage('ctl show takes at most a virtual and a real');
-      const [virtual, real] = rest;
-      return {
-        ok: true,
-        request: {
-          command,
-          ...(virtual !== undefined ? { virtual } : {}),
-          ...(real !== undefined ? { real } : {}),
-        },
-      };
+      return { ok: true, request: showRequest(rest[0], rest[1]) };
     }
     case undefined:
       return usage('ctl needs a command');
@@ -90,14 +90,7 @@ export function parseControlRequest(
     if (virtual !== undefined && !text(virtual)) return { ok: false, error: 'bad virtual' };
     if (real !== undefined && (!text(real) || virtual === undefined))
       return { ok: false, error: 'bad real' };
-    return {
-      ok: true,
-      request: {
-        command,
-        ...(virtual !== undefined ? { virtual } : {}),
-        ...(real !== undefined ? { real } : {}),
-      },
-    };
+    return { ok: true, request: showRequest(virtual, real) };
   }
   if (command !== 'drain' && command !== 'enable' && command !== 'weight')
     return { ok: false, error: `unknown command ${JSON.stringify(command) ?? '(none)'}` };

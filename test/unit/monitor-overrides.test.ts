@@ -100,12 +100,18 @@ function twoReals(extra: Parameters<typeof makeVirtual>[0] = {}) {
   });
 }
 
+/** A monitor with the real planner, both reals up and checked. */
+async function running(config: Config) {
+  const h = harness(config, { monitor: { planner: planIpvs } });
+  h.checkers.set('127.0.4.2', true);
+  h.checkers.set('127.0.4.3', true);
+  await h.start();
+  return h;
+}
+
 describe('drain, weight and enable in a running monitor', () => {
   test('drain: weight 0 while its checks still run and say up; enable: its weight again', async () => {
-    const h = harness(makeConfig([twoReals()]), { monitor: { planner: planIpvs } });
-    h.checkers.set('127.0.4.2', true);
-    h.checkers.set('127.0.4.3', true);
-    await h.start();
+    const h = await running(makeConfig([twoReals()]));
     assert.deepEqual(h.destinations().sort(), [`${VID} 127.0.4.2:80 w1`, `${VID} 127.0.4.3:80 w5`]);
 
     const drained = await h.monitor.setOverride('10.1.1.1:80', '127.0.4.2:80', { kind: 'drain' });
@@ -170,10 +176,7 @@ describe('drain, weight and enable in a running monitor', () => {
   });
 
   test('weight N: in place of the configured weight, through a fall and a return', async () => {
-    const h = harness(makeConfig([twoReals()]), { monitor: { planner: planIpvs } });
-    h.checkers.set('127.0.4.2', true);
-    h.checkers.set('127.0.4.3', true);
-    await h.start();
+    const h = await running(makeConfig([twoReals()]));
     const set = await h.monitor.setOverride(VID, '127.0.4.3:80', { kind: 'weight', weight: 9 });
     assert.ok(set.ok);
     assert.equal(
@@ -195,10 +198,7 @@ describe('drain, weight and enable in a running monitor', () => {
   });
 
   test('an unknown virtual or real: an error, and nothing changes', async () => {
-    const h = harness(makeConfig([twoReals()]), { monitor: { planner: planIpvs } });
-    h.checkers.set('127.0.4.2', true);
-    h.checkers.set('127.0.4.3', true);
-    await h.start();
+    const h = await running(makeConfig([twoReals()]));
     const applied = h.backend.applied.length;
     const unknownVirtual = await h.monitor.setOverride('10.1.1.9:80', '127.0.4.2:80', {
       kind: 'drain',
@@ -224,10 +224,7 @@ describe('drain, weight and enable in a running monitor', () => {
   });
 
   test('show: one real, a virtual, or every override', async () => {
-    const h = harness(makeConfig([twoReals()]), { monitor: { planner: planIpvs } });
-    h.checkers.set('127.0.4.2', true);
-    h.checkers.set('127.0.4.3', true);
-    await h.start();
+    const h = await running(makeConfig([twoReals()]));
     await h.monitor.setOverride(VID, '127.0.4.3:80', { kind: 'weight', weight: 2 });
     const all = h.monitor.show();
     assert.ok(all.ok);
@@ -283,12 +280,7 @@ describe('drain, weight and enable in a running monitor', () => {
   });
 
   test('maintenancedir keeps working: its reason stays, a drain holds the entry at 0', async () => {
-    const h = harness(makeConfig([twoReals()], { maintenancedir: '/etc/ldirectord/maint' }), {
-      monitor: { planner: planIpvs },
-    });
-    h.checkers.set('127.0.4.2', true);
-    h.checkers.set('127.0.4.3', true);
-    await h.start();
+    const h = await running(makeConfig([twoReals()], { maintenancedir: '/etc/ldirectord/maint' }));
     await h.monitor.setOverride(VID, '127.0.4.2:80', { kind: 'drain' });
     h.maintenanceFiles.add('127.0.4.2');
     await h.until(() => h.real(VID, '127.0.4.2').maintenance === '127.0.4.2');
@@ -312,11 +304,7 @@ describe('drain, weight and enable in a running monitor', () => {
 
 describe('across reloads and restarts', () => {
   test('a reload keeps the override, even of a real whose check changed', async () => {
-    const first = twoReals();
-    const h = harness(makeConfig([first]), { monitor: { planner: planIpvs } });
-    h.checkers.set('127.0.4.2', true);
-    h.checkers.set('127.0.4.3', true);
-    await h.start();
+    const h = await running(makeConfig([twoReals()]));
     await h.monitor.setOverride(VID, '127.0.4.2:80', { kind: 'drain' });
     await h.monitor.setOverride(VID, '127.0.4.3:80', { kind: 'weight', weight: 3 });
     // Another check (its request) for every real: fresh members, same reals.
@@ -331,10 +319,7 @@ describe('across reloads and restarts', () => {
   });
 
   test('a reload without the real drops its override, says so and tells the daemon', async () => {
-    const h = harness(makeConfig([twoReals()]), { monitor: { planner: planIpvs } });
-    h.checkers.set('127.0.4.2', true);
-    h.checkers.set('127.0.4.3', true);
-    await h.start();
+    const h = await running(makeConfig([twoReals()]));
     await h.monitor.setOverride(VID, '127.0.4.2:80', { kind: 'drain' });
     const reloading = h.monitor.reload(
       makeConfig([makeVirtual({ reals: [makeReal('127.0.4.3', 80, { weight: 5 })] })]),
