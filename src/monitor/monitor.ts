@@ -290,7 +290,9 @@ export class Monitor {
       }
       let message: string;
       if (!changed) {
-        message = `Real server ${where} is ${override ? describeOverride(override) : 'not overridden'} already: nothing changed`;
+        message = override
+          ? `Real server ${where} is ${describeOverride(override)} already: nothing changed`
+          : `Real server ${where} has no override: nothing changed`;
         this.#logger.info(message);
       } else {
         const configured = members[0]?.real.weight;

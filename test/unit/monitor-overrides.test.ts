@@ -172,6 +172,12 @@ describe('drain, weight and enable in a running monitor', () => {
     assert.deepEqual(h.destinations().sort(), [`${VID} 127.0.4.2:80 w1`, `${VID} 127.0.4.3:80 w5`]);
     assert.equal(h.real(VID, '127.0.4.2').override, undefined);
     assert.deepEqual(h.monitor.overrides(), []);
+    const twice = await h.monitor.setOverride('10.1.1.1:80', '127.0.4.2:80', undefined);
+    assert.ok(twice.ok);
+    assert.equal(
+      twice.message,
+      `Real server 127.0.4.2:80 (${VID}) has no override: nothing changed`,
+    );
     await h.monitor.stop();
   });
 
