@@ -22,6 +22,7 @@ import {
   schedFlagsText,
   serviceFlags,
 } from './model.ts';
+import { isDrained, takesTraffic, weightInService } from './override.ts';
 import {
   ipvsDestinationKey,
   ipvsServiceKey,
@@ -66,9 +67,12 @@ interface RealGroup {
   /** The port the kernel gives them. */
   port: number;
   reals: RealServer[];
-  /** The first real of the group that is up, else the first one. */
+  /** The first real of the group that takes traffic, else the first one. */
   chosen: RealServer;
+  /** A real of the group takes traffic (up and not drained). */
   up: boolean;
+  /** No real of it takes traffic and one is drained: in the table at weight 0 regardless. */
+  drained: boolean;
 }
 
 interface WorkingService {
@@ -207,21 +211,26 @@ class Planner {
 
   #groups(v: VirtualService): RealGroup[] {
     const groups = new Map<string, RealGroup>();
+    const overrideOf = this.#input.override;
     for (const r of v.reals) {
       const port = kernelPort(v, r);
       const key = ipvsDestinationKey({ address: r.address, port });
-      const up = this.#input.isUp(v, r);
+      const override = overrideOf?.(v, r);
+      const up = takesTraffic(this.#input.isUp(v, r), override);
+      const drained = isDrained(override);
       const g = groups.get(key);
       if (!g) {
-        groups.set(key, { key, address: r.address, port, reals: [r], chosen: r, up });
+        groups.set(key, { key, address: r.address, port, reals: [r], chosen: r, up, drained });
       } else {
         g.reals.push(r);
+        g.drained ||= drained;
         if (up && !g.up) {
           g.up = true;
           g.chosen = r;
         }
       }
     }
+    for (const g of groups.values()) if (g.up) g.drained = false;
     return [...groups.values()];
   }
 
@@ -245,7 +254,7 @@ class Planner {
       address: r.address,
       port: r.port,
       forward: r.forward,
-      weight: this.#input.weight?.(v, r) ?? r.weight,
+      weight: weightInService(this.#input.weight?.(v, r) ?? r.weight, this.#input.override?.(v, r)),
       upperThreshold: r.upperThreshold,
       // The kernel refuses a lower threshold above the upper one (0 = no upper threshold).
       lowerThreshold: Math.min(r.lowerThreshold, r.upperThreshold),
@@ -326,7 +335,10 @@ class Planner {
 
   /**
    * _remove_service for a real that is down. At start-up ('start') the table must end where the
-   * original settles after its add-then-remove dance: a quiescent real present at weight 0.
+   * original settles after its add-then-remove dance: a quiescent real present at weight 0. A
+   * drained real is quiesced the same way whatever `quiescent` and `readdquiescent` say, and
+   * put back at weight 0 when missing: a drain keeps its entry so connections in progress
+   * finish there.
    */
   #remove(v: VirtualService, g: RealGroup, when: 'start' | 'running'): void {
     const service = this.#service(v);
@@ -341,7 +353,7 @@ class Planner {
       port: r.port,
       serves: pairs(v, g.reals),
     };
-    if (!v.quiescent) {
+    if (!v.quiescent && !g.drained) {
       if (!have) return;
       this.#emitEntry(v, deleteRealArgs(v, g), `Deleted ${name}`, 'deleted', entry);
       service.destinations.delete(g.key);
@@ -371,7 +383,7 @@ class Planner {
         entry,
       );
     } else {
-      if (when === 'running' && !readd) return;
+      if (when === 'running' && !readd && !g.drained) return;
       // The original mails "Quiescent ..." for it, and logs "Readd Quiescent ...".
       this.#emitEntry(
         v,

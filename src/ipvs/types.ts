@@ -1,6 +1,7 @@
 // The contract between the monitor and the IPVS layer: the monitor says which reals are up,
 // the planner turns that into ipvsadm commands in the original's forms, a backend applies them.
 import type { Config, RealServer, VirtualService } from '../config/model.ts';
+import type { RealOverride } from '../model/domain.ts';
 import type { IpvsTable } from './model.ts';
 
 export type PlanScope =
@@ -24,6 +25,11 @@ export interface PlanInput {
   isUp(virtual: VirtualService, real: RealServer): boolean;
   /** The weight of a real that is up; its configured weight when absent. */
   weight?(virtual: VirtualService, real: RealServer): number;
+  /**
+   * The operator's override of a real (`ctl`), if any (src/ipvs/override.ts says what it does
+   * to the entry). Absent: no real has one.
+   */
+  override?(virtual: VirtualService, real: RealServer): RealOverride | undefined;
   scope: PlanScope;
 }
 

@@ -88,3 +88,9 @@ export interface TlsSettings {
 /** Where an ldirectord-ts listener binds (the `metrics=` extension). */
 export type ListenAddress =
   { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+/**
+ * An operator's override of one real of one virtual (`ldirectord-ts ctl`): `drain` keeps it in
+ * the table at weight 0 whatever its checks say; `weight` puts that weight in place of the
+ * configured one while its checks say up. None: its checks decide, as in the original.
+ */
+export type RealOverride = { kind: 'drain' } | { kind: 'weight'; weight: number };

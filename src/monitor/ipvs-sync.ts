@@ -11,18 +11,23 @@ import type { IpvsTable } from '../ipvs/model.ts';
 import type { IpvsBackend, PlannedCommand, PlanScope, RealPair } from '../ipvs/types.ts';
 import { errorMessage } from '../lib/error-message.ts';
 import type { Logger } from '../log/logger.ts';
+import type { RealOverride } from '../model/domain.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { MonitorEvent, Planner } from './types.ts';
 
 /** What became of one plan: the `ipvs-apply` event without its type. */
 export type PlanOutcome = Omit<Extract<MonitorEvent, { type: 'ipvs-apply' }>, 'type'>;
 
-/** What the table should hold: the config in force and the monitor's state of each real. */
+/**
+ * What the table should hold: the config in force, the monitor's state of each real and the
+ * operator's overrides.
+ */
 export interface DesiredState {
   config(): Config;
   isUp(virtual: VirtualService, real: RealServer): boolean;
   /** The weight of a real that is up (its agent may scale it). */
   weight(virtual: VirtualService, real: RealServer): number;
+  override(virtual: VirtualService, real: RealServer): RealOverride | undefined;
 }
 
 export interface IpvsSyncOptions {
@@ -215,6 +220,7 @@ export class IpvsSync {
         actual: this.#table,
         isUp: (v, r) => desired.isUp(v, r),
         weight: (v, r) => desired.weight(v, r),
+        override: (v, r) => desired.override(v, r),
         scope,
       });
     } catch (error) {

@@ -1,5 +1,6 @@
 // The status view (status --json, SIGUSR1, the status file): the membership's states as plain
 // values. Read-only.
+import { takesTraffic } from '../ipvs/override.ts';
 import { hostPort } from '../lib/inet.ts';
 import type { Member, VirtualEntry } from './membership.ts';
 import type { AgentStatus, CheckRecord, MonitorPhase, MonitorStatus } from './types.ts';
@@ -23,7 +24,7 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
     phase: sources.phase,
     virtuals: sources.entries.map((e) => {
       const v = e.virtual;
-      const anyUp = e.members.some((m) => sources.inTable(m));
+      const anyUp = e.members.some((m) => takesTraffic(sources.inTable(m), m.override?.override));
       return {
         id: e.vid,
         checktype: v.checktype === 'combined' ? String(v.combinedCount) : v.checktype,
@@ -42,6 +43,15 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
           failurecount: v.failurecount,
           ...(m.maintenance ? { maintenance: m.maintenance } : {}),
           ...agentOf(sources, m),
+          ...(m.override
+            ? {
+                override: {
+                  ...m.override.override,
+                  since: new Date(m.override.sinceMs).toISOString(),
+                },
+              }
+            : {}),
+          serving: takesTraffic(sources.inTable(m), m.override?.override),
           ...(m.last ? { lastCheck: lastCheck(m.last) } : {}),
           pending: sources.isPending(m),
         })),
