@@ -27,8 +27,6 @@ export interface HttpCheckOptions {
   caFile?: string;
   /** Read at most this much of a body (default 1 MiB); receive is matched against it. */
   maxBodyBytes?: number;
-  /** Send every request through this dispatcher instead of a fresh Client (request-shape tests). */
-  dispatcher?: Dispatcher;
 }
 
 const MAX_REDIRECTS = 7;
@@ -56,7 +54,6 @@ export function createHttpChecker(options: HttpCheckOptions = {}): Checker<Negot
       for (const c of clients) c.destroy().catch(() => {});
     };
     const dispatcherFor = (origin: string): Dispatcher => {
-      if (options.dispatcher) return options.dispatcher;
       const client = new Client(origin, {
         connect: connectorFor(origin.startsWith('https:'), target.timeoutMs, options.caFile),
         headersTimeout: target.timeoutMs,
