@@ -86,7 +86,7 @@ export interface Plan {
 export interface ApplyResult {
   /** The table as read back after applying. */
   table: IpvsTable;
-  /** Commands that did not take effect, with ipvsadm's own message. */
+  /** Commands of the plan (the same objects) that did not take effect, with ipvsadm's own message. */
   failed: Array<{ command: PlannedCommand; message: string }>;
   /** ipvsadm processes started. */
   processes: number;
