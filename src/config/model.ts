@@ -98,7 +98,7 @@ export interface VirtualService {
   virtualhost?: string;
   checkport?: number;
 
-  /** Effective seconds after the original's fallback chains (§2.8). */
+  /** Effective seconds after the original's fallback chains (docs/ldirectord-behavior.md §2.8). */
   checktimeout: number;
   negotiatetimeout: number;
   checkcount: number;

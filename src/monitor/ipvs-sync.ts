@@ -236,8 +236,9 @@ export class IpvsSync {
     const failed: PlannedCommand[] = [];
     for (const command of plan.commands) {
       const message = failures.get(command);
-      // The original's line is logged for every command, as it does (§6 item 22); a failure
-      // follows it with ipvsadm's own message, and only what took effect is reported.
+      // The original's line is logged for every command, as it does
+      // (docs/ldirectord-behavior.md §6 item 22); a failure follows it with ipvsadm's own message,
+      // and only what took effect is reported.
       logger.info(command.message, { ipvsadm: command.line, virtual: command.virtualId });
       if (message === undefined) this.#options.applied(command, scope.kind);
       else {
