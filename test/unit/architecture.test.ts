@@ -3,18 +3,24 @@
 // import each other in a cycle; and the README's layout names exactly the repository's folders.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { test } from 'node:test';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 
-/** Tracked files (git's view, so nothing ignored or generated counts). */
+/** The repository's files as git sees them: tracked or new, never ignored or generated. */
 function trackedFiles(): string[] {
-  const r = spawnSync('git', ['-C', ROOT, 'ls-files', '-z'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'git',
+    ['-C', ROOT, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+    {
+      encoding: 'utf8',
+    },
+  );
   assert.equal(r.status, 0, `git ls-files: ${r.stderr}`);
-  return r.stdout.split('\0').filter((f) => f !== '');
+  return r.stdout.split('\0').filter((f) => f !== '' && existsSync(join(ROOT, f)));
 }
 
 const sources = trackedFiles().filter((f) => f.startsWith('src/') && f.endsWith('.ts'));
