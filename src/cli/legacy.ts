@@ -1,4 +1,4 @@
-// ldirectord's own command line (§1.1 of the behaviour reference):
+// ldirectord's own command line (docs/ldirectord-behavior.md §1.1):
 //   ldirectord [-d|--debug] [--] [configfile] start|stop|restart|try-restart|reload|force-reload|status
 //   ldirectord [-h|-?|--help|-v|--version]
 // Getopt::Long with bundling and require_order: options stop at the first non-option word.

@@ -1,7 +1,7 @@
-// The original's actions (§1.4): start, stop, restart, try-restart, reload, force-reload,
-// status — with its messages, exit codes and pid file, which heartbeat, the OCF agent and
-// systemd depend on. Every action reads the config first: a config error exits 2 and changes
-// nothing (the original also deleted a running daemon's pid file: §6 item 5, fixed).
+// The original's actions (docs/ldirectord-behavior.md §1.4): start, stop, restart, try-restart,
+// reload, force-reload, status — with its messages, exit codes and pid file, which heartbeat, the
+// OCF agent and systemd depend on. Every action reads the config first: a config error exits 2 and
+// changes nothing (the original also deleted a running daemon's pid file: §6 item 5, fixed).
 //
 // `start` daemonizes by starting a detached copy of this program, which reports back through a
 // pipe once it has read the config and written its pid file; the parent then exits 0, or exits

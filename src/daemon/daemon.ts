@@ -258,7 +258,8 @@ export class LdirectordDaemon {
   /** SIGTERM and friends: clean stop (cleanstop), pid file removed, exit 0. */
   stop(signalName: string): Promise<void> {
     if (this.stopping) {
-      // §6 item 33: a repeated signal must not interrupt the clean stop under way.
+      // docs/ldirectord-behavior.md §6 item 33: a repeated signal must not interrupt the clean stop
+      // under way.
       this.log.info(`Linux Director Daemon already stopping, ignoring signal: ${signalName}`);
       return this.stopping;
     }
@@ -442,7 +443,10 @@ export class LdirectordDaemon {
     void this.runCallback();
   }
 
-  /** callback="/path": run with the config's path, without a shell (§5.5). */
+  /**
+   * callback="/path": run with the config's path, without a shell
+   * (docs/ldirectord-behavior.md §5.5).
+   */
   private async runCallback(): Promise<void> {
     const callback = this.config.global.callback;
     if (!callback) return;

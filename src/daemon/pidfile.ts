@@ -1,7 +1,7 @@
-// The pid file (§1.2): `<dir>/ldirectord.<CFGNAME>.pid` holding `<pid>\n`, where CFGNAME is the
-// basename of the config argument as given (`ldirectord` when none was given). systemd's
-// PIDFile= and the OCF agent depend on this name. A daemon counts as running when the pid's
-// /proc/<pid>/cmdline mentions "ldirectord", as the original tests it.
+// The pid file (docs/ldirectord-behavior.md §1.2): `<dir>/ldirectord.<CFGNAME>.pid` holding
+// `<pid>\n`, where CFGNAME is the basename of the config argument as given (`ldirectord` when none
+// was given). systemd's PIDFile= and the OCF agent depend on this name. A daemon counts as running
+// when the pid's /proc/<pid>/cmdline mentions "ldirectord", as the original tests it.
 import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../lib/atomic-write.ts';

@@ -1,6 +1,6 @@
 // The planner: from the configuration, the monitor's view of which reals are up and the table
 // last read from the kernel, the ipvsadm commands that bring the kernel where the original
-// would leave it (§3.5-§3.9 of the behaviour reference), and the table expected afterwards.
+// would leave it (docs/ldirectord-behavior.md §3.5-§3.9), and the table expected afterwards.
 // Pure: no I/O, no timers. Differences from the original are in docs/compatibility.md.
 import { virtualId, virtualString } from '../config/identity.ts';
 import type { FallbackServer, Forward, RealServer, VirtualService } from '../config/model.ts';
@@ -130,7 +130,10 @@ class Planner {
     }
   }
 
-  /** Start-up and reload reconciliation of one virtual (§3.5, without the transient adds). */
+  /**
+   * Start-up and reload reconciliation of one virtual (docs/ldirectord-behavior.md §3.5, without
+   * the transient adds).
+   */
   reconcileVirtual(v: VirtualService): void {
     const groups = this.#groups(v);
     const fallback = this.#fallback(v, groups);
@@ -179,7 +182,7 @@ class Planner {
     else this.#fallbackIn(v, fallback);
   }
 
-  /** §3.8: purge the reals that are up, then the virtual. */
+  /** docs/ldirectord-behavior.md §3.8: purge the reals that are up, then the virtual. */
   stopVirtual(v: VirtualService): void {
     const service = this.#work.get(this.#names(v).key);
     if (!service) return;

@@ -5,16 +5,19 @@ import type { RealOverride } from '../model/domain.ts';
 import type { IpvsTable } from './model.ts';
 
 export type PlanScope =
-  /** §3.5 reconciliation at start-up. */
+  /** docs/ldirectord-behavior.md §3.5 reconciliation at start-up. */
   | { kind: 'start' }
-  /** §3.5, plus removal of the virtuals that left the config (§6 item 32). */
+  /**
+   * docs/ldirectord-behavior.md §3.5, plus removal of the virtuals that left the config
+   * (§6 item 32).
+   */
   | { kind: 'reload'; previous: Config }
   /**
    * Bring exactly these reals to their current state (transitions, or retries of failed
    * commands), then the fallback of their virtuals; touch nothing else.
    */
   | { kind: 'entries'; reals: RealPair[] }
-  /** §3.8, honouring each virtual's cleanstop. */
+  /** docs/ldirectord-behavior.md §3.8, honouring each virtual's cleanstop. */
   | { kind: 'stop' };
 
 export interface PlanInput {
@@ -58,8 +61,9 @@ export interface PlannedCommand {
   /** The original's log line, e.g. 'Added real server: 127.0.0.2:8080 (10.1.1.1:80) (Weight set to 1)'. */
   message: string;
   /**
-   * The subject of the e-mail alert the original sends for it (§5.3): commands on reals and
-   * fallbacks only. It differs from the log line for a re-added quiescent real.
+   * The subject of the e-mail alert the original sends for it (docs/ldirectord-behavior.md §5.3):
+   * commands on reals and fallbacks only. It differs from the log line for a re-added quiescent
+   * real.
    */
   alert?: string;
   event: PlanEvent;
@@ -94,7 +98,7 @@ export interface Plan {
 export interface ApplyResult {
   /** The table as read back after applying. */
   table: IpvsTable;
-  /** Commands that did not take effect, with ipvsadm's own message. */
+  /** Commands of the plan (the same objects) that did not take effect, with ipvsadm's own message. */
   failed: Array<{ command: PlannedCommand; message: string }>;
   /** ipvsadm processes started. */
   processes: number;

@@ -51,6 +51,24 @@ export const SERVICES = [
 ] as const;
 export type Service = (typeof SERVICES)[number];
 
+/** The IPVS schedulers (the kernel's ip_vs_<name> modules); twos came with Linux 6.2. */
+export const IPVS_SCHEDULERS = [
+  'rr',
+  'wrr',
+  'lc',
+  'wlc',
+  'lblc',
+  'lblcr',
+  'dh',
+  'sh',
+  'sed',
+  'nq',
+  'fo',
+  'ovf',
+  'mh',
+  'twos',
+] as const;
+
 export type DaemonStatus = 'starting' | 'running' | 'stopping' | 'reloading';
 /** emailalertstatus bit mask, as the original: starting 1, running 2, stopping 4, reloading 8. */
 export const EMAIL_STATUS_BITS: Record<DaemonStatus, number> = {

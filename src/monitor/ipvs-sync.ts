@@ -248,16 +248,13 @@ export class IpvsSync {
       return;
     }
     this.#table = result.table;
-    const failures = new Map<PlannedCommand | string, string>();
-    for (const f of result.failed) {
-      failures.set(f.command, f.message);
-      failures.set(f.command.line, f.message);
-    }
+    const failures = new Map(result.failed.map((f) => [f.command, f.message]));
     const failed: PlannedCommand[] = [];
     for (const command of plan.commands) {
-      const message = failures.get(command) ?? failures.get(command.line);
-      // The original's line is logged for every command, as it does (§6 item 22); a failure
-      // follows it with ipvsadm's own message, and only what took effect is reported.
+      const message = failures.get(command);
+      // The original's line is logged for every command, as it does
+      // (docs/ldirectord-behavior.md §6 item 22); a failure follows it with ipvsadm's own message,
+      // and only what took effect is reported.
       logger.info(command.message, { ipvsadm: command.line, virtual: command.virtualId });
       if (message === undefined) this.#options.applied(command, scope.kind);
       else {
@@ -274,7 +271,7 @@ export class IpvsSync {
       result.processes,
       failed.map((c) => ({
         line: c.line,
-        message: (failures.get(c) ?? failures.get(c.line) ?? '').trim(),
+        message: (failures.get(c) ?? '').trim(),
       })),
     );
     if (scope.kind === 'stop' || epoch !== this.#epoch) return;

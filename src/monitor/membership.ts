@@ -214,7 +214,8 @@ export function initiallyUp(
   );
   if (!service) return false;
   const exact = service.destinations.find((d) => d.address === r.address && d.port === r.port);
-  // ipvsadm gives a gate or ipip real of an address:port virtual the virtual's port (§3.9).
+  // ipvsadm gives a gate or ipip real of an address:port virtual the virtual's port
+  // (docs/ldirectord-behavior.md §3.9).
   const mapped =
     exact ??
     (v.protocol !== 'fwm' && r.forward !== 'masq'

@@ -1,5 +1,6 @@
 // The check engine: decides, for every real of every virtual, whether it is up, as the
-// original does (§4.5), without letting one slow or hung real delay any other check.
+// original does (docs/ldirectord-behavior.md §4.5), without letting one slow or hung real delay any
+// other check.
 //
 // - Each distinct check (src/monitor/target.ts checkKey) is a job that runs every
 //   checkinterval of its virtual, at a stable phase within the interval, under a concurrency
@@ -585,8 +586,9 @@ export class Monitor {
         this.#apply(m, now, { up: result.up }, result.reason, kind, {
           timedOut: result.timedOut,
           durationMs: result.durationMs,
-          // Every check result is written, ping-down and external-perl included (§6 item 30);
-          // checktype=on runs no check and writes nothing, as the original.
+          // Every check result is written, ping-down and external-perl included
+          // (docs/ldirectord-behavior.md §6 item 30); checktype=on runs no check and writes
+          // nothing, as the original.
           logToFile: kind !== 'on',
         });
       } else continue;

@@ -1,6 +1,6 @@
-// The real-server state machine of the original (§4.5: service_set, _service_up,
-// _service_down), per (virtual, real), and the connect counter of checktype=N (§4.3 item 7).
-// Pure: a state and a verdict in, the next state and what to log out.
+// The real-server state machine of the original (docs/ldirectord-behavior.md §4.5: service_set,
+// _service_up, _service_down), per (virtual, real), and the connect counter of checktype=N
+// (§4.3 item 7). Pure: a state and a verdict in, the next state and what to log out.
 import type { CheckKind, CheckMode } from './target.ts';
 
 export interface RealState {
