@@ -19,6 +19,9 @@ packages=(
   # integration contracts (ocf-tester checks the agent's meta-data with xmllint; the agent's
   # stop falls back to pgrep; the daemon tests rotate its log with Debian's logrotate)
   heartbeat resource-agents libxml2-utils procps logrotate
+  # the two-director cluster tests (test/system/*cluster*): Pacemaker, corosync and crmsh run
+  # inside the qemu guests, which use the host's binaries
+  pacemaker corosync crmsh
   # the real-kernel IPVS tier (iproute2: `ip` for tests inside the guest, which runs the
   # host's binaries)
   qemu-system-x86 linux-image-amd64 busybox-static iproute2
