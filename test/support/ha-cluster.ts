@@ -20,6 +20,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DirectorState, parseWatchLog } from './director-watch.ts';
 import { type EthernetHub, startEthernetHub } from './ethernet-hub.ts';
+import { acquireMachineLock } from './machine-lock.ts';
 import { bootGuest, GUEST_SHARE, type Guest, type GuestHost } from './qemu-guest.ts';
 import { type ClientRequest, parseClientLog } from './vip-client.ts';
 
@@ -252,6 +253,15 @@ export function clusterPrerequisites(manager: ClusterManager, program: DirectorP
     .map(([path, p]) => `${path} missing (Debian package ${p})`);
 }
 
+/**
+ * Clusters take turns on the machine: three emulated guests, two of them busy during a
+ * takeover, are what 2 shared cores carry without starving heartbeat's and corosync's timers
+ * (two clusters at once, next to the rest of `npm test`, made agents time out). The test files
+ * wait for each other; the benchmark waits for them.
+ */
+const CLUSTER_LOCK = 'ldirectord-ts-cluster';
+const CLUSTER_LOCK_WAIT_MS = 25 * 60_000;
+
 export interface ClusterOptions {
   program: DirectorProgram;
   manager: ClusterManager;
@@ -281,6 +291,7 @@ export class DirectorPair implements AsyncDisposable {
   private readonly fallen: string[] = [];
   private readonly host: GuestHost | undefined;
   private readonly note: (line: string) => void;
+  private release: () => Promise<void> = async () => {};
 
   private constructor(options: ClusterOptions, lan: EthernetHub, lanGuest: Guest) {
     this.program = options.program;
@@ -293,6 +304,22 @@ export class DirectorPair implements AsyncDisposable {
 
   /** Boots the lan guest and both directors at once; each director starts its manager. */
   static async start(options: ClusterOptions): Promise<DirectorPair> {
+    // One cluster at a time on the machine (see CLUSTER_LOCK).
+    const release = await acquireMachineLock(CLUSTER_LOCK, {
+      timeoutMs: CLUSTER_LOCK_WAIT_MS,
+      onWait: (pid) => options.note?.(`waiting for the cluster of pid ${pid ?? '?'} to finish`),
+    });
+    try {
+      const pair = await DirectorPair.bootAll(options);
+      pair.release = release;
+      return pair;
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
+
+  private static async bootAll(options: ClusterOptions): Promise<DirectorPair> {
     const lan = await startEthernetHub();
     const lanGuest = bootGuest({
       host: options.host,
@@ -450,6 +477,7 @@ export class DirectorPair implements AsyncDisposable {
     await Promise.allSettled([...this.directors.values(), this.lanGuest].map((g) => g.close()));
     this.directors.clear();
     await this.lan.close();
+    await this.release();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
