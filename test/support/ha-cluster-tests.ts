@@ -3,10 +3,13 @@
 // boot the cluster before its tests and close it after them. And the heartbeat steps, which
 // both programs run alike.
 //
-//   const { skip, cluster } = clusterUnderTest('ldirectord-ts', 'pacemaker');
-//   test('...', { skip }, async () => { await clusterStarts(cluster(), 'ld1', 'ld2'); });
+// Each test of the file is a step: whatever fails in it, an assertion too, fails with both
+// directors' logs and kernel tables and the client's last requests.
+//
+//   const { step, cluster } = clusterUnderTest('ldirectord-ts', 'pacemaker');
+//   step('...', async () => { await clusterStarts(cluster(), 'ld1', 'ld2'); });
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, type TestContext, test } from 'node:test';
 import { guestPrerequisites, missingAsRoot } from './guest-prerequisites.ts';
 import {
   type ClusterManager,
@@ -27,7 +30,10 @@ import {
 export function clusterUnderTest(
   program: DirectorProgram,
   manager: ClusterManager,
-): { skip: string | false; cluster: () => DirectorPair } {
+): {
+  cluster: () => DirectorPair;
+  step: (name: string, body: (t: TestContext) => Promise<void>) => void;
+} {
   const guests = guestPrerequisites();
   const problems = [
     ...(guests.ok ? [] : guests.problems),
@@ -53,13 +59,20 @@ export function clusterUnderTest(
   after(async () => {
     await pair?.close();
   });
-  return {
-    skip,
-    cluster: () => {
-      if (!pair) throw new Error('the cluster did not start');
-      return pair;
-    },
+  const cluster = (): DirectorPair => {
+    if (!pair) throw new Error('the cluster did not start');
+    return pair;
   };
+  const step = (name: string, body: (t: TestContext) => Promise<void>): void => {
+    test(name, { skip }, async (t) => {
+      try {
+        await body(t);
+      } catch (error) {
+        throw pair ? await pair.failure(error) : error;
+      }
+    });
+  };
+  return { cluster, step };
 }
 
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -72,12 +85,11 @@ export function heartbeatClusterTests(
   program: DirectorProgram,
   afterStart?: (c: DirectorPair) => Promise<void>,
 ): void {
-  const { skip, cluster: c } = clusterUnderTest(program, 'heartbeat');
+  const { step, cluster: c } = clusterUnderTest(program, 'heartbeat');
   const name = program === 'perl' ? 'the Perl original' : 'ldirectord-ts';
 
-  test(
+  step(
     `1. ld1 takes the VIP, ${name} builds the table; the client gets answers from both reals`,
-    { skip },
     async () => {
       await clusterStarts(c(), 'ld1', 'ld2');
       assert.equal(await heartbeatResources(c(), 'ld1'), 'local', 'heartbeat: its own group');
@@ -86,9 +98,8 @@ export function heartbeatClusterTests(
     },
   );
 
-  test(
+  step(
     '2. a real server fails: it leaves the table, the client sees no errors after; it comes back',
-    { skip },
     async (t) => {
       const { removalMs, failures } = await realServerFails(c(), 'ld1');
       t.diagnostic(
@@ -97,22 +108,17 @@ export function heartbeatClusterTests(
     },
   );
 
-  test(
-    `3. ld1 is killed: ld2 takes the VIP, starts ${name}, the client recovers`,
-    { skip },
-    async (t) => {
-      const takeover = await masterDies(c(), 'ld1', 'ld2');
-      t.diagnostic(
-        `client outage ${seconds(takeover.outage.ms)}; VIP to full table on ld2 ${seconds(takeover.vipToTableMs)}`,
-      );
-      assert.equal(await heartbeatResources(c(), 'ld2'), 'all', 'heartbeat: both groups');
-      assert.equal(await ldirectordStatus(c(), 'ld2'), 0, 'status: running');
-    },
-  );
+  step(`3. ld1 is killed: ld2 takes the VIP, starts ${name}, the client recovers`, async (t) => {
+    const takeover = await masterDies(c(), 'ld1', 'ld2');
+    t.diagnostic(
+      `client outage ${seconds(takeover.outage.ms)}; VIP to full table on ld2 ${seconds(takeover.vipToTableMs)}`,
+    );
+    assert.equal(await heartbeatResources(c(), 'ld2'), 'all', 'heartbeat: both groups');
+    assert.equal(await ldirectordStatus(c(), 'ld2'), 0, 'status: running');
+  });
 
-  test(
+  step(
     '4. ld1 returns: the VIP stays on ld2 (auto_failback off); hb_takeover moves it back cleanly',
-    { skip },
     async (t) => {
       await heartbeatNodeReturns(c(), 'ld1', 'ld2');
       const takeover = await heartbeatManualFailover(c(), 'ld1', 'ld2');

@@ -281,6 +281,9 @@ const LOG_FILES = [
   'heartbeat.out',
 ];
 
+/** A failure whose message already holds the cluster's diagnostics (DirectorPair.failure). */
+export class ClusterFailure extends Error {}
+
 export class DirectorPair implements AsyncDisposable {
   readonly program: DirectorProgram;
   readonly manager: ClusterManager;
@@ -417,7 +420,7 @@ export class DirectorPair implements AsyncDisposable {
   async sh(name: DirectorName, script: string, timeoutMs = 120_000): Promise<string> {
     const r = await this.director(name).run(script, { timeoutMs });
     if (r.code !== 0) {
-      throw new Error(
+      throw new ClusterFailure(
         `${name}: exit ${r.code}: ${script}\n${r.stdout}${r.stderr}\n${await this.diagnostics()}`,
       );
     }
@@ -438,10 +441,22 @@ export class DirectorPair implements AsyncDisposable {
       const value = await probe();
       if (value !== undefined && value !== false) return value;
       if (performance.now() > deadline) {
-        throw new Error(`not within ${timeoutMs / 1000} s: ${what}\n${await this.diagnostics()}`);
+        throw new ClusterFailure(
+          `not within ${timeoutMs / 1000} s: ${what}\n${await this.diagnostics()}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }
+
+  /**
+   * `error` (an assertion's too) with the diagnostics added, so that any failed step shows both
+   * directors; unchanged when it carries them already.
+   */
+  async failure(error: unknown): Promise<Error> {
+    if (error instanceof ClusterFailure) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new ClusterFailure(`${message}\n${await this.diagnostics()}`, { cause: error });
   }
 
   /** Both directors' manager and ldirectord logs, their kernel tables, the client's tail. */
