@@ -42,9 +42,13 @@ export const PERL_LDIRECTORD = '/usr/sbin/ldirectord';
 export const LDIRECTORD_TS = '/usr/sbin/ldirectord-ts';
 export const CONFIG_PATH = '/etc/ha.d/ldirectord.cf';
 
+/** The directors' check timing (seconds): a loaded emulated guest answers a check in seconds. */
+export const CHECK_INTERVAL = 1;
+export const CHECK_TIMEOUT = 10;
+
 /** The seed's LVS-DR virtual service (centos-heartbeat-dr.cf) on this LAN. */
-export const DIRECTOR_CONFIG = `checkinterval=1
-checktimeout=10
+export const DIRECTOR_CONFIG = `checkinterval=${CHECK_INTERVAL}
+checktimeout=${CHECK_TIMEOUT}
 logfile="${GUEST_SHARE}/ldirectord.log"
 quiescent=no
 
