@@ -21,20 +21,13 @@
 // healthy real fails, alternately answering 503 ("down") and hanging ("hang"); --hold s after
 // its removal it is healed, and the time to its "Added real server" is the recovery latency.
 // --flip-every 0 flips nothing (a throughput run: checks per CPU-second of the whole daemon).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PerlLdirectord } from '../test/support/perl-ldirectord.ts';
-import {
-  childPids,
-  cpuSeconds,
-  findProcess,
-  loadAverage,
-  memory,
-  percentile,
-} from './support/proc-stats.ts';
+import { type BenchDaemon, startBenchDaemon } from './support/daemon.ts';
+import { childPids, cpuSeconds, loadAverage, memory, percentile } from './support/proc-stats.ts';
 import {
   benchConfig,
   type Flip,
@@ -68,7 +61,6 @@ const SECONDS = Number(values.seconds);
 const FLIP_EVERY_MS = Number(values['flip-every']);
 const HOLD_MS = Number(values.hold) * 1000;
 const root = new URL('..', import.meta.url).pathname;
-const FAKE_IPVSADM = join(root, 'test/support/fake-ipvsadm/ipvsadm');
 
 const isHung = (i: number): boolean => HUNG_EVERY > 0 && i % HUNG_EVERY === 0;
 const addresses = Array.from({ length: REALS }, (_, i) => realAddress(i));
@@ -83,89 +75,26 @@ function configText(): string {
   });
 }
 
-interface UnderTest {
-  pid: number;
-  stop(): Promise<void>;
-}
-
 /** Starts the daemon; `onLine` gets each log message with the time it took effect. */
 async function startDaemon(
   dir: string,
   onLine: (at: number, message: string) => void,
-): Promise<UnderTest> {
-  if (IMPL === 'perl') {
-    const perl = PerlLdirectord.start({ config: configText(), ipvsadm: FAKE_IPVSADM });
-    let seen = 0;
-    let partial = '';
-    const poll = setInterval(() => {
-      const text = perl.log;
-      const fresh = partial + text.slice(seen);
-      seen = text.length;
-      const lines = fresh.split('\n');
-      partial = lines.pop() ?? '';
-      const now = Date.now();
-      for (const line of lines) if (!line.startsWith('DEBUG')) onLine(now, line);
-    }, 20);
-    let pid: number | undefined;
-    for (let i = 0; i < 100 && pid === undefined; i++) {
-      pid = findProcess(['ldirectord', perl.configPath]);
-      if (pid === undefined) await new Promise((r) => setTimeout(r, 50));
-    }
-    if (pid === undefined) throw new Error(`Perl ldirectord did not start:\n${perl.log}`);
-    return {
-      pid,
-      stop: async () => {
-        clearInterval(poll);
-        await perl.stop({ timeoutMs: 60_000 });
-      },
-    };
+): Promise<BenchDaemon> {
+  if (IMPL === 'ts') {
+    const build = spawnSync(process.execPath, ['scripts/build.ts'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+    if (build.status !== 0) throw new Error('build failed');
   }
-  const build = spawnSync(process.execPath, ['scripts/build.ts'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('build failed');
-  const cf = join(dir, 'bench.cf');
-  writeFileSync(cf, configText());
-  const dryRun = values.backend !== 'fake';
-  const child = spawn(
-    process.execPath,
-    [
-      ...(values['node-flags'] ? values['node-flags'].split(' ') : []),
-      join(root, 'bin/ldirectord-ts'),
-      ...(dryRun ? ['--dry-run'] : ['--ipvsadm', FAKE_IPVSADM]),
-      '--log-format',
-      'json',
-      cf,
-      'start',
-    ],
-    {
-      cwd: dir,
-      env: { ...process.env, FAKE_IPVSADM_STATE: join(dir, 'ipvsadm.state.json') },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let partial = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString('utf8')).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      let record: { time: number; msg: string };
-      try {
-        record = JSON.parse(line) as typeof record;
-      } catch {
-        // Node's own diagnostics (--trace-gc) go to stdout too, at times inside a record.
-        process.stderr.write(`${line}\n`);
-        continue;
-      }
-      onLine(record.time, record.msg);
-    }
+  return startBenchDaemon({
+    impl: IMPL,
+    config: configText(),
+    dir,
+    onLine,
+    nodeFlags: values['node-flags'] ? values['node-flags'].split(' ') : [],
+    dryRun: values.backend !== 'fake',
   });
-  const exited = new Promise((r) => child.once('exit', r));
-  return {
-    pid: child.pid!,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 // ---- the run ---------------------------------------------------------------------------------

@@ -3,15 +3,9 @@
 // settings and where each came from, every real server after range expansion and port
 // resolution, and the migration notes (what behaves differently from the Perl original).
 // Exit status: 0 all valid; 2 some file has configuration errors (the original's code);
-// 1 some file could not be checked (not found, unreadable).
+// 1 some file could not be checked (not found, unreadable), or start would refuse the pid folder.
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import {
-  type Diagnostic,
-  type DiagnosticCategory,
-  formatDiagnostic,
-  hasErrors,
-} from '../config/diagnostics.ts';
 import { ConfigNotFoundError, loadConfig, locateConfig } from '../config/load.ts';
 import {
   type ConfigSummary,
@@ -20,7 +14,15 @@ import {
   type Setting,
   summarize,
 } from '../config/report.ts';
-import { hostPort } from '../lib/address.ts';
+import { DEFAULT_PID_DIR, pidDirProblem, pidFilePath } from '../daemon/pidfile.ts';
+import { hostPort } from '../lib/inet.ts';
+import {
+  type Diagnostic,
+  type DiagnosticCategory,
+  formatDiagnostic,
+  hasErrors,
+  shownDiagnostic,
+} from '../model/diagnostics.ts';
 
 export interface CheckIO {
   stdout: { write(text: string): unknown };
@@ -36,6 +38,9 @@ interface FileReport {
   diagnostics: Diagnostic[];
   summary?: ConfigSummary;
   config?: unknown;
+  /** Where `start` would keep the pid file, and why it would refuse to, if it would. */
+  pidFile?: string;
+  pidFolderProblem?: string;
 }
 
 const CATEGORY_TITLE: Record<DiagnosticCategory, string> = {
@@ -47,6 +52,7 @@ const CATEGORY_TITLE: Record<DiagnosticCategory, string> = {
 async function checkOne(
   argument: string | undefined,
   haDir: string | undefined,
+  pidDir: string,
 ): Promise<FileReport> {
   const shown = argument ?? 'ldirectord.cf';
   let located: ReturnType<typeof locateConfig>;
@@ -80,8 +86,11 @@ async function checkOne(
     file: located.file,
     cfgname: located.cfgname,
     status: unreadable ? 'unreadable' : hasErrors(result.diagnostics) ? 'invalid' : 'valid',
-    diagnostics: result.diagnostics,
+    diagnostics: result.diagnostics.map(shownDiagnostic),
+    pidFile: pidFilePath(located.cfgname, pidDir),
   };
+  const problem = pidDirProblem(pidDir);
+  if (problem !== undefined) report.pidFolderProblem = problem;
   if (result.config) {
     report.summary = summarize(result.config);
     report.config = maskSecrets(result.config);
@@ -104,27 +113,26 @@ function formatText(report: FileReport): string {
   const out: string[] = [];
   const migration = report.diagnostics.filter((d) => d.category !== undefined);
   const plain = report.diagnostics.filter((d) => d.category === undefined);
-  for (const d of plain) out.push(formatDiagnostic(d));
   const errors = report.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = report.diagnostics.length - errors;
   const where = report.argument;
   if (report.status !== 'valid') {
-    for (const d of migration) out.push(formatDiagnostic(d));
+    // Nothing runs: every diagnostic in line order (the migration notes too).
+    for (const d of report.diagnostics) out.push(formatDiagnostic(d));
     out.push(
       `${where}: ${report.status === 'unreadable' ? 'cannot be read' : `INVALID: ${errors} error${errors === 1 ? '' : 's'}`}, ${warnings} warning${warnings === 1 ? '' : 's'}`,
     );
     return `${out.join('\n')}\n`;
   }
+  // Valid: the other warnings first, the migration notes in their own section below.
+  for (const d of plain) out.push(formatDiagnostic(d));
+  if (report.pidFolderProblem !== undefined) out.push(`error: ${report.pidFolderProblem}`);
   const s = report.summary!;
   if (plain.length > 0) out.push('');
   out.push(
     `${where}: valid: ${s.virtuals.length} virtual service${s.virtuals.length === 1 ? '' : 's'}, ${s.realCount} real server${s.realCount === 1 ? '' : 's'}; ${warnings} warning${warnings === 1 ? '' : 's'} (${migration.length} migration note${migration.length === 1 ? '' : 's'})`,
   );
-  out.push(
-    '',
-    `Global settings (pid file /var/run/ldirectord.${report.cfgname}.pid)`,
-    table(s.global, '  '),
-  );
+  out.push('', `Global settings (pid file ${report.pidFile})`, table(s.global, '  '));
   for (const v of s.virtuals) {
     out.push('', `Virtual service ${v.id} (line ${v.line}: ${v.written})`, table(v.settings, '  '));
     out.push(`  real servers (${v.reals.length}):`);
@@ -156,7 +164,7 @@ function formatText(report: FileReport): string {
 
 export function exitCodeOf(reports: readonly FileReport[]): number {
   if (reports.some((r) => r.status === 'invalid')) return 2;
-  if (reports.some((r) => r.status === 'unreadable')) return 1;
+  if (reports.some((r) => r.status === 'unreadable' || r.pidFolderProblem !== undefined)) return 1;
   return 0;
 }
 
@@ -164,7 +172,7 @@ export async function runCheck(argv: string[], io: CheckIO): Promise<number> {
   const program = new Command('ldirectord-ts check')
     .description(
       'Check ldirectord.cf files as the daemon reads them and show what would run.\n' +
-        'Exit status: 0 valid, 2 configuration errors, 1 a file could not be read.',
+        'Exit status: 0 valid, 2 configuration errors, 1 a file could not be read or the pid folder is unsafe.',
     )
     .argument(
       '[configfile...]',
@@ -172,6 +180,7 @@ export async function runCheck(argv: string[], io: CheckIO): Promise<number> {
     )
     .option('--json', 'machine-readable output (passwords masked)')
     .option('--ha-dir <dir>', 'directory searched first instead of /etc/ha.d')
+    .option('--pid-dir <dir>', 'the pid file folder start would use (default /var/run)')
     .exitOverride()
     .configureOutput({
       writeOut: (t) => io.stdout.write(t),
@@ -183,10 +192,11 @@ export async function runCheck(argv: string[], io: CheckIO): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
     throw e;
   }
-  const options = program.opts<{ json?: boolean; haDir?: string }>();
+  const options = program.opts<{ json?: boolean; haDir?: string; pidDir?: string }>();
+  const pidDir = options.pidDir ?? (process.env.LDIRECTORD_TS_PID_DIR || DEFAULT_PID_DIR);
   const args: Array<string | undefined> = program.args.length > 0 ? program.args : [undefined];
   const reports: FileReport[] = [];
-  for (const a of args) reports.push(await checkOne(a, options.haDir));
+  for (const a of args) reports.push(await checkOne(a, options.haDir, pidDir));
   const code = exitCodeOf(reports);
   if (options.json) {
     io.stdout.write(`${JSON.stringify({ exitCode: code, files: reports }, null, 2)}\n`);

@@ -4,33 +4,13 @@
 // Getopt::Long with bundling and require_order: options stop at the first non-option word.
 // ldirectord-ts adds the global options --pid-dir DIR, --ipvsadm PATH, --log-format and
 // --dry-run.
+import { ACTIONS, type Action, type ActionOptions, runAction } from '../daemon/actions.ts';
 import { ORIGINAL_VERSION, VERSION } from '../version.ts';
 
-export const ACTIONS = [
-  'start',
-  'stop',
-  'restart',
-  'try-restart',
-  'reload',
-  'force-reload',
-  'status',
-] as const;
-export type Action = (typeof ACTIONS)[number];
-
-export interface LegacyArgs {
-  debug: boolean;
+/** The command line read: the action's options, -h and -v, and the action if one was given. */
+export interface LegacyArgs extends Omit<ActionOptions, 'action'> {
   help: boolean;
   version: boolean;
-  pidDir?: string;
-  ipvsadm?: string;
-  /** Extension: `--log-format json` writes pino's JSON records instead of the original's lines. */
-  logFormat?: 'text' | 'json';
-  /** Extension: `status --json`. */
-  json: boolean;
-  /** Extension: IPVS changes go to an in-memory table and are logged, not run (no ipvsadm). */
-  dryRun: boolean;
-  /** The config argument as given; undefined means the default `ldirectord.cf`. */
-  config?: string;
   action?: Action;
 }
 
@@ -110,6 +90,8 @@ export const USAGE_TEXT = `Usage:
 
     ldirectord-ts check [--json] [configfile...]
     ldirectord-ts plan [--down] configfile
+    ldirectord-ts doctor [--json] [--fix [--dry-run]] [--ha-dir DIR] [configfile]
+    ldirectord-ts doctor --real-server VIP[,VIP...] [--method dr|tun|nat] [--json] [--fix [--dry-run]]
 
 Options:
     configuration: This is the name for the configuration as specified in
@@ -132,6 +114,22 @@ Options:
     --dry-run: (ldirectord-ts) check the real servers as usual, but keep the IPVS table in
     memory: each ipvsadm command is logged ("Dry run: ipvsadm ...") instead of run. Needs
     neither ipvsadm nor root.
+
+    doctor options (ldirectord-ts): doctor checks what this host needs for LVS (sysctls,
+    VIPs, modules, timeouts, the IPVS table against the plan, the daemon); exit 0 nothing
+    wrong, 1 something is, 2 cannot check.
+
+    --real-server VIP[,VIP...]: check this host as a real server for these VIPs.
+
+    --method dr|tun|nat: how the director forwards to this real server (default dr).
+
+    --interface DEV: the real server's device facing the director.
+
+    --director ADDR: the director's address (NAT: the real server's gateway).
+
+    --fix: run the commands that fix what was found, then check again.
+
+    --dry-run (with --fix): print those commands and the files that keep them, run nothing.
 
     Commands:
 
@@ -188,10 +186,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION_TEXT}\nldirectord-ts ${VERSION}\n`);
     return 0;
   }
-  if (args.action === undefined || !(ACTIONS as readonly string[]).includes(args.action)) {
+  const { help: _help, version: _version, action, ...options } = args;
+  if (action === undefined || !(ACTIONS as readonly string[]).includes(action)) {
     process.stdout.write(USAGE_TEXT);
     return 255;
   }
-  const { runAction } = await import('../daemon/actions.ts');
-  return runAction(args);
+  return runAction({ ...options, action });
 }

@@ -1,7 +1,7 @@
 // Entry point. Two command-line styles share the binary:
 //  - ldirectord's own: `[-d] [--] [configfile] start|stop|...|status` (src/cli/legacy.ts), so
 //    heartbeat, Pacemaker and systemd drive it unchanged;
-//  - ldirectord-ts subcommands (`check`, `plan`, ...), parsed with commander.
+//  - ldirectord-ts subcommands (`check`, `plan`, `doctor`, ...), parsed with commander.
 import { applyHeapLimits } from '../lib/heap-limits.ts';
 
 // Before anything allocates: the young generation must not have grown yet.
@@ -10,6 +10,7 @@ applyHeapLimits();
 const SUBCOMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   check: () => import('./check.ts'),
   plan: () => import('./plan.ts'),
+  doctor: () => import('./doctor.ts'),
 };
 
 async function main(argv: string[]): Promise<number> {

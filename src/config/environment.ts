@@ -1,19 +1,19 @@
-// What the resolver needs from the machine, behind interfaces so that tests inject their own:
-// host name resolution, /etc/services, the host name, and the file checks the original makes
-// while parsing (logfile and monitorfile opened for append, maintenancedir tested).
+// What the resolver needs from the machine, the real thing (tests give their own): host name
+// resolution, /etc/services, the host name, and the file checks the original makes while
+// parsing (logfile and monitorfile opened for append, maintenancedir tested).
 
 import { lookup } from 'node:dns/promises';
-import { constants, readFileSync } from 'node:fs';
-import { access, open, stat } from 'node:fs/promises';
+import { closeSync, constants, readFileSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { dirname } from 'node:path';
-import type { Family } from './model.ts';
-import { canonicalIPv6 } from './numeric-address.ts';
+import { appendTargetProblem, openForAppend } from '../lib/append-file.ts';
+import { ipv6Groups, ipv6ToString } from '../lib/inet.ts';
+import type { FileChecker } from './resolve/files.ts';
+import type { HostResolver } from './resolve/hosts.ts';
+import type { ResolveEnvironment } from './resolve/resolve.ts';
 import { type ServiceLookup, servicesLookup } from './services.ts';
-
-/** Resolve a host name (or numeric address) in one family; undefined when it does not. */
-export type HostResolver = (name: string, family: Family) => Promise<string | undefined>;
 
 /**
  * The original's ld_gethostbyname: getaddrinfo in the family, first result, numeric. Node's
@@ -24,12 +24,12 @@ export const defaultResolveHost: HostResolver = async (name, family) => {
   const literal = isIP(name);
   if (literal !== 0) {
     if (literal !== family) return undefined;
-    return family === 6 ? canonicalIPv6(name) : name;
+    return family === 6 ? ipv6ToString(ipv6Groups(name)) : name;
   }
   if (name === '') return undefined;
   try {
     const result = await lookup(name, { family });
-    return family === 6 ? canonicalIPv6(result.address) : result.address;
+    return family === 6 ? ipv6ToString(ipv6Groups(result.address)) : result.address;
   } catch {
     return undefined;
   }
@@ -65,12 +65,6 @@ export function defaultHostname(): string {
  */
 export type FileCheckMode = 'open' | 'access' | 'none';
 
-export interface FileChecker {
-  /** undefined when the file can be opened for append, else the reason (strerror text). */
-  appendable(path: string): Promise<string | undefined>;
-  isDirectory(path: string): Promise<boolean>;
-}
-
 const STRERROR: Record<string, string> = {
   ENOENT: 'No such file or directory',
   EACCES: 'Permission denied',
@@ -98,9 +92,9 @@ export function fileChecker(mode: FileCheckMode): FileChecker {
   if (mode === 'none') return { appendable: async () => undefined, isDirectory: async () => true };
   if (mode === 'open') {
     return {
-      async appendable(path) {
+      async appendable(path, createMode) {
         try {
-          await (await open(path, 'a')).close();
+          closeSync(openForAppend(path, createMode));
           return undefined;
         } catch (e) {
           return reason(e);
@@ -115,6 +109,8 @@ export function fileChecker(mode: FileCheckMode): FileChecker {
       try {
         const s = await stat(path);
         if (s.isDirectory()) return STRERROR.EISDIR;
+        const problem = appendTargetProblem(s);
+        if (problem !== undefined) return problem;
         await access(path, constants.W_OK);
         return undefined;
       } catch (e) {
@@ -131,5 +127,17 @@ export function fileChecker(mode: FileCheckMode): FileChecker {
       }
     },
     isDirectory,
+  };
+}
+
+/** The machine's environment, with what `options` replaces (tests). */
+export function machineEnvironment(
+  options: Partial<ResolveEnvironment> & { fileChecks?: FileCheckMode },
+): ResolveEnvironment {
+  return {
+    resolveHost: options.resolveHost ?? defaultResolveHost,
+    lookupService: options.lookupService ?? defaultLookupService,
+    hostname: options.hostname ?? defaultHostname(),
+    files: options.files ?? fileChecker(options.fileChecks ?? 'access'),
   };
 }

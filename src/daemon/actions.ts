@@ -9,8 +9,7 @@
 // the OCF agent's pgrep fallback looks for.
 import { spawn } from 'node:child_process';
 import { closeSync, readFileSync, writeSync } from 'node:fs';
-import type { LegacyArgs } from '../cli/legacy.ts';
-import { type Diagnostic, formatDiagnostic, formatOriginalStyle } from '../config/diagnostics.ts';
+import { dirname } from 'node:path';
 import {
   ConfigNotFoundError,
   type LocatedConfig,
@@ -20,10 +19,40 @@ import {
 import type { Config } from '../config/model.ts';
 import { locateIpvsadm } from '../ipvs/backend.ts';
 import { DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
+import { type Diagnostic, formatDiagnostic, formatOriginalStyle } from '../model/diagnostics.ts';
 import type { RunMode } from './daemon.ts';
-import { isLdirectordProcess, pidFilePath, readPidState } from './pidfile.ts';
+import { isLdirectordProcess, pidDirProblem, pidFilePath, readPidState } from './pidfile.ts';
 import { statusFilePath } from './status-file.ts';
 import { SubInstances } from './sub-instances.ts';
+
+/** ldirectord's actions, the words after the config on its command line. */
+export const ACTIONS = [
+  'start',
+  'stop',
+  'restart',
+  'try-restart',
+  'reload',
+  'force-reload',
+  'status',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** What an action is asked to do (src/cli/legacy.ts reads it from ldirectord's argv). */
+export interface ActionOptions {
+  action: Action;
+  /** The config argument as given; undefined means the default `ldirectord.cf`. */
+  config?: string;
+  /** -d: in the foreground, logging verbosely to the terminal; ./ipvsadm preferred. */
+  debug: boolean;
+  pidDir?: string;
+  ipvsadm?: string;
+  /** Extension: `--log-format json` writes pino's JSON records instead of the original's lines. */
+  logFormat?: 'text' | 'json';
+  /** Extension: `status --json`. */
+  json: boolean;
+  /** Extension: IPVS changes go to an in-memory table and are logged, not run (no ipvsadm). */
+  dryRun: boolean;
+}
 
 const READY_FD_ENV = 'LDIRECTORD_TS_READY_FD';
 const DEFAULT_LOG = '/var/log/ldirectord.log';
@@ -44,11 +73,14 @@ function defaultContext(): ActionContext {
 }
 
 export async function runAction(
-  args: LegacyArgs,
+  args: ActionOptions,
   context: ActionContext = defaultContext(),
 ): Promise<number> {
-  const action = args.action!;
+  const action = args.action;
   const readyFd = process.env[READY_FD_ENV] ? Number(process.env[READY_FD_ENV]) : undefined;
+  // Between `start` and its daemon only: no program the daemon runs (checks, fallbackcommand,
+  // callback, ipvsadm, sub-instances) may inherit it.
+  delete process.env[READY_FD_ENV];
   const report = readyReporter(readyFd);
 
   let located: LocatedConfig;
@@ -150,7 +182,7 @@ function printConfigErrors(diagnostics: Diagnostic[], context: ActionContext): v
 }
 
 /** The global options a daemon child or execute= instance must get again. */
-function globalOptions(args: LegacyArgs): string[] {
+function globalOptions(args: ActionOptions): string[] {
   const options: string[] = [];
   if (args.pidDir) options.push('--pid-dir', args.pidDir);
   if (args.ipvsadm) options.push('--ipvsadm', args.ipvsadm);
@@ -163,7 +195,7 @@ async function status(
   located: LocatedConfig,
   pidFile: string,
   config: Config,
-  args: LegacyArgs,
+  args: ActionOptions,
   logger: DaemonLogger,
   context: ActionContext,
   self: { execPath: string; script: string; options: string[] },
@@ -235,7 +267,7 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
 }
 
 async function restart(
-  args: LegacyArgs,
+  args: ActionOptions,
   located: LocatedConfig,
   config: Config,
   logger: DaemonLogger,
@@ -249,7 +281,7 @@ async function restart(
 }
 
 async function start(
-  args: LegacyArgs,
+  args: ActionOptions,
   located: LocatedConfig,
   config: Config,
   logger: DaemonLogger,
@@ -258,6 +290,14 @@ async function start(
   report: ReadyReporter,
 ): Promise<number> {
   const foreground = args.debug || config.global.supervised;
+  // Only a daemon keeps a pid file (as the original), so only a daemon needs a safe folder.
+  const pidDirRefused = foreground ? undefined : pidDirProblem(dirname(pidFile));
+  if (pidDirRefused !== undefined) {
+    logger.error(pidDirRefused);
+    if (!report.isChild) context.stderr.write(`${pidDirRefused}\n`);
+    report.error(1, pidDirRefused);
+    return 1;
+  }
   if (!foreground && !report.isChild) {
     await logger.close();
     return daemonize(context);

@@ -2,8 +2,9 @@
 // basename of the config argument as given (`ldirectord` when none was given). systemd's
 // PIDFile= and the OCF agent depend on this name. A daemon counts as running when the pid's
 // /proc/<pid>/cmdline mentions "ldirectord", as the original tests it.
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../lib/atomic-write.ts';
 
 export const DEFAULT_PID_DIR = '/var/run';
 
@@ -39,9 +40,37 @@ export function isLdirectordProcess(pid: number, procRoot = '/proc'): boolean {
 
 /** Written whole or not at all: a reader never sees the empty file the original briefly leaves. */
 export function writePidFile(path: string, pid: number = process.pid): void {
-  const tmp = `${path}.${pid}.tmp`;
-  writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
-  renameSync(tmp, path);
+  writeFileAtomic(path, `${pid}\n`, 0o644);
+}
+
+/**
+ * Why the daemon must not keep its pid file (and status file) in `dir`, if it must not: a
+ * folder another user can write to, unless it is sticky like /tmp (there nobody can replace or
+ * remove a file they do not own). Such a user could swap our files, or point root's writes
+ * elsewhere. A folder that does not exist (yet) is not judged here: writing in it fails plainly.
+ */
+export function pidDirProblem(
+  dir: string,
+  uid: number = process.getuid?.() ?? 0,
+): string | undefined {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    return undefined;
+  }
+  if ((st.mode & 0o1000) !== 0) return undefined;
+  const fix = `make it writable by its owner only (chmod go-w ${dir}) or sticky (chmod +t ${dir})`;
+  const who =
+    (st.mode & 0o002) !== 0
+      ? 'others'
+      : (st.mode & 0o020) !== 0
+        ? 'its group'
+        : st.uid !== uid && st.uid !== 0 && (st.mode & 0o200) !== 0
+          ? `its owner (uid ${st.uid})`
+          : undefined;
+  if (who === undefined) return undefined;
+  return `pid folder ${dir} is writable by ${who} and not sticky: refusing to keep the pid file there; ${fix}`;
 }
 
 /** Removes the file only when it still names `pid`, so a stray call never orphans a daemon. */

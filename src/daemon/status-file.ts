@@ -1,7 +1,8 @@
 // The daemon's state as JSON beside its pid file, for `ldirectord-ts status --json` (which must
 // answer without talking to the daemon, as the OCF agent calls status every 20 s). Written
 // atomically, at most a few times a second, and removed when the daemon stops.
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { writeFileAtomic } from '../lib/atomic-write.ts';
 
 export function statusFilePath(pidFile: string): string {
   return pidFile.replace(/\.pid$/, '') + '.status.json';
@@ -38,7 +39,6 @@ export class StatusFile {
   }
 
   write(): void {
-    const tmp = `${this.path}.${process.pid}.tmp`;
     try {
       // Each string is scrubbed before JSON escapes it, so a secret with a quote is masked too.
       const text = JSON.stringify(
@@ -46,8 +46,7 @@ export class StatusFile {
         (_key, value: unknown) => (typeof value === 'string' ? this.scrub(value) : value),
         2,
       );
-      writeFileSync(tmp, `${text}\n`, { mode: 0o644 });
-      renameSync(tmp, this.path);
+      writeFileAtomic(this.path, `${text}\n`, 0o644);
     } catch {
       // The status file is a convenience; the daemon's work never depends on it.
     }

@@ -35,12 +35,10 @@ export class SubInstances {
   ): Promise<{ code: number; stdout: string; stderr: string }> {
     const words = instanceWords(key);
     if (words.length === 0) return { code: 0, stdout: '', stderr: '' };
-    const env = { ...process.env };
-    delete env.LDIRECTORD_TS_READY_FD;
     const r = await runCommand(
       this.self.execPath,
       [this.self.script, ...this.self.options, ...words, action],
-      { timeoutMs: 120_000, env },
+      { timeoutMs: 120_000 },
     );
     const code = r.code ?? 1;
     if (code !== 0) {

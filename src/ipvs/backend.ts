@@ -11,13 +11,12 @@
 // not a comment. -R also runs -L and -S lines, which is how a batch reads the table back.
 import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
+import { printable } from '../lib/printable.ts';
 import { runCommand } from '../lib/run-command.ts';
-import { commandTarget, restoreInput } from './commands.ts';
-import { type CommandFault, runIpvsadm } from './ipvsadm.ts';
-import { IpvsKernel, type KernelOptions } from './kernel.ts';
-import { ListingParseError, parseTable } from './listing.ts';
+import { restoreInput } from './commands.ts';
+import { ListingParseError, parseReadOutput } from './listing.ts';
 import type { IpvsTable } from './model.ts';
-import { diffTables, entryKey, fromKernel, ipvsServiceKey, toKernel } from './table.ts';
+import { diffTables, entryKey, ipvsServiceKey } from './table.ts';
 import type { ApplyResult, IpvsBackend, Plan, PlannedCommand } from './types.ts';
 
 export type { ApplyResult, IpvsBackend } from './types.ts';
@@ -28,12 +27,21 @@ export interface IpvsadmRun {
   code: number | null;
   stdout: string;
   stderr: string;
-  /** Why it has no exit status: timed out, killed by a signal, could not start. */
+  /**
+   * Why it has no exit status, worded to follow the command: "did not finish within 10000 ms
+   * and was killed", "was killed by SIGKILL", "could not be started: ...".
+   */
   problem?: string;
 }
 
 /** Runs ipvsadm once: a real process, or the emulation in memory. */
 export type IpvsadmRunner = (args: readonly string[], input?: string) => Promise<IpvsadmRun>;
+
+/**
+ * Told of every fault the applier met and worked round (or could not): one line saying what
+ * happened, with which command, and what ipvsadm said. The caller logs it.
+ */
+export type IpvsFaultReporter = (message: string, fields: { ipvsadm: string }) => void;
 
 /** The read: both listings from one process. */
 export const READ_INPUT = '-L -n\n-L -n --thresholds\n';
@@ -45,83 +53,140 @@ export class IpvsReadError extends Error {
   }
 }
 
-/** The applier over any runner; IpvsadmBackend and DryRunBackend are both this. */
+/** What ipvsadm printed on stderr, as one printable, bounded piece of text ('' for nothing). */
+function saidText(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return printable(lines.join('; '));
+}
+
+/** Why a run failed as a whole (killed, not started, an exit status), or undefined. */
+function runFault(r: IpvsadmRun): string | undefined {
+  if (r.problem !== undefined) return r.problem;
+  if (r.code === 0) return undefined;
+  const said = saidText(r.stderr);
+  return `exited with status ${r.code}${said === '' ? '' : `: "${said}"`}`;
+}
+
+/** The table a read printed, or why it cannot be had from this output. */
+function readOutput(stdout: string): { table: IpvsTable } | { problem: string } {
+  try {
+    return { table: parseReadOutput(stdout) };
+  } catch (e) {
+    if (!(e instanceof ListingParseError)) throw e;
+    return {
+      problem: e.cutShort
+        ? `gave a listing cut short (${e.message})`
+        : `gave a listing that cannot be read (${e.message})`,
+    };
+  }
+}
+
+/** The applier over any runner; IpvsadmBackend and the emulator's DryRunBackend are both this. */
 export class IpvsadmApplier implements IpvsBackend {
   readonly #run: IpvsadmRunner;
+  readonly #onFault: IpvsFaultReporter;
 
-  constructor(runner: IpvsadmRunner) {
+  constructor(runner: IpvsadmRunner, onFault: IpvsFaultReporter = () => {}) {
     this.#run = runner;
+    this.#onFault = onFault;
   }
 
   async read(): Promise<IpvsTable> {
-    return (await this.#read()).table;
-  }
-
-  async #read(): Promise<{ table: IpvsTable }> {
     const r = await this.#run(['-R'], READ_INPUT);
-    if (r.problem !== undefined || r.code !== 0) {
+    const fault = runFault(r);
+    if (fault !== undefined) {
+      throw new IpvsReadError(`could not read the IPVS table: ipvsadm -R (listings) ${fault}`);
+    }
+    const read = readOutput(r.stdout);
+    if ('problem' in read) {
       throw new IpvsReadError(
-        `could not read the IPVS table: ${r.problem ?? firstLine(r.stderr) ?? `exit ${r.code}`}`,
+        `could not read the IPVS table: ipvsadm -R (listings) ${read.problem}`,
       );
     }
-    try {
-      return { table: parseTable(r.stdout) };
-    } catch (e) {
-      if (e instanceof ListingParseError) {
-        throw new IpvsReadError(`could not parse the IPVS table: ${e.message}`);
-      }
-      throw e;
-    }
+    return read.table;
   }
 
   async apply(plan: Plan): Promise<ApplyResult> {
-    if (plan.commands.length === 0) return { table: plan.expected, failed: [], processes: 0 };
+    const count = plan.commands.length;
+    if (count === 0) return { table: plan.expected, failed: [], processes: 0 };
+    const batchName = `ipvsadm -R (${count} command${count === 1 ? '' : 's'})`;
     let processes = 1;
     const batch = await this.#run(['-R'], restoreInput(plan.commands) + READ_INPUT);
-    let table = batch.problem === undefined ? readBack(batch.stdout) : undefined;
+    // A fault of the batch as a whole: one line, before anything else is tried.
+    let batchFault = runFault(batch);
+    let table: IpvsTable | undefined;
+    if (batchFault === undefined) {
+      const read = readOutput(batch.stdout.slice(Math.max(0, batch.stdout.indexOf(LISTING))));
+      if ('table' in read) table = read.table;
+      else batchFault = read.problem;
+    }
+    if (batchFault !== undefined) {
+      this.#onFault(`${batchName} ${batchFault}; the table is read again`, { ipvsadm: '-R' });
+    }
     if (!table) {
       processes++;
-      table = (await this.#read()).table;
+      table = await this.read();
     }
+    const batchSaid = batchFault === undefined ? saidText(batch.stderr) : '';
     let diff = diffTables(plan.expected, table);
     if (diff.services.size === 0 && diff.destinations.size === 0) {
+      if (batchSaid !== '') {
+        this.#onFault(`${batchName} said "${batchSaid}", yet the table is as planned`, {
+          ipvsadm: '-R',
+        });
+      }
       return { table, failed: [], processes };
     }
 
     // One at a time for the entries that differ.
     const present = new Set(table.services.map(ipvsServiceKey));
-    const again = plan.commands.filter((c) => {
-      const t = commandTarget(c.args);
-      if (t.destination === undefined) return diff.services.has(t.service);
-      return (
-        diff.destinations.has(entryKey(t.service, t.destination)) ||
-        (diff.services.has(t.service) && !present.has(t.service))
-      );
-    });
-    const failed: ApplyResult['failed'] = [];
+    const again = plan.commands.filter(
+      // A real of a virtual service that is missing altogether goes in again with it.
+      (c) => differs(c, diff) || (diff.services.has(c.service) && !present.has(c.service)),
+    );
+    let failed: ApplyResult['failed'] = [];
     const ran: PlannedCommand[] = [];
+    /** How each failed command failed, as a fault line would say it. */
+    const how = new Map<PlannedCommand, string>();
     for (const command of again) {
       processes++;
       const r = await this.#run(command.args);
       if (r.problem !== undefined || r.code !== 0) {
-        failed.push({
-          command,
-          message: r.problem ?? firstLine(r.stderr) ?? `ipvsadm exited with status ${r.code}`,
-        });
+        const said = saidText(r.stderr);
+        const fault = r.problem ?? (said === '' ? `exited with status ${r.code}` : undefined);
+        // The original's `system(...) failed: <message>` line carries ipvsadm's own words.
+        failed.push({ command, message: fault ?? said });
+        how.set(command, fault ?? `said "${said}"`);
       } else ran.push(command);
     }
     processes++;
-    table = (await this.#read()).table;
+    table = await this.read();
 
-    // A command that ran without complaint and still left its entry wrong failed too.
     diff = diffTables(plan.expected, table);
+    const wrong = (command: PlannedCommand): boolean => differs(command, diff);
+    // A command that reported an error and still took effect did not fail: the table says so.
+    failed = failed.filter(({ command }) => {
+      if (wrong(command)) return true;
+      this.#onFault(`ipvsadm ${command.line} ${how.get(command)}, yet it took effect`, {
+        ipvsadm: command.line,
+      });
+      return false;
+    });
+    // A command that ran without complaint and still left its entry wrong failed too.
     for (const command of ran) {
-      const t = commandTarget(command.args);
-      const wrong =
-        t.destination === undefined
-          ? diff.services.has(t.service)
-          : diff.destinations.has(entryKey(t.service, t.destination));
-      if (wrong) failed.push({ command, message: 'the entry still differs after the command' });
+      if (wrong(command)) {
+        failed.push({ command, message: 'the entry still differs after the command' });
+      }
+    }
+    // What the batch said, unless a command's own failure says it again.
+    if (batchSaid !== '' && failed.length === 0) {
+      this.#onFault(
+        `${batchName} said "${batchSaid}"; the table is as planned after retrying one command at a time`,
+        { ipvsadm: '-R' },
+      );
     }
     const order = new Map(plan.commands.map((c, i) => [c, i]));
     failed.sort((a, b) => order.get(a.command)! - order.get(b.command)!);
@@ -129,24 +194,27 @@ export class IpvsadmApplier implements IpvsBackend {
   }
 }
 
-/** The table from the end of a batch's output, when both listings made it. */
-function readBack(stdout: string): IpvsTable | undefined {
-  const start = stdout.indexOf('IP Virtual Server version');
-  if (start === -1) return undefined;
-  try {
-    const text = stdout.slice(start);
-    if (text.split('\nIP Virtual Server version').length !== 2) return undefined;
-    return parseTable(text);
-  } catch (e) {
-    if (e instanceof ListingParseError) return undefined;
-    throw e;
-  }
+/**
+ * Whether `command` of a plan whose result is `expected` has taken effect in `table`: its entry
+ * is as the plan wanted it (whatever else differs).
+ */
+export function tookEffect(
+  command: PlannedCommand,
+  expected: IpvsTable,
+  table: IpvsTable,
+): boolean {
+  return !differs(command, diffTables(expected, table));
 }
 
-function firstLine(text: string): string | undefined {
-  const line = text.split('\n').find((l) => l.trim() !== '');
-  return line?.trim();
+/** Whether the entry `command` changes is among the differences `diff`. */
+function differs(command: PlannedCommand, diff: ReturnType<typeof diffTables>): boolean {
+  return command.destination === undefined
+    ? diff.services.has(command.service)
+    : diff.destinations.has(entryKey(command.service, command.destination));
 }
+
+/** The first line of a listing; a batch prints its commands' complaints on stderr, not here. */
+const LISTING = 'IP Virtual Server version';
 
 export interface IpvsadmBackendOptions {
   /** The ipvsadm program (see locateIpvsadm). */
@@ -155,6 +223,8 @@ export interface IpvsadmBackendOptions {
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Told of each fault met (see IpvsFaultReporter). */
+  onFault?: IpvsFaultReporter;
 }
 
 /** The real thing: runs the ipvsadm program (or the fake one) under a deadline. */
@@ -173,11 +243,12 @@ export class IpvsadmBackend extends IpvsadmApplier {
         ...(options.cwd ? { cwd: options.cwd } : {}),
       });
       let problem: string | undefined;
-      if (r.spawnError) problem = `cannot run ${options.path}: ${r.spawnError.message}`;
-      else if (r.timedOut) problem = `ipvsadm did not finish within ${timeoutMs} ms and was killed`;
-      else if (r.code === null) problem = `ipvsadm was killed by ${r.signal}`;
+      if (r.spawnError) {
+        problem = `could not be started: ${printable(`${options.path}: ${r.spawnError.message}`)}`;
+      } else if (r.timedOut) problem = `did not finish within ${timeoutMs} ms and was killed`;
+      else if (r.code === null) problem = `was killed by ${r.signal}`;
       return { code: r.code, stdout: r.stdout, stderr: r.stderr, ...(problem ? { problem } : {}) };
-    });
+    }, options.onFault);
     this.path = options.path;
   }
 }
@@ -214,63 +285,5 @@ function exists(path: string, mode: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-export interface DryRunOptions {
-  /** The table to start from. */
-  table?: IpvsTable;
-  kernel?: KernelOptions;
-  /** Faults to inject, as the fake ipvsadm takes them. */
-  fault?: (args: readonly string[]) => CommandFault | undefined;
-  /**
-   * Keep every run in `runs` (default true). The daemon's --dry-run logs each command instead:
-   * kept, they would grow without bound over its life.
-   */
-  record?: boolean;
-}
-
-/**
- * An in-memory kernel with the kernel's semantics that records the commands instead of running
- * a program: for `plan`, the demo and tests. It runs the same ipvsadm emulation as the fake.
- */
-export class DryRunBackend extends IpvsadmApplier {
-  readonly kernel: IpvsKernel;
-  /** Every emulated ipvsadm run: its arguments and what it read on stdin. */
-  readonly runs: Array<{ args: string[]; input: string }> = [];
-
-  constructor(options: DryRunOptions = {}) {
-    const kernel = new IpvsKernel(toKernel(options.table ?? { services: [] }), options.kernel);
-    const runs: Array<{ args: string[]; input: string }> = [];
-    const record = options.record ?? true;
-    super(async (args, input) => {
-      if (record) runs.push({ args: [...args], input: input ?? '' });
-      const r = runIpvsadm(args, {
-        kernel,
-        stdin: input ?? '',
-        ...(options.fault ? { beforeCommand: options.fault } : {}),
-      });
-      return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
-    });
-    this.kernel = kernel;
-    this.runs = runs;
-  }
-
-  /** The table now. */
-  get table(): IpvsTable {
-    return fromKernel(this.kernel.snapshot());
-  }
-
-  /** The command lines sent so far, in order (the lines of -R batches and single runs). */
-  get commandLines(): string[] {
-    const lines: string[] = [];
-    for (const run of this.runs) {
-      if (run.args[0] === '-R') {
-        for (const line of run.input.split('\n')) {
-          if (line !== '' && !line.startsWith('-L ')) lines.push(line);
-        }
-      } else lines.push(run.args.join(' '));
-    }
-    return lines;
   }
 }

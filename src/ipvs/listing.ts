@@ -3,16 +3,21 @@
 // them: the first gives forwarding (including Local) and weight, the second the thresholds;
 // `-S -n` prints neither thresholds nor Local.
 import type { Family, Protocol } from '../config/model.ts';
-import { canonicalIpv6 } from './address.ts';
+import { printable } from '../lib/printable.ts';
+import { canonicalIpv6 } from '../lib/inet.ts';
 import type { IpvsDestination, IpvsForward, IpvsService, IpvsTable } from './model.ts';
 import { ipvsDestinationKey, ipvsServiceKey } from './table.ts';
 
 export class ListingParseError extends Error {
   readonly line: string;
-  constructor(message: string, line: string) {
-    super(`${message}: ${JSON.stringify(line)}`);
+  /** The output stops early, rather than holding something that is not a listing. */
+  readonly cutShort: boolean;
+  constructor(message: string, line: string, cutShort = false) {
+    // The offending line as a bounded, printable excerpt: it may be any bytes at all.
+    super(line === '' ? message : `${message}: "${printable(line, 80)}"`);
     this.name = 'ListingParseError';
     this.line = line;
+    this.cutShort = cutShort;
   }
 }
 
@@ -222,6 +227,42 @@ export function parseTable(stdout: string): IpvsTable {
   if (!base) throw new ListingParseError('a thresholds listing alone has no weights', stdout);
   const thresholds = parsed.find((p) => p.format === 'thresholds');
   return thresholds ? mergeThresholds(base.table, thresholds.table) : base.table;
+}
+
+/**
+ * The table from exactly what a read prints (`-L -n`, then `-L -n --thresholds`, in one
+ * process), checked whole: output that stops early (in the middle of a line, after one
+ * listing, or with the second listing shorter than the first) is a ListingParseError with
+ * cutShort set, where parseTable would take the part that came for the whole table.
+ */
+export function parseReadOutput(stdout: string): IpvsTable {
+  const cut = (message: string, line = ''): never => {
+    throw new ListingParseError(message, line, true);
+  };
+  if (stdout === '') cut('no listing at all');
+  if (!stdout.endsWith('\n')) {
+    cut('it ends in the middle of a line', stdout.slice(stdout.lastIndexOf('\n') + 1));
+  }
+  const sections = splitLines(stdout);
+  if (!sections[0]![0]!.startsWith('IP Virtual Server version')) {
+    throw new ListingParseError('not an ipvsadm -L -n listing', sections[0]![0]!);
+  }
+  if (sections.length === 1) cut('only one of the two listings came');
+  if (sections.length > 2) {
+    throw new ListingParseError('more than the two listings', sections[2]![0]!);
+  }
+  const [list, thresholds] = sections.map(parseLines) as [ParsedListing, ParsedListing];
+  if (list.format !== 'list' || thresholds.format !== 'thresholds') {
+    throw new ListingParseError('not a listing then a --thresholds listing', sections[1]![1] ?? '');
+  }
+  const entries = (t: IpvsTable): string =>
+    t.services
+      .map((s) => [ipvsServiceKey(s), ...s.destinations.map(ipvsDestinationKey)].join(' '))
+      .join('\n');
+  if (entries(list.table) !== entries(thresholds.table)) {
+    cut('the two listings differ (the second one cut short, or the table changed meanwhile)');
+  }
+  return mergeThresholds(list.table, thresholds.table);
 }
 
 /** Split concatenated listings at their version lines (rules have none). */

@@ -125,8 +125,20 @@ export function escapeCodePoint(code: number): string {
   return `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
+/** Classes already emitted, by set: a pattern repeats the same few sets many times. */
+const emitted = new WeakMap<CharSet, string>();
+
 /** The set as a JavaScript class (no flags needed): `[]` never matches, `[^]` always does. */
 export function emitSet(set: CharSet): string {
+  let text = emitted.get(set);
+  if (text === undefined) {
+    text = emitClass(set);
+    emitted.set(set, text);
+  }
+  return text;
+}
+
+function emitClass(set: CharSet): string {
   if (set.length === 0) return '[]';
   if (set.length === 1 && set[0]![0] === 0 && set[0]![1] === MAX) return '[^]';
   if (set.length === 1 && set[0]![0] === set[0]![1]) return escapeCodePoint(set[0]![0]);

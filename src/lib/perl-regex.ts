@@ -53,10 +53,19 @@ export function translatePerlRegex(pattern: string): PerlRegexResult {
   try {
     const parser = new Parser(perlBytes(pattern));
     const source = parser.translate();
-    return { ok: true, regex: new RegExp(source), warnings: parser.warnings };
+    const regex = new RegExp(source);
+    // V8 compiles a pattern at its first use and may then find it too large: find out now,
+    // when the config is read, rather than in the first check.
+    regex.test('');
+    return { ok: true, regex, warnings: parser.warnings };
   } catch (e) {
     if (e instanceof PerlRegexError) return { ok: false, error: e.message };
-    return { ok: false, error: `cannot translate: ${(e as Error).message}` };
+    // V8's messages quote the whole pattern (`Invalid regular expression: /.../: <reason>`).
+    const message = (e as Error).message;
+    return {
+      ok: false,
+      error: `cannot translate: ${message.slice(message.lastIndexOf(': ') + 2)}`,
+    };
   }
 }
 
@@ -116,6 +125,8 @@ const SIMPLE_ESCAPES: Record<string, number> = { a: 7, e: 0x1b, f: 0x0c, n: 0x0a
 /** Interpolation escapes that Perl passes through as the bare letter in a runtime pattern. */
 const PASSED_THROUGH = 'QEULulF';
 const FAIL: Node = { t: 'raw', js: '(?!)' };
+/** `.` without /s and \N: one shared set, so that a long pattern does not build one per atom. */
+const NOT_NEWLINE = complement(NEWLINE);
 
 class Parser {
   readonly warnings: string[] = [];
@@ -247,7 +258,7 @@ class Parser {
     const c = this.src[this.pos++]!;
     switch (c) {
       case '.':
-        return { t: 'set', set: flags.s ? ANY : complement(NEWLINE) };
+        return { t: 'set', set: flags.s ? ANY : NOT_NEWLINE };
       case '^':
         return { t: 'raw', js: flags.m ? '(?:^|(?<=\\n)(?=[^]))' : '^' };
       case '$':
@@ -387,7 +398,7 @@ class Parser {
       case 'N':
         // \N{3} is \N quantified; \N{U+41} is a character.
         if (this.peek() !== '{' || this.isQuantifierAhead()) {
-          return { t: 'set', set: complement(NEWLINE) };
+          return { t: 'set', set: NOT_NEWLINE };
         }
         return this.literal(this.namedChar(), flags);
       case 'p':

@@ -1,6 +1,9 @@
 // Run a program without a shell, under a hard deadline, and collect what it printed.
 // Used by every part that starts a child: external checks, ipvsadm, fallbackcommand, callback.
 // The child gets its own process group so a timeout or abort kills it and its descendants.
+// The result comes at the child's exit, as the original's system() returns then: what the child
+// left running behind it (`sleep 60 & exit 0`) may hold its output pipes open for as long as it
+// lives, so they are read only until the child has exited and they are drained.
 import { spawn } from 'node:child_process';
 
 export interface RunOptions {
@@ -16,6 +19,11 @@ export interface RunOptions {
   maxOutputBytes?: number;
   /** Time between SIGTERM and SIGKILL on timeout or abort. Default 1000 ms. */
   killGraceMs?: number;
+  /**
+   * What the child leaves running in its process group when it exits: 'keep' it (the default,
+   * as the original's system() does) or 'kill' it (SIGKILL; checks, which must leave nothing).
+   */
+  leftovers?: 'keep' | 'kill';
 }
 
 export interface RunResult {
@@ -31,6 +39,9 @@ export interface RunResult {
   spawnError?: NodeJS.ErrnoException;
   durationMs: number;
 }
+
+/** After the child's exit, how long its pipes may take to deliver what it wrote and close. */
+const DRAIN_MS = 100;
 
 export function runCommand(
   file: string,
@@ -97,9 +108,23 @@ export function runCommand(
     child.on('error', (e: NodeJS.ErrnoException) => {
       spawnError = e;
     });
+    let drainTimer: NodeJS.Timeout | undefined;
+    child.on('exit', () => {
+      if (deadline) clearTimeout(deadline);
+      if (killTimer) clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+      // The group outlives its leader only when the child left something running in it.
+      if (options.leftovers === 'kill' || timedOut || aborted) killLeftovers(child.pid);
+      drainTimer = setTimeout(() => {
+        child.stdin?.destroy();
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, DRAIN_MS);
+    });
     child.on('close', (code, signal) => {
       if (deadline) clearTimeout(deadline);
       if (killTimer) clearTimeout(killTimer);
+      if (drainTimer) clearTimeout(drainTimer);
       options.signal?.removeEventListener('abort', onAbort);
       resolve({
         code: spawnError ? null : code,
@@ -113,6 +138,19 @@ export function runCommand(
       });
     });
   });
+}
+
+/**
+ * SIGKILL to the process group of a child that has exited (and was reaped): no fallback to the
+ * pid itself, which may already belong to another process.
+ */
+function killLeftovers(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // nothing left in the group
+  }
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

@@ -8,7 +8,8 @@
 // Every line passes the SecretScrubber first.
 import { pino } from 'pino';
 import { ctime } from './ctime.ts';
-import { SecretScrubber } from './scrub.ts';
+import { printable } from '../lib/printable.ts';
+import { SecretScrubber } from '../lib/secrets.ts';
 import { FileSink, type LineSink, StreamSink, SyslogSink } from './sinks.ts';
 
 export type LogTarget =
@@ -52,9 +53,14 @@ interface PinoRecord {
   msg: string;
   time: number;
   debugLevel?: number;
+  pid?: number;
+  config?: string;
 }
 
 const PINO_DEBUG = 20;
+const PINO_WARN = 40;
+/** The longest message written in the text formats; longer ones are cut (with a note). */
+const MAX_MESSAGE = 16 * 1024;
 
 export class DaemonLogger {
   readonly scrubber: SecretScrubber;
@@ -62,6 +68,9 @@ export class DaemonLogger {
   private sink: LineSink;
   private readonly options: DaemonLoggerOptions;
   private readonly pino: pino.Logger;
+  /** Lines the sink could not take since the last one it took, and why the first failed. */
+  private lost = 0;
+  private lostBecause = '';
 
   constructor(options: DaemonLoggerOptions) {
     this.options = options;
@@ -144,30 +153,59 @@ export class DaemonLogger {
 
   private emit(jsonLine: string): void {
     const line = jsonLine.endsWith('\n') ? jsonLine.slice(0, -1) : jsonLine;
-    if (this.options.json) {
-      this.sink.write(this.scrubber.scrub(line));
-      return;
+    this.deliver(this.format(JSON.parse(line) as PinoRecord));
+  }
+
+  /**
+   * Writes a finished line. Lines the sink cannot take (a full disk) are counted; the first
+   * line that goes through again is preceded by one saying how many were lost and why.
+   */
+  private deliver(line: string): void {
+    if (this.lost > 0) {
+      const notice = this.format({
+        level: PINO_WARN,
+        time: (this.options.now?.() ?? new Date()).getTime(),
+        msg: `${this.lost} log line${this.lost === 1 ? '' : 's'} lost: the log could not be written (${this.lostBecause})`,
+        pid: this.options.pid ?? process.pid,
+        config: this.options.cfgname,
+      });
+      if (!this.sink.write(notice)) {
+        this.lost++;
+        return;
+      }
+      this.lost = 0;
     }
-    const record = JSON.parse(line) as PinoRecord;
-    // The original chomps trailing newlines; a message never spans lines in the file format.
-    const message = this.scrubber.scrub(String(record.msg ?? '').replace(/\n+$/, ''));
+    if (!this.sink.write(line)) {
+      if (this.lost === 0) this.lostBecause = this.sink.failure;
+      this.lost++;
+    }
+  }
+
+  private format(record: PinoRecord): string {
+    if (this.options.json) {
+      // Each string is scrubbed before JSON escapes it, so the rule sees the text as written.
+      return JSON.stringify(record, (_key, value: unknown) =>
+        typeof value === 'string' ? this.scrubber.scrub(value) : value,
+      );
+    }
+    // The original chomps trailing newlines. A message never spans lines (one inside it would
+    // forge a line of its own) nor grows without bound: control characters are escaped and a
+    // very long message is cut, after the secrets are masked.
+    const message = printable(
+      this.scrubber.scrub(String(record.msg ?? '').replace(/\n+$/, '')),
+      MAX_MESSAGE,
+    );
     const when = ctime(new Date(record.time));
     const isDebug = record.level <= PINO_DEBUG;
     switch (this.target.kind) {
       case 'debug':
-        this.sink.write(isDebug ? `DEBUG${record.debugLevel ?? 2}: ${message}` : message);
-        break;
+        return isDebug ? `DEBUG${record.debugLevel ?? 2}: ${message}` : message;
       case 'supervised':
-        this.sink.write(`[${when}] ${message}`);
-        break;
+        return `[${when}] ${message}`;
       case 'file':
-        this.sink.write(
-          `[${when}|${this.options.cfgname}|${this.options.pid ?? process.pid}] ${message}`,
-        );
-        break;
+        return `[${when}|${this.options.cfgname}|${this.options.pid ?? process.pid}] ${message}`;
       case 'syslog':
-        this.sink.write(message);
-        break;
+        return message;
     }
   }
 }

@@ -7,25 +7,31 @@
 //    original's ident `ldirectord`, our pid, and priority info for every message.
 //  - StreamSink: stderr (-d) or stdout (supervised).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { LOG_FILE_MODE, openForAppend } from '../lib/append-file.ts';
 import { SYSLOG_FACILITIES } from '../lib/syslog.ts';
 
 export interface LineSink {
-  write(line: string): void;
+  /** Writes the line whole, or not at all: false when it could not be written. */
+  write(line: string): boolean;
+  /** Why the last write failed ('' before any failure). */
+  readonly failure: string;
   reopen(): void;
   close(): Promise<void>;
 }
 
 export class StreamSink implements LineSink {
   private readonly stream: NodeJS.WritableStream;
+  readonly failure = '';
 
   constructor(stream: NodeJS.WritableStream) {
     this.stream = stream;
   }
 
-  write(line: string): void {
+  write(line: string): boolean {
     this.stream.write(`${line}\n`);
+    return true;
   }
 
   reopen(): void {}
@@ -42,6 +48,7 @@ export class FileSink implements LineSink {
   /** Called once per failure episode, so a full disk does not flood stderr. */
   private readonly onError: (error: Error) => void;
   private failing = false;
+  failure = '';
 
   constructor(path: string, options: { now?: () => number; onError?: (e: Error) => void } = {}) {
     this.path = path;
@@ -53,21 +60,45 @@ export class FileSink implements LineSink {
   /** Opens the file for append, creating it and its folder; throws when it cannot. */
   open(): void {
     mkdirSync(dirname(this.path), { recursive: true });
-    const fd = openSync(this.path, 'a', 0o640);
+    const fd = openForAppend(this.path, LOG_FILE_MODE);
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = fd;
     this.inode = fstatSync(fd).ino;
     this.lastCheck = this.now();
   }
 
-  write(line: string): void {
+  write(line: string): boolean {
     try {
       if (this.fd === undefined || this.rotated()) this.open();
-      writeSync(this.fd!, `${line}\n`);
+      this.append(this.fd!, Buffer.from(`${line}\n`));
       this.failing = false;
+      return true;
     } catch (error) {
-      if (!this.failing) this.onError(error as Error);
+      const e = error as NodeJS.ErrnoException;
+      this.failure = e.code ? `${e.code}: ${describeErrno(e)}` : e.message;
+      if (!this.failing) this.onError(e);
       this.failing = true;
+      return false;
+    }
+  }
+
+  /**
+   * The whole line or nothing: a full disk takes what fits of a write and refuses the rest, so
+   * the part that went in is cut off again (the file is opened for append: it is at the end).
+   */
+  private append(fd: number, data: Buffer): void {
+    let written = 0;
+    try {
+      while (written < data.length) written += writeSync(fd, data, written);
+    } catch (error) {
+      if (written > 0) {
+        try {
+          ftruncateSync(fd, fstatSync(fd).size - written);
+        } catch {
+          // Nothing more can be done; the next line still starts on a line of its own.
+        }
+      }
+      throw error;
     }
   }
 
@@ -103,6 +134,7 @@ export class SyslogSink implements LineSink {
   private readonly pid: number;
   private warned = false;
   private lastSpawn = 0;
+  failure = '';
 
   /** `socket` overrides /dev/log (tests, chroots); `pid` is the id logged with each line. */
   constructor(facility: string, options: { socket?: string; pid?: number } = {}) {
@@ -111,10 +143,14 @@ export class SyslogSink implements LineSink {
     this.pid = options.pid ?? process.pid;
   }
 
-  write(line: string): void {
+  write(line: string): boolean {
     const child = this.ensureChild();
-    if (!child?.stdin?.writable) return;
+    if (!child?.stdin?.writable) {
+      this.failure = 'logger is not running';
+      return false;
+    }
     child.stdin.write(`${line}\n`);
+    return true;
   }
 
   reopen(): void {}
@@ -163,4 +199,10 @@ export class SyslogSink implements LineSink {
     this.warned = true;
     process.stderr.write(`ldirectord-ts: ${message}\n`);
   }
+}
+
+/** `no space left on device` for ENOSPC: Node's message without its `ENOSPC: ` and `, write`. */
+function describeErrno(e: NodeJS.ErrnoException): string {
+  const m = /^[A-Z]+: ([^,]*)/.exec(e.message);
+  return m ? m[1]! : e.message;
 }

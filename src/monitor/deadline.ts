@@ -1,23 +1,26 @@
 // One check under a hard deadline. At the deadline the signal is aborted and the check counts
 // as a failure with reason "timeout" whether or not the checker ever settles; a checker that
 // throws counts as a failure with its message. Nothing a checker does can reach the caller
-// as an exception or arrive after the result.
+// as an exception or arrive after the result. The deadline counts only time in which the
+// daemon ran (src/monitor/stall.ts): a stall of the daemon is added to it.
 import type { Checker, CheckResult, CheckTarget } from '../checkers/types.ts';
-import type { Clock } from './clock.ts';
+import { errorMessage } from '../lib/error-message.ts';
+import { maskSecrets } from '../lib/secrets.ts';
+import type { Clock, TimerHandle } from './clock.ts';
+import { StallWatch } from './stall.ts';
 
 export interface TimedResult extends CheckResult {
   timedOut: boolean;
   durationMs: number;
+  /** How long the daemon itself was stalled while the check ran (0 almost always). */
+  stalledMs: number;
 }
 
 const MAX_REASON = 500;
 
 /** One line, bounded, without the target's secrets. */
 export function cleanReason(reason: string, target: CheckTarget): string {
-  let text = reason;
-  for (const secret of [target.passwd, target.secret]) {
-    if (secret) text = text.split(secret).join('********');
-  }
+  const text = maskSecrets(reason, [target.passwd, target.secret]);
   return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}...` : text;
 }
 
@@ -34,21 +37,46 @@ export function runWithDeadline(
   deadlineMs: number,
   clock: Clock,
   controller: AbortController = new AbortController(),
+  stalls: StallWatch = new StallWatch(clock),
 ): Promise<TimedResult> {
   const started = clock.now();
+  const startedMono = stalls.now();
+  stalls.hold();
   return new Promise((resolve) => {
     let settled = false;
+    let judging: NodeJS.Immediate | undefined;
     const finish = (result: CheckResult, timedOut: boolean): void => {
       if (settled) return;
       settled = true;
       clock.clearTimeout(timer);
+      if (judging) clearImmediate(judging);
       controller.signal.removeEventListener('abort', onAbort);
-      resolve({ ...result, timedOut, durationMs: clock.now() - started });
+      const stalledMs = stalls.stalledSince(startedMono);
+      stalls.release();
+      resolve({ ...result, timedOut, durationMs: clock.now() - started, stalledMs });
     };
-    const timer = clock.setTimeout(() => {
-      finish({ up: false, reason: 'timeout' }, true);
-      controller.abort(new DOMException('check deadline passed', 'TimeoutError'));
-    }, deadlineMs);
+    const arm = (ms: number): TimerHandle => {
+      const due = stalls.now() + ms;
+      return clock.setTimeout(() => expire(due), ms);
+    };
+    const expire = (due: number): void => {
+      stalls.observe(due);
+      const stalled = stalls.stalledSince(startedMono);
+      const owed = deadlineMs - (stalls.now() - startedMono - stalled);
+      // The daemon did not run for part of the deadline: the check gets that time back.
+      if (stalled > 0 && owed > 0) {
+        timer = arm(owed);
+        return;
+      }
+      // Node fires overdue timers before it reads sockets: let an answer that has already
+      // arrived be read before the verdict.
+      judging = setImmediate(() => {
+        judging = undefined;
+        finish({ up: false, reason: 'timeout' }, true);
+        controller.abort(new DOMException('check deadline passed', 'TimeoutError'));
+      });
+    };
+    let timer = arm(deadlineMs);
     // Aborted from outside (stop, reload): settle now so no timer outlives the check.
     const onAbort = (): void => finish({ up: false, reason: 'aborted' }, false);
     if (controller.signal.aborted) onAbort();
@@ -62,8 +90,7 @@ export function runWithDeadline(
     pending.then(
       (value) => finish(normalise(value, target), false),
       (error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        finish({ up: false, reason: cleanReason(`error: ${message}`, target) }, false);
+        finish({ up: false, reason: cleanReason(`error: ${errorMessage(error)}`, target) }, false);
       },
     );
   });

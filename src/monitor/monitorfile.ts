@@ -1,6 +1,6 @@
 // The monitorfile (§5.2): one line per check result, in the original's exact format
 //   [<ctime>] [<pid>] <real-id as text> [<up|down>] <escaped message>
-import { appendFile } from 'node:fs/promises';
+import { appendOnce } from '../lib/append-file.ts';
 import { ctime } from '../log/ctime.ts';
 
 /** service_set's escaping: % | CR LF become %xx (lower-case hex); an empty message is '-'. */
@@ -31,7 +31,8 @@ export function createFileAppender(): FileAppender {
   const tails = new Map<string, Promise<void>>();
   return (file, line) => {
     const previous = tails.get(file) ?? Promise.resolve();
-    const write = previous.then(() => appendFile(file, line));
+    // Never blocks: a FIFO or a socket put in the file's place is refused, not waited on.
+    const write = previous.then(() => appendOnce(file, line));
     const tail = write.then(
       () => {},
       () => {},

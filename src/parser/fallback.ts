@@ -2,13 +2,48 @@
 //   fallback = host[:port] [gate|masq|ipip]
 // The original takes the last one or two whitespace-separated words (anything before them is
 // skipped), the port as a trailing `:digits` or `:name`, and gate as the default method.
-import type { Forward } from '../config/model.ts';
+import { isPerlSpace, NON_WS } from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
+import type { Forward } from '../model/domain.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { NON_WS, printable, WS } from './perl.ts';
-import type { FallbackSpec } from './tree.ts';
 
-const WORDS_RE = new RegExp(`([^\\t\\n\\v\\f\\r ]+)(${WS}+([^\\t\\n\\v\\f\\r ]+))?${WS}*$`, 's');
+/** `fallback=host[:port] [gate|masq|ipip]` before resolution. */
+export interface FallbackSpec {
+  /** Host as written (may be `[v6]`); '' when the value was empty. */
+  host: string;
+  /** Port or service name; undefined when none was given. */
+  port?: string;
+  forward: Forward;
+}
+
 const PORT_RE = /(:(\d+|[A-Za-z0-9_-]+))?$/s;
+
+/**
+ * `(\S+)(\s+(\S+))?\s*$`, unanchored: the last one or two words and where they start. Found
+ * by a scan from the end (the engine rescans from every start inside a long first word).
+ */
+export function lastWords(
+  text: string,
+): { index: number; first: string; second?: string } | undefined {
+  const runStart = (end: number, space: boolean): number => {
+    let i = end;
+    while (i > 0 && isPerlSpace(text.charCodeAt(i - 1)) === space) i--;
+    return i;
+  };
+  const lastEnd = runStart(text.length, true);
+  if (lastEnd === 0) return undefined;
+  const lastStart = runStart(lastEnd, false);
+  const gapStart = runStart(lastStart, true);
+  if (gapStart === lastStart || gapStart === 0) {
+    return { index: lastStart, first: text.slice(lastStart, lastEnd) };
+  }
+  const firstStart = runStart(gapStart, false);
+  return {
+    index: firstStart,
+    first: text.slice(firstStart, gapStart),
+    second: text.slice(lastStart, lastEnd),
+  };
+}
 
 export const FALLBACK_SYNTAX_HINT = 'fallback=<host>[:<port>] [gate|masq|ipip]';
 
@@ -16,14 +51,14 @@ export function parseFallback(value: string): Outcome<FallbackSpec> {
   const notes: Note[] = [];
   let hostPort = value;
   let fwd: string | undefined;
-  const words = WORDS_RE.exec(value);
+  const words = lastWords(value);
   if (words) {
-    fwd = words[3];
-    hostPort = words[1]!;
+    fwd = words.second;
+    hostPort = words.first;
     if (words.index > 0 && NON_WS.test(value.slice(0, words.index))) {
       notes.push({
         code: 'fallback-leading-junk',
-        message: `only the last two words are read: "${printable(value.slice(words.index).trim())}"`,
+        message: `only the last two words are read: "${excerpt(value.slice(words.index).trim())}"`,
         hint: `Expected ${FALLBACK_SYNTAX_HINT}.`,
       });
     }
@@ -38,7 +73,7 @@ export function parseFallback(value: string): Outcome<FallbackSpec> {
         'fallback-forward',
         'forward method must be gate, masq or ipip',
         `Expected ${FALLBACK_SYNTAX_HINT}.`,
-        words ? words.index + words[0].length - words[0].trimStart().length : 0,
+        words ? value.length - value.slice(words.index).trimStart().length : 0,
       );
     }
     forward = fwd;

@@ -1,6 +1,7 @@
 // The CONFIGURATION DIRECTIVES section of man/ldirectord-ts.8, generated from the directive
 // table (scripts/gen-man.ts writes it; a unit test fails when the committed page is stale).
 import { DIRECTIVES, type DirectiveSpec } from './directives.ts';
+import { MAX_LINE_LENGTH } from './lexer.ts';
 
 export const MAN_BEGIN = '.\\" BEGIN GENERATED: CONFIGURATION DIRECTIVES (scripts/gen-man.ts)';
 export const MAN_END = '.\\" END GENERATED: CONFIGURATION DIRECTIVES';
@@ -29,6 +30,10 @@ function entry(d: DirectiveSpec): string {
   const lines = ['.TP', `\\fB${roff(d.name)}\\fR${syntax}`];
   const text = [d.help];
   if (d.defaultText) text.push(`Default: ${d.defaultText}.`);
+  if (d.range) {
+    const unit = d.range.unit ? ` ${d.range.unit}` : '';
+    text.push(`At most ${d.range.max}${unit} (${d.range.reason}).`);
+  }
   text.push(`Scope: ${scopes(d)}.`);
   if (d.notice) text.push(d.notice.message.replace(/\s+$/, '') + '.');
   lines.push(roff(text.join(' ')));
@@ -40,7 +45,7 @@ export function directivesSection(): string {
     MAN_BEGIN,
     '.SH CONFIGURATION DIRECTIVES',
     roff(
-      'Global directives start in column 0. A virtual= or virtual6= line starts a virtual service; the lines after it that are indented by a TAB or at least 4 spaces configure it, and a blank line ends it. Lines whose first non-blank character is # are comments; inside a virtual section # starts a comment anywhere on a line. Names are case-sensitive. ldirectord-ts check prints every problem of a file and what each setting resolves to.',
+      `Global directives start in column 0. A virtual= or virtual6= line starts a virtual service; the lines after it that are indented by a TAB or at least 4 spaces configure it, and a blank line ends it. Lines whose first non-blank character is # are comments; inside a virtual section # starts a comment anywhere on a line. Names are case-sensitive. A line that is not a comment may be at most ${MAX_LINE_LENGTH} characters long (the Perl original reads any length). ldirectord-ts check prints every problem of a file and what each setting resolves to.`,
     ),
     ...DIRECTIVES.map(entry),
     MAN_END,

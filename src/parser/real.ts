@@ -7,19 +7,27 @@
 // Where the two disagree: the original's reading wins when it accepts the line (a warning
 // explains what it ignores), except for two fixed bugs (§6 items 9 and 11) and lines the
 // original rejects but the strict reading accepts (accepted with a migration warning).
-import type { Forward } from '../config/model.ts';
+import { NON_WS, WS } from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
+import type { Forward } from '../model/domain.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { NON_WS, printable, WS } from './perl.ts';
-import type { RealSpec } from './tree.ts';
+import {
+  firstWord,
+  matchRealAddress,
+  requestReceivePair,
+  spacedNumber,
+  strictRealFlags,
+} from './real-scan.ts';
+import { outOfRange, RANGES, type ValueContext } from './values.ts';
 
-// `[0-9A-fa-f:]` is the original's class: A-f spans A-Z, [ \ ] ^ _ ` and a-f. Kept as is.
-const HOST = '\\d+\\.\\d+\\.\\d+\\.\\d+|[A-Za-z0-9.-]+|\\[[0-9A-fa-f:]+\\]';
-const REAL_RE = new RegExp(`(${HOST})(->(${HOST}))?(:(\\d+|[A-Za-z0-9_-]+))?${WS}+(.*)`, 's');
+const RANGE_HINT =
+  'ipvsadm takes a weight and thresholds from 0 to 2147483647; the Perl original passes a larger one on and the real is never added.';
 
 export const REAL_SYNTAX_HINT =
   'real=<host>[-><host>][:<port>] gate|masq|ipip [<weight>] ["<request>", "<receive>"] [l:<lower>] [u:<upper>]';
 
-interface Flags {
+/** What a real= line says after its address. */
+export interface RealFlags {
   forward: Forward;
   weight: number;
   request?: string;
@@ -28,16 +36,30 @@ interface Flags {
   upperThreshold?: number;
 }
 
+/** `real=` after the original's parsing of the line, before any resolution. */
+export interface RealSpec extends RealFlags {
+  /** First host: dotted quad, host name, or `[v6]` (brackets kept, as written). */
+  host: string;
+  /** End of an `a->b` range. */
+  hostEnd?: string;
+  /** Port or service name as written; undefined when the line gave none (port 0). */
+  port?: string;
+  /** Columns (1-based) of the host and port text, for diagnostics. */
+  hostColumn: number;
+  portColumn: number;
+}
+
+/** A real= value as parseReal reads it: positions as offsets into the value. */
+export type ParsedReal = Omit<RealSpec, 'hostColumn' | 'portColumn'> & {
+  hostOffset: number;
+  portOffset: number;
+};
+
 type FlagsOutcome =
-  | { ok: true; flags: Flags; requestBug: boolean; ignoredText?: string }
+  | { ok: true; flags: RealFlags; requestBug: boolean; ignoredText?: string }
   | { ok: false; message: string; offset: number };
 
 const FORWARDS: readonly string[] = ['gate', 'masq', 'ipip'];
-const FORWARD_RE = /(\w+)(.*)/s;
-const WEIGHT_RE = new RegExp(`${WS}+(\\d+)(.*)`, 's');
-const REQUEST_RECEIVE_RE = new RegExp(`${WS}+"(.*)"[, ]${WS}*"(.*)"(.*)`, 's');
-const LOWER_RE = new RegExp(`${WS}+l:(\\d+)(.*)`, 's');
-const UPPER_RE = new RegExp(`${WS}+u:(\\d+)(.*)`, 's');
 
 function withSlash(request: string): string {
   return request.startsWith('/') ? request : `/${request}`;
@@ -49,59 +71,62 @@ function withSlash(request: string): string {
  * them) and trailing text the original would then ignore is reported, not rejected.
  */
 function perlFlags(text: string, fixRequestBug: boolean): FlagsOutcome {
-  const fwd = FORWARD_RE.exec(text);
-  if (!fwd || !FORWARDS.includes(fwd[1]!)) {
+  const word = firstWord(text);
+  const forward = word ? text.slice(word.start, word.end) : undefined;
+  if (!word || !FORWARDS.includes(forward!)) {
     return {
       ok: false,
       message: 'forward method must be gate, masq or ipip',
-      offset: fwd?.index ?? 0,
+      offset: word?.start ?? 0,
     };
   }
-  const flags: Flags = { forward: fwd[1] as Forward, weight: 1 };
-  let rest: string | undefined = fwd[2]!;
-  let restOffset = fwd.index + fwd[1]!.length;
-  const advance = (m: RegExpExecArray, group: number): void => {
-    const next = m[group]!;
-    restOffset += m.index + m[0].length - next.length;
-    rest = next;
+  const flags: RealFlags = { forward: forward as Forward, weight: 1 };
+  // Each step matches the rest of the line left by the step before; restOffset is where that
+  // rest starts in text.
+  let restOffset = word.end;
+  let rest: string | undefined = text.slice(restOffset);
+  const advance = (to: number): void => {
+    restOffset += to;
+    rest = rest!.slice(to);
   };
 
-  const weight = WEIGHT_RE.exec(rest);
+  const weight = spacedNumber(rest, '');
   if (weight) {
-    flags.weight = Number(weight[1]);
-    advance(weight, 2);
+    flags.weight = Number(rest.slice(weight.digits.start, weight.digits.end));
+    advance(weight.digits.end);
   }
   let requestBug = false;
-  const rr = REQUEST_RECEIVE_RE.exec(rest);
+  const rr = requestReceivePair(rest);
   if (rr) {
-    flags.request = withSlash(rr[1]!);
-    if (rr[1]!.startsWith('/') && !fixRequestBug) {
+    const request = rest.slice(rr.request.start, rr.request.end);
+    flags.request = withSlash(request);
+    if (request.startsWith('/') && !fixRequestBug) {
       // The original's `$request =~ /^\//` resets $2 and $3: receive and everything after
       // it are lost (see docs/compatibility.md).
       requestBug = true;
       rest = undefined;
     } else {
-      requestBug = rr[1]!.startsWith('/');
-      flags.receive = rr[2]!;
-      advance(rr, 3);
+      requestBug = request.startsWith('/');
+      flags.receive = rest.slice(rr.receive.start, rr.receive.end);
+      advance(rr.rest);
     }
   }
   if (rest !== undefined) {
-    const lower = LOWER_RE.exec(rest);
+    const lower = spacedNumber(rest, 'l:');
     if (lower) {
-      flags.lowerThreshold = Number(lower[1]);
-      advance(lower, 2);
+      flags.lowerThreshold = Number(rest.slice(lower.digits.start, lower.digits.end));
+      advance(lower.digits.end);
     }
-    const upper = UPPER_RE.exec(rest);
+    const upper = spacedNumber(rest, 'u:');
     if (upper) {
-      flags.upperThreshold = Number(upper[1]);
-      advance(upper, 2);
+      flags.upperThreshold = Number(rest.slice(upper.digits.start, upper.digits.end));
+      advance(upper.digits.end);
     }
     if (NON_WS.test(rest)) {
       if (fixRequestBug && requestBug) return { ok: true, flags, requestBug, ignoredText: rest };
       return {
         ok: false,
-        message: `Invalid real server line, around "${printable(rest)}"`,
+        message: `Invalid real server line, around "${excerpt(rest)}"`,
         offset: restOffset,
       };
     }
@@ -111,34 +136,27 @@ function perlFlags(text: string, fixRequestBug: boolean): FlagsOutcome {
 
 const SIMPLE_FLAGS_RE = new RegExp(`^(gate|masq|ipip)(?:${WS}+(\\d+))?${WS}*$`);
 
-const STRICT_RE = new RegExp(
-  `^${WS}*(gate|masq|ipip)(?:${WS}+(\\d+))?(?:${WS}+"(.*)"[, ]${WS}*"(.*)")?` +
-    `(?:${WS}+"?([lu]):(\\d+)"?)?(?:${WS}+"?([lu]):(\\d+)"?)?${WS}*$`,
-  's',
-);
-
 /** The documented syntax, anchored, thresholds in either order. */
-function strictFlags(text: string): Flags | undefined {
-  const m = STRICT_RE.exec(text);
+function strictFlags(text: string): RealFlags | undefined {
+  const m = strictRealFlags(text);
   if (!m) return undefined;
-  const flags: Flags = { forward: m[1] as Forward, weight: m[2] ? Number(m[2]) : 1 };
-  if (m[3] !== undefined) {
-    flags.request = withSlash(m[3]);
-    flags.receive = m[4]!;
+  const flags: RealFlags = {
+    forward: m.forward as Forward,
+    weight: m.weight !== undefined ? Number(m.weight) : 1,
+  };
+  if (m.request !== undefined) {
+    flags.request = withSlash(m.request);
+    flags.receive = m.receive!;
   }
-  for (const [kind, n] of [
-    [m[5], m[6]],
-    [m[7], m[8]],
-  ]) {
-    if (kind === undefined) continue;
+  for (const { kind, digits } of m.thresholds) {
     const key = kind === 'l' ? 'lowerThreshold' : 'upperThreshold';
     if (flags[key] !== undefined) return undefined;
-    flags[key] = Number(n);
+    flags[key] = Number(digits);
   }
   return flags;
 }
 
-function sameFlags(a: Flags, b: Flags): boolean {
+function sameFlags(a: RealFlags, b: RealFlags): boolean {
   return (
     a.forward === b.forward &&
     a.weight === b.weight &&
@@ -149,23 +167,31 @@ function sameFlags(a: Flags, b: Flags): boolean {
   );
 }
 
-export function describeFlags(f: Flags): string {
+export function describeFlags(f: RealFlags): string {
   const parts: string[] = [f.forward, `weight ${f.weight}`];
-  if (f.request !== undefined) parts.push(`request "${f.request}"`);
-  if (f.receive !== undefined) parts.push(`receive "${f.receive}"`);
+  if (f.request !== undefined) parts.push(`request "${excerpt(f.request)}"`);
+  if (f.receive !== undefined) parts.push(`receive "${excerpt(f.receive)}"`);
   if (f.lowerThreshold !== undefined) parts.push(`l:${f.lowerThreshold}`);
   if (f.upperThreshold !== undefined) parts.push(`u:${f.upperThreshold}`);
-  return printable(parts.join(', '));
+  return parts.join(', ');
+}
+
+/** Why the weight or a threshold is beyond what ipvsadm accepts, or undefined. */
+function flagsOutOfRange(f: RealFlags): string | undefined {
+  return (
+    outOfRange(f.weight, RANGES.weight, 'the weight') ??
+    (f.lowerThreshold !== undefined
+      ? outOfRange(f.lowerThreshold, RANGES.threshold, 'the lower threshold (l:)')
+      : undefined) ??
+    (f.upperThreshold !== undefined
+      ? outOfRange(f.upperThreshold, RANGES.threshold, 'the upper threshold (u:)')
+      : undefined)
+  );
 }
 
 /** Parse the value of a real=/real6= line (the text after `real\s*=\s*`). */
-export function parseReal(value: string): Outcome<
-  Omit<RealSpec, 'hostColumn' | 'portColumn'> & {
-    hostOffset: number;
-    portOffset: number;
-  }
-> {
-  const m = REAL_RE.exec(value);
+export function parseReal(value: string): Outcome<ParsedReal> {
+  const m = matchRealAddress(value);
   if (!m) {
     return fail(
       'real-format',
@@ -174,30 +200,36 @@ export function parseReal(value: string): Outcome<
     );
   }
   const notes: Note[] = [];
+  const host = value.slice(m.host.start, m.host.end);
+  const address = {
+    host,
+    ...(m.hostEnd ? { hostEnd: value.slice(m.hostEnd.start, m.hostEnd.end) } : {}),
+    ...(m.port ? { port: value.slice(m.port.start, m.port.end) } : {}),
+  };
   const hostOffset = m.index;
   if (m.index > 0 && NON_WS.test(value.slice(0, m.index))) {
     notes.push({
       code: 'real-leading-junk',
-      message: `text before the address is ignored: the address read is "${printable(m[1]!)}"`,
+      message: `text before the address is ignored: the address read is "${excerpt(host)}"`,
       hint: 'The original skips anything its address pattern does not match (for example an underscore in a host name); so does ldirectord-ts.',
       offset: 0,
     });
   }
-  const flagsText = m[6]!;
-  const flagsOffset = m.index + m[0].length - flagsText.length;
-  const portOffset =
-    m[5] !== undefined ? m.index + m[1]!.length + (m[2]?.length ?? 0) + 1 : hostOffset;
+  const flagsText = value.slice(m.flagsStart);
+  const flagsOffset = m.flagsStart;
+  const portOffset = m.port ? m.port.start : hostOffset;
 
   // The common case `gate|masq|ipip [weight]` reads the same in every way: skip the rest.
   const simple = SIMPLE_FLAGS_RE.exec(flagsText);
   if (simple) {
+    const weight = simple[2] !== undefined ? Number(simple[2]) : 1;
+    const tooLarge = flagsOutOfRange({ forward: simple[1] as Forward, weight });
+    if (tooLarge) return fail('number-out-of-range', tooLarge, RANGE_HINT, flagsOffset);
     return ok(
       {
-        host: m[1]!,
-        ...(m[3] !== undefined ? { hostEnd: m[3] } : {}),
-        ...(m[5] !== undefined ? { port: m[5] } : {}),
+        ...address,
         forward: simple[1] as Forward,
-        weight: simple[2] !== undefined ? Number(simple[2]) : 1,
+        weight,
         hostOffset,
         portOffset,
       },
@@ -206,7 +238,7 @@ export function parseReal(value: string): Outcome<
   }
   const perl = perlFlags(flagsText, false);
   const strict = strictFlags(flagsText);
-  let flags: Flags;
+  let flags: RealFlags;
   if (perl.ok && perl.requestBug) {
     const fixed = perlFlags(flagsText, true);
     if (!fixed.ok) throw new Error('unreachable: fixed reading failed after the original accepted');
@@ -221,7 +253,7 @@ export function parseReal(value: string): Outcome<
     if (fixed.ignoredText !== undefined) {
       notes.push({
         code: 'real-trailing-text-ignored',
-        message: `text after the receive string is ignored: "${printable(fixed.ignoredText)}"`,
+        message: `text after the receive string is ignored: "${excerpt(fixed.ignoredText)}"`,
         hint: `Expected ${REAL_SYNTAX_HINT}.`,
         offset: flagsOffset,
       });
@@ -268,15 +300,24 @@ export function parseReal(value: string): Outcome<
     );
   }
 
+  const tooLarge = flagsOutOfRange(flags);
+  if (tooLarge) return fail('number-out-of-range', tooLarge, RANGE_HINT, flagsOffset);
   return ok(
     {
-      host: m[1]!,
-      ...(m[3] !== undefined ? { hostEnd: m[3] } : {}),
-      ...(m[5] !== undefined ? { port: m[5] } : {}),
+      ...address,
       ...flags,
       hostOffset,
       portOffset,
     },
     notes,
   );
+}
+
+/** A real= value for the tree: parseReal, its positions as columns of the file. */
+export function realSpec(value: string, ctx: ValueContext): Outcome<RealSpec> {
+  const parsed = parseReal(value);
+  if (!parsed.ok) return parsed;
+  const { hostOffset, portOffset, ...rest } = parsed.value;
+  const spec = { ...rest, hostColumn: ctx.column(hostOffset), portColumn: ctx.column(portOffset) };
+  return ok(spec, parsed.notes);
 }

@@ -1,21 +1,71 @@
 // Value checkers shared by the directive table. Each reproduces one of the original's idioms
 // (which text it takes, what it rejects, its error message) and adds a hint and, where the
 // original silently reads something unexpected, a warning.
+import {
+  cutTrailingComment,
+  firstDigitRun,
+  isPlainInteger,
+  perlTrue,
+  trimTrailingSpace,
+} from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { firstDigitRun, isPlainInteger, perlTrue, printable, WS } from './perl.ts';
-import type { Scope } from './tree.ts';
+
+export type Scope = 'global' | 'virtual';
 
 export interface ValueContext {
   scope: Scope;
   family: 4 | 6;
   /** Inside a firewall-mark virtual service. */
   fwmark: boolean;
+  /** The 1-based column in the file of an offset into the value text. */
+  column(offset: number): number;
 }
 
-export type ValueParser = (text: string, ctx: ValueContext) => Outcome<unknown>;
+export type ValueParser<T = unknown> = (text: string, ctx: ValueContext) => Outcome<T>;
 
-const TRAILING_COMMENT_RE = new RegExp(`${WS}+#.*$`, 's');
-const TRAILING_WS_RE = new RegExp(`${WS}+$`);
+/**
+ * The largest value a number may take, and why. The original passes any number on (to Perl's
+ * sleep and alarm, or to ipvsadm, which then refuses it); Node's timers and ipvsadm have
+ * limits, and a number beyond them is an error rather than an overflow (issue 17, item 5).
+ */
+export interface NumberRange {
+  max: number;
+  /** What is counted, after the number: 'seconds', ''. */
+  unit: string;
+  /** Where the limit comes from, for the message and the man page. */
+  reason: string;
+}
+
+/** Node's timers take at most 2^31-1 ms (a longer delay fires at once). */
+const TIMER_MS = 2 ** 31 - 1;
+/** ipvsadm's string_to_number(..., 0, INT_MAX) for -w, -x and -y; the kernel's int. */
+const INT_MAX = 2 ** 31 - 1;
+
+export const RANGES = {
+  seconds: {
+    max: Math.floor(TIMER_MS / 1000),
+    unit: 'seconds',
+    reason: 'the longest timer Node.js can set',
+  },
+  count: { max: INT_MAX, unit: '', reason: 'the largest 32-bit signed integer' },
+  weight: { max: INT_MAX, unit: '', reason: 'the largest weight ipvsadm accepts' },
+  threshold: { max: INT_MAX, unit: '', reason: 'the largest threshold ipvsadm accepts' },
+  fwmark: { max: 2 ** 32 - 1, unit: '', reason: 'firewall marks are 32 bits' },
+  octet: { max: 255, unit: 'in each part', reason: 'each part of a dotted quad is one byte' },
+  persistent: {
+    max: 86400 * 31,
+    unit: 'seconds',
+    reason: 'ipvsadm -p accepts 1 second to 31 days',
+  },
+} as const satisfies Record<string, NumberRange>;
+
+/** Why `n` (written as `text`, e.g. `checkinterval=...`) is out of `range`, or undefined. */
+export function outOfRange(n: number, range: NumberRange, text: string): string | undefined {
+  if (Number.isSafeInteger(n) && n >= 0 && n <= range.max) return undefined;
+  const unit = range.unit ? ` ${range.unit}` : '';
+  return `${excerpt(text)} is out of range: at most ${range.max}${unit} (${range.reason})`;
+}
 
 /**
  * An exact-match value (yes/no, a netmask): the original rejects trailing spaces and, at top
@@ -29,8 +79,8 @@ function exactOrTrimmed<T>(
   const exact = accept(text);
   if (exact !== undefined) return { value: exact };
   let trimmed = text;
-  if (ctx.scope === 'global') trimmed = trimmed.replace(TRAILING_COMMENT_RE, '');
-  trimmed = trimmed.replace(TRAILING_WS_RE, '');
+  if (ctx.scope === 'global') trimmed = cutTrailingComment(trimmed);
+  trimmed = trimTrailingSpace(trimmed);
   if (trimmed === text) return undefined;
   const lenient = accept(trimmed);
   if (lenient === undefined) return undefined;
@@ -40,7 +90,7 @@ function exactOrTrimmed<T>(
       {
         code: 'trailing-text-accepted',
         category: 'differs-from-perl',
-        message: `trailing ${trimmed.length < text.trimEnd().length ? 'comment' : 'spaces'} after "${printable(trimmed)}" ignored`,
+        message: `trailing ${trimmed.length < text.trimEnd().length ? 'comment' : 'spaces'} after "${excerpt(trimmed)}" ignored`,
         hint: 'The Perl original compares the whole rest of the line and rejects this value.',
         offset: trimmed.length,
       },
@@ -48,7 +98,7 @@ function exactOrTrimmed<T>(
   };
 }
 
-export function yesNo(message: string): ValueParser {
+export function yesNo(message: string): ValueParser<boolean> {
   return (text, ctx) => {
     const r = exactOrTrimmed(text, ctx, (t) =>
       t === 'yes' ? true : t === 'no' ? false : undefined,
@@ -64,7 +114,7 @@ function digitNotes(text: string, n: number): Note[] {
   return [
     {
       code: 'number-from-digits',
-      message: `"${printable(trimmed)}" is read as ${n}: only the first run of digits counts`,
+      message: `"${excerpt(trimmed)}" is read as ${n}: only the first run of digits counts`,
       hint: 'The Perl original reads it the same way; write the number alone.',
     },
   ];
@@ -78,7 +128,7 @@ export function digits(
   message: string,
   rule: 'nonzero' | 'positive' | 'any',
   hint: string,
-): ValueParser {
+): ValueParser<number> {
   return (text) => {
     const run = firstDigitRun(text);
     if (run === undefined) return fail('invalid-number', message, hint);
@@ -90,7 +140,7 @@ export function digits(
     if (rule === 'nonzero' && n === 0) {
       notes.push({
         code: 'number-zero',
-        message: `"${printable(text.trim())}" is accepted as 0 (the original rejects only "0" itself)`,
+        message: `"${excerpt(text.trim())}" is accepted as 0 (the original rejects only "0" itself)`,
         hint: 'A zero here is almost certainly a mistake.',
       });
     }
@@ -99,13 +149,13 @@ export function digits(
 }
 
 /** Non-empty text (`$v =~ /(.+)/`). */
-export function nonEmpty(message: string, hint: string): ValueParser {
+export function nonEmpty(message: string, hint: string): ValueParser<string> {
   return (text) => (text.length > 0 ? ok(text) : fail('empty-value', message, hint));
 }
 
-export const anyText: ValueParser = (text) => ok(text);
+export const anyText: ValueParser<string> = (text) => ok(text);
 
 /** Always an error: a directive that the original has retired. */
-export function retired(message: string, hint: string): ValueParser {
+export function retired(message: string, hint: string): ValueParser<never> {
   return () => fail('retired-directive', message, hint);
 }

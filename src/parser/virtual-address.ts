@@ -3,10 +3,22 @@
 // firewall-mark rule (`virtual=10.0.0.1` is fwmark 10). We keep both (a config the original
 // accepts keeps its meaning) and warn loudly.
 import { isIPv6 } from 'node:net';
-import type { Family } from '../config/model.ts';
+import { NON_WS } from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
+import type { Family } from '../model/domain.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { NON_WS, printable } from './perl.ts';
-import type { VirtualAddressSpec } from './tree.ts';
+import { outOfRange, RANGES } from './values.ts';
+
+/** The address part of `virtual=` / `virtual6=`. */
+export type VirtualAddressSpec =
+  | {
+      kind: 'address';
+      /** Host name, dotted quad or `[v6]` as written. */
+      host: string;
+      /** Port number or service name as written. */
+      port: string;
+    }
+  | { kind: 'fwmark'; mark: number };
 
 export const VIRTUAL_SYNTAX_HINT =
   'virtual=<ipv4 or host>:<port or service>, virtual=<firewall mark>, or virtual6=[<ipv6>]:<port>';
@@ -21,8 +33,17 @@ export function parseVirtualAddress(value: string, family: Family): Outcome<Virt
   const m = named ?? mark ?? v6;
   let spec: VirtualAddressSpec | undefined;
   if (named) spec = { kind: 'address', host: named[1]!, port: named[2]! };
-  else if (mark) spec = { kind: 'fwmark', mark: Number(mark[1]) };
-  else if (v6) {
+  else if (mark) {
+    const tooLarge = outOfRange(Number(mark[1]), RANGES.fwmark, `firewall mark ${mark[1]}`);
+    if (tooLarge) {
+      return fail(
+        'number-out-of-range',
+        tooLarge,
+        'A firewall mark is a number from 1 to 4294967295, as set by iptables or nftables.',
+      );
+    }
+    spec = { kind: 'fwmark', mark: Number(mark[1]) };
+  } else if (v6) {
     if (family === 4) {
       return fail(
         'virtual-ipv6-in-virtual',
@@ -53,13 +74,13 @@ export function parseVirtualAddress(value: string, family: Family): Outcome<Virt
   if (spec.kind === 'fwmark' && /^[.:]/.test(rest)) {
     notes.push({
       code: 'virtual-fwmark-pitfall',
-      message: `"${printable(value)}" is read as firewall mark ${spec.mark}, not as an address`,
+      message: `"${excerpt(value)}" is read as firewall mark ${spec.mark}, not as an address`,
       hint: 'An address needs a port: virtual=<ip>:<port>. The Perl original reads it the same way; write virtual=<number> if a firewall mark is meant.',
     });
   } else if (NON_WS.test(rest)) {
     notes.push({
       code: 'virtual-trailing-text',
-      message: `text after the ${spec.kind === 'fwmark' ? 'firewall mark' : 'port'} is ignored: "${printable(rest)}"`,
+      message: `text after the ${spec.kind === 'fwmark' ? 'firewall mark' : 'port'} is ignored: "${excerpt(rest)}"`,
       hint: `Expected ${VIRTUAL_SYNTAX_HINT}.`,
       offset: m[0].length,
     });

@@ -50,6 +50,11 @@ before(() => {
     `#!/bin/sh\ntrap '' TERM\necho $$ > "${path('stubborn.pid')}"\nwhile :; do sleep 0.1; done\n`,
   );
   script('with space.sh', '#!/bin/sh\nexit 0\n');
+  script('leaves.sh', `#!/bin/sh\nsleep 120 &\necho $! > "${path('leaves.pid')}"\nexit 0\n`);
+  writeFileSync(
+    path('leaves.pl'),
+    `system("sleep 120 & echo \\$! > '${path('perl-leaves.pid')}'"); exit(0);\n`,
+  );
   writeFileSync(path('end.pl'), 'my $x = 1;\n');
   writeFileSync(path('exit0.pl'), 'exit(0);\n');
   writeFileSync(path('exit3.pl'), 'exit(3);\n');
@@ -131,6 +136,13 @@ describe('external', () => {
     assert.equal(pids.length, 2);
     assert.ok(await gone(pids, 2000), `still running: ${pids.filter(alive)}`);
   });
+  test('a command that leaves a process running is up at its exit; the process is killed', async () => {
+    const r = await runCheck(checkExternal, external(path('leaves.sh'), { timeoutMs: 3000 }));
+    assert.deepEqual([r.up, r.reason], [true, 'exit status 0']);
+    assert.ok(r.ms < 1000, `took ${r.ms} ms`);
+    const pid = Number(readFileSync(path('leaves.pid'), 'utf8'));
+    assert.ok(await gone([pid], 2000), 'the background sleep survived');
+  });
   test('a command ignoring SIGTERM does not delay the result and is killed', async () => {
     const r = await runCheck(checkExternal, external(path('stubborn.sh'), { timeoutMs: 500 }));
     assert.deepEqual([r.up, r.reason], [false, 'timeout']);
@@ -182,6 +194,13 @@ describe('external-perl', () => {
   });
   test('a path with spaces', async () => {
     assert.equal((await runCheck(checkExternalPerl, perl('arg check.pl'))).up, true);
+  });
+  test('a script whose command leaves a process running is up; the process is killed', async () => {
+    const r = await runCheck(checkExternalPerl, perl('leaves.pl', { timeoutMs: 3000 }));
+    assert.deepEqual([r.up, r.reason], [true, 'exit status 0']);
+    assert.ok(r.ms < 1500, `took ${r.ms} ms`);
+    const pid = Number(readFileSync(path('perl-leaves.pid'), 'utf8'));
+    assert.ok(await gone([pid], 2000), 'the background sleep survived');
   });
   test('past the deadline: down at once, perl killed', async () => {
     const r = await runCheck(checkExternalPerl, perl('hang.pl', { timeoutMs: 800 }));

@@ -7,12 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { RealServer, VirtualService } from '../../src/config/model.ts';
-import {
-  DryRunBackend,
-  IpvsadmBackend,
-  type IpvsBackend,
-  locateIpvsadm,
-} from '../../src/ipvs/backend.ts';
+import { IpvsadmBackend, type IpvsBackend, locateIpvsadm } from '../../src/ipvs/backend.ts';
+import { DryRunBackend } from '../../src/ipvs/emulator/dry-run.ts';
 import type { IpvsTable } from '../../src/ipvs/model.ts';
 import { planIpvs } from '../../src/ipvs/plan.ts';
 import { tablesEqual } from '../../src/ipvs/table.ts';
@@ -99,7 +95,7 @@ describe('IpvsadmBackend with the fake ipvsadm', () => {
     const elapsed = Date.now() - started;
     assert.deepEqual(
       result.failed.map((x) => x.message),
-      ['ipvsadm did not finish within 1500 ms and was killed'],
+      ['did not finish within 1500 ms and was killed'],
     );
     assert.deepEqual(addresses(result.table).sort(), ['10.0.0.2', '10.0.0.4']);
     assert.ok(elapsed >= 3000 && elapsed < 15_000, `two timeouts, no more (${elapsed} ms)`);

@@ -1,6 +1,7 @@
 // A clock that moves only when the test says so. advance() fires the timers that fall due in
 // order, letting promises settle between them, so async code driven by timers runs as it would
-// in real time, just instantly.
+// in real time, just instantly. stall() moves time without firing anything, as when the process
+// is stopped: the overdue timers fire late, at the next advance().
 import type { Clock, TimerHandle } from '../../src/monitor/clock.ts';
 
 interface Timer {
@@ -27,6 +28,10 @@ export class FakeClock implements Clock {
     return this.#now;
   }
 
+  monotonic(): number {
+    return this.#now;
+  }
+
   setTimeout(callback: () => void, ms: number): TimerHandle {
     const timer = { id: this.#nextId++, at: this.#now + Math.max(0, ms), callback };
     this.#timers.push(timer);
@@ -41,6 +46,11 @@ export class FakeClock implements Clock {
     return this.#timers.length;
   }
 
+  /** The process does not run for ms: time moves on and no timer fires until advance(). */
+  stall(ms: number): void {
+    this.#now += ms;
+  }
+
   /** Move time forward by ms, firing every timer due on the way, in order. */
   async advance(ms: number): Promise<void> {
     const target = this.#now + ms;
@@ -51,7 +61,7 @@ export class FakeClock implements Clock {
         .sort((a, b) => a.at - b.at || a.id - b.id)[0];
       if (!next) break;
       this.#timers = this.#timers.filter((t) => t !== next);
-      this.#now = next.at;
+      this.#now = Math.max(this.#now, next.at);
       next.callback();
     }
     this.#now = target;

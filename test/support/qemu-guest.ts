@@ -132,12 +132,14 @@ export async function bootGuest(options: BootOptions = {}): Promise<Guest> {
   const keepShare = options.keepShare ?? process.env.LDTS_QEMU_KEEP === '1';
 
   const started = performance.now();
+  // no_timer_check: on a loaded host an emulated guest can miss the IO-APIC timer test at
+  // boot and panic ("IO-APIC + timer doesn't work"); the emulated timer is fine.
   const qemuArgs = [
     ['-accel', options.accel ?? (process.env.LDTS_QEMU_ACCEL === 'kvm' ? 'kvm' : 'tcg')],
     ['-cpu', 'max', '-smp', String(options.cpus ?? 1), '-m', String(options.memoryMb ?? 1024)],
     ['-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot'],
     ['-kernel', kernelImage, '-initrd', initramfs],
-    ['-append', `console=ttyS0 panic=-1 loglevel=4 rdinit=/init${keepArguments()}`],
+    ['-append', `console=ttyS0 panic=-1 loglevel=4 no_timer_check rdinit=/init${keepArguments()}`],
     ['-serial', `file:${consolePath}`, '-serial', 'stdio'],
     ['-virtfs', 'local,path=/,mount_tag=ldtsroot,readonly=on,security_model=none,multidevs=remap'],
     ['-virtfs', `local,path=${shareDir},mount_tag=ldtsshare,security_model=none`],

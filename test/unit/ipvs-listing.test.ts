@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { commandTarget, listText, restoreInput, saveText } from '../../src/ipvs/commands.ts';
-import { runIpvsadm } from '../../src/ipvs/ipvsadm.ts';
-import { IpvsKernel } from '../../src/ipvs/kernel.ts';
+import { restoreInput } from '../../src/ipvs/commands.ts';
+import { runIpvsadm } from '../../src/ipvs/emulator/ipvsadm.ts';
+import { listText, saveText } from '../../src/ipvs/emulator/ipvsadm-format.ts';
+import { fromKernel, IpvsKernel } from '../../src/ipvs/emulator/kernel.ts';
 import {
   ListingParseError,
   parseListing,
+  parseReadOutput,
   parseTable,
   splitListings,
 } from '../../src/ipvs/listing.ts';
 import type { IpvsTable } from '../../src/ipvs/model.ts';
-import { fromKernel, tablesEqual } from '../../src/ipvs/table.ts';
+import { tablesEqual } from '../../src/ipvs/table.ts';
 
 const LIST = `IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
@@ -239,6 +241,30 @@ describe('listing parsers', () => {
     }
   });
 
+  test('a read taken whole: cut short and garbage are told apart, never taken for a table', () => {
+    assert.deepEqual(parseReadOutput(LIST + THRESHOLDS), EXPECTED);
+    const whole = LIST + THRESHOLDS;
+    const lastLine = whole.lastIndexOf('\n', whole.length - 2) + 1;
+    const cases: Array<[string, boolean, RegExp]> = [
+      ['', true, /no listing at all/],
+      [whole.slice(0, -10), true, /ends in the middle of a line/],
+      [LIST, true, /only one of the two listings/],
+      // Dropping the last line whole leaves two listings that parse, and disagree.
+      [whole.slice(0, lastLine), true, /the two listings differ/],
+      [`${whole}\u0007\u001b[2J\nrm -rf /\n`, false, /unknown line: "\\x07\\x1b\[2J"/],
+      [LIST + LIST, false, /not a listing then a --thresholds listing/],
+    ];
+    for (const [text, cutShort, message] of cases) {
+      assert.throws(
+        () => parseReadOutput(text),
+        (e: unknown) =>
+          e instanceof ListingParseError && e.cutShort === cutShort && message.test(e.message),
+        JSON.stringify(text.slice(-60)),
+      );
+    }
+    assert.ok(parseTable(whole.slice(0, lastLine)), 'parseTable takes the part for the whole');
+  });
+
   test('round trip: what the emulation prints parses back to the same table', () => {
     const kernel = new IpvsKernel();
     runIpvsadm(['-R'], { kernel, stdin: RULES.replace('-g -w 3', '-m -w 3 -x 100 -y 50') });
@@ -273,48 +299,11 @@ describe('command helpers', () => {
       '-A -t 1.1.1.1:80 -s rr\n-D -f 5\n',
     );
   });
-
-  test('commandTarget names the entry the kernel changes (forced port included)', () => {
-    assert.deepEqual(
-      commandTarget([
-        '-a',
-        '-t',
-        '10.0.0.1:80',
-        '-x',
-        '0',
-        '-y',
-        '0',
-        '-r',
-        '10.0.0.2:8080',
-        '-g',
-        '-w',
-        '1',
-      ]),
-      {
-        service: 'tcp4|10.0.0.1|80',
-        destination: '4|10.0.0.2|80',
-      },
-    );
-    assert.deepEqual(commandTarget(['-d', '-t', '10.0.0.1:80', '-r', '10.0.0.2:8080']), {
-      service: 'tcp4|10.0.0.1|80',
-      destination: '4|10.0.0.2|8080',
-    });
-    assert.deepEqual(
-      commandTarget(['-e', '-f', '8', '-6', '-r', '[2001:db8::2]:0', '-g', '-w', '0']),
-      {
-        service: 'fwm6|8',
-        destination: '6|2001:db8::2|0',
-      },
-    );
-    assert.deepEqual(commandTarget(['-A', '-u', '[2001:db8::1]:53', '-o', '-s', 'rr']), {
-      service: 'udp6|2001:db8::1|53',
-    });
-  });
 });
 
 test('a firewall mark from 2^31 up is printed signed, as ipvsadm does, and read back unsigned', async () => {
   const { parseTable } = await import('../../src/ipvs/listing.ts');
-  const { saveText, listText } = await import('../../src/ipvs/commands.ts');
+  const { saveText, listText } = await import('../../src/ipvs/emulator/ipvsadm-format.ts');
   const table = {
     services: [
       {

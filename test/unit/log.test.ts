@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
 import { ctime } from '../../src/log/ctime.ts';
 import { DaemonLogger, logTargetFor } from '../../src/log/daemon-logger.ts';
-import { MASK, SecretScrubber } from '../../src/log/scrub.ts';
+import { MASK, SecretScrubber } from '../../src/lib/secrets.ts';
 import { FileSink } from '../../src/log/sinks.ts';
 
 process.env.TZ = 'UTC';

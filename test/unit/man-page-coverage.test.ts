@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ACTIONS, USAGE_TEXT } from '../../src/cli/legacy.ts';
+import { doctorCommand } from '../../src/cli/doctor.ts';
+import { USAGE_TEXT } from '../../src/cli/legacy.ts';
+import { ACTIONS } from '../../src/daemon/actions.ts';
 
 const page = readFileSync(new URL('../../man/ldirectord-ts.8', import.meta.url), 'utf8');
 /** The page as a reader sees it: roff escapes for hyphens and fonts removed. */
@@ -45,8 +47,19 @@ test('every option and subcommand has an entry', () => {
   for (const option of explained)
     assert.ok(options.includes(option), `${option} (from the usage text)`);
   const commands = section('COMMANDS');
-  for (const command of ['check', 'plan', '--json', '--down'])
+  for (const command of ['check', 'plan', 'doctor', '--json', '--down', '--real-server'])
     assert.ok(commands.includes(command), command);
+});
+
+test('every option of doctor is in the usage text and the man page', () => {
+  const io = { stdout: { write: () => true }, stderr: { write: () => true } };
+  const longs = doctorCommand(io).options.map((o) => o.long!);
+  assert.ok(longs.length >= 8, longs.join(' '));
+  const options = section('OPTIONS');
+  for (const option of longs) {
+    assert.ok(options.includes(option), `${option} (man page OPTIONS)`);
+    assert.ok(USAGE_TEXT.includes(option), `${option} (usage text)`);
+  }
 });
 
 test('every exit status is explained', () => {

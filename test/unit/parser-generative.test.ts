@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Config } from '../../src/config/model.ts';
 import { load } from '../support/config-helpers.ts';
+import { prng } from '../support/parse-fuzz.ts';
 
 const root = new URL('../fixtures/configs/', import.meta.url).pathname;
 const corpus = ['valid', 'seeds', 'broken', 'lenient'].flatMap((dir) =>
@@ -14,18 +15,6 @@ const corpus = ['valid', 'seeds', 'broken', 'lenient'].flatMap((dir) =>
     .filter((f) => f.endsWith('.cf'))
     .map((f) => readFileSync(join(root, dir, f), 'utf8')),
 );
-
-/** mulberry32: small, seeded, good enough for fuzzing. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = [
   ...'#"=:->[]., \t\n\r0123456789abcdefgqlu/\\_+%',

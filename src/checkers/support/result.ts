@@ -1,5 +1,6 @@
 // Results and failure texts shared by the checkers. A checker never throws: every failure is
 // `{ up: false, reason }`, with the reason in the words the original uses where it has them.
+import { maskSecrets } from '../../lib/secrets.ts';
 import type { CheckResult, CheckTarget } from '../types.ts';
 
 export const TIMEOUT: CheckResult = Object.freeze({ up: false, reason: 'timeout' });
@@ -62,10 +63,10 @@ export function errorText(err: unknown): string {
 }
 
 /** Removes the configured password and secret from a reason: they must never reach logs. */
-export function redact(result: CheckResult, target: CheckTarget): CheckResult {
-  let reason = result.reason;
-  for (const secret of [target.passwd, target.secret]) {
-    if (secret && reason.includes(secret)) reason = reason.replaceAll(secret, '********');
-  }
+export function redact(
+  result: CheckResult,
+  target: Pick<CheckTarget, 'passwd' | 'secret'>,
+): CheckResult {
+  const reason = maskSecrets(result.reason, [target.passwd, target.secret]);
   return reason === result.reason ? result : { up: result.up, reason };
 }

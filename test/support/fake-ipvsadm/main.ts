@@ -1,4 +1,4 @@
-// The fake ipvsadm: ipvsadm 1.31's command line over the kernel emulation of src/ipvs, with
+// The fake ipvsadm: ipvsadm 1.31's command line over the kernel emulation of src/ipvs/emulator, with
 // the table kept in a JSON state file. See README.md in this directory for the contract.
 // Started by ./ipvsadm (a sh wrapper) as: node main.ts <argv0> <args...>
 import {
@@ -7,20 +7,21 @@ import {
   existsSync,
   openSync,
   readFileSync,
-  renameSync,
   statSync,
   unlinkSync,
-  writeFileSync,
 } from 'node:fs';
 import { resolve } from 'node:path';
-import { type CommandFault, runIpvsadm } from '../../../src/ipvs/ipvsadm.ts';
-import { IpvsKernel, type KernelService } from '../../../src/ipvs/kernel.ts';
+import { type CommandFault, runIpvsadm } from '../../../src/ipvs/emulator/ipvsadm.ts';
+import { IpvsKernel, type KernelService } from '../../../src/ipvs/emulator/kernel.ts';
+import { writeFileAtomic } from '../../../src/lib/atomic-write.ts';
 
 /** A fault: the first whose `match` (a regular expression) finds the command's words. */
 interface Fault {
   match: string;
   /** The kernel refuses the command with this message (exit 255; -R carries on). */
   error?: string;
+  /** The command takes effect, then fails with this message anyway (exit 255; -R carries on). */
+  errorAfter?: string;
   /** ipvsadm stops at once with this message and exitCode (default 2). */
   fatal?: string;
   exitCode?: number;
@@ -28,6 +29,10 @@ interface Fault {
   hang?: boolean;
   /** Sleep this long, then go on. */
   delayMs?: number;
+  /** The process's standard output is cut to its first this many bytes (the commands ran). */
+  truncateOutput?: number;
+  /** This text is written to standard output after what the commands printed. */
+  garbageOutput?: string;
   /** Apply this many times, then disappear. Default: forever. */
   times?: number;
 }
@@ -84,9 +89,7 @@ function load(): State {
 
 function save(state: State, kernel: IpvsKernel): void {
   state.services = kernel.snapshot().services;
-  const tmp = `${statePath}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state));
-  renameSync(tmp, statePath);
+  writeFileAtomic(statePath, JSON.stringify(state), 0o644);
 }
 
 function readStdin(): string {
@@ -172,9 +175,15 @@ try {
     );
   }
 
+  // Output faults change what the whole process prints; the first that matches any command.
+  let outputFault: Fault | undefined;
   const faultFor = (words: readonly string[]): CommandFault | undefined => {
     const line = words.join(' ');
-    const fault = state.faults?.find((f) => new RegExp(f.match).test(line));
+    const fault = state.faults?.find(
+      (f) =>
+        !(outputFault && (f.truncateOutput !== undefined || f.garbageOutput !== undefined)) &&
+        new RegExp(f.match).test(line),
+    );
     if (!fault) return undefined;
     if (fault.times !== undefined) {
       fault.times--;
@@ -191,6 +200,10 @@ try {
       return { kind: 'fatal', message: fault.fatal, exitCode: fault.exitCode ?? 2 };
     }
     if (fault.error !== undefined) return { kind: 'error', message: fault.error };
+    if (fault.errorAfter !== undefined) return { kind: 'error-after', message: fault.errorAfter };
+    if (fault.truncateOutput !== undefined || fault.garbageOutput !== undefined) {
+      outputFault = fault;
+    }
     return undefined;
   };
 
@@ -202,20 +215,33 @@ try {
       stderr: `${invocationFault.message}\n`,
       exitCode: invocationFault.exitCode,
     };
-  } else if (invocationFault) {
+  } else if (invocationFault && invocationFault.kind !== 'error-after') {
     result = { stdout: '', stderr: `${invocationFault.message}\n`, exitCode: 255 };
   } else {
+    // A direct command that applies despite its error: the fault found for the invocation is
+    // the one its command meets.
+    let direct = invocationFault;
     result = runIpvsadm(args, {
       kernel,
       program,
       stdin,
-      beforeCommand: faultFor,
+      beforeCommand: (words) => {
+        const fault = direct ?? faultFor(words);
+        direct = undefined;
+        return fault;
+      },
       resolveHost,
       resolveService,
       hostName,
       serviceName,
     });
   }
+  if (outputFault?.truncateOutput !== undefined) {
+    result.stdout = Buffer.from(result.stdout)
+      .subarray(0, outputFault.truncateOutput)
+      .toString('utf8');
+  }
+  if (outputFault?.garbageOutput !== undefined) result.stdout += outputFault.garbageOutput;
   if (changed || JSON.stringify(kernel.snapshot().services) !== before) save(state, kernel);
 } finally {
   unlock();
