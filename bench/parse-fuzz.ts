@@ -1,7 +1,7 @@
-// Parse time under hostile input (issue 17, item 2): the pathological lines of the issue and
-// those found while reviewing the parser, side by side with the Perl original's parser; then a
-// long seeded fuzz of long runs planted in the corpus, reporting the worst time per config and
-// the distribution. The unit test test/unit/parser-linear-time.test.ts runs a short version.
+// Parse time under hostile input: the lines that once took seconds and those found while
+// reviewing the parser, side by side with the Perl original's parser; then a long seeded fuzz of
+// long runs planted in the corpus, reporting the worst time per config and the distribution. The
+// unit test test/unit/parser-linear-time.test.ts runs a short version.
 //
 //   node bench/parse-fuzz.ts [seconds of fuzz, default 60] [--compare <checkout>]
 //
@@ -94,7 +94,7 @@ for (const { name, text } of [...PATHOLOGICAL, ...FOUND_SLOW]) {
   );
 }
 
-// How the time grows with the length of the line, for the issue's first input.
+// How the time grows with the length of the line, for the first pathological input.
 process.stdout.write(
   '\nreal= + digits, by length\n| length | ldirectord-ts | Perl original (process) |\n',
 );

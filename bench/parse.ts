@@ -1,5 +1,5 @@
 // Parse + resolve a generated config of 1,000 virtual services and 10,000 real servers.
-// Target (issue 2): under 200 ms and under 50 MB of extra heap.
+// Target: under 200 ms and under 50 MB of extra heap.
 //   node --expose-gc bench/parse.ts
 import { loadConfigText } from '../src/config/load.ts';
 

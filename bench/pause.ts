@@ -1,6 +1,6 @@
-// A pause of the daemon (issue 17 item 1): N HTTP reals that answer every check after a delay
-// shorter than negotiatetimeout; the daemon is stopped (SIGSTOP) for each of the given times,
-// then continued; how many healthy reals it removes from the table for it.
+// A pause of the daemon: N HTTP reals that answer every check after a delay shorter than
+// negotiatetimeout; the daemon is stopped (SIGSTOP) for each of the given times, then continued;
+// how many healthy reals it removes from the table for it.
 //
 //   node bench/pause.ts [--impl ts|perl] [--bundle dist/ldirectord-ts.cjs] [--reals 100]
 //        [--answer-ms 1000] [--timeout 2] [--interval 5] [--stops 3,30] [--net 18] [--json FILE]

@@ -1,4 +1,4 @@
 // Versions printed by -v/--version. The original's version string is kept verbatim because
-// tools parse it (§6 item 36); ours follows it.
+// tools parse it (docs/ldirectord-behavior.md §6 item 36); ours follows it.
 export const ORIGINAL_VERSION = 'Linux Director v1.186-ha';
 export const VERSION = '0.1.0';

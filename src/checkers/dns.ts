@@ -1,5 +1,6 @@
 // service=dns (check_dns): ask the real server for the request (an A name, or an address for
-// its PTR) and match the answers' addresses or names against receive (§4.6).
+// its PTR) and match the answers' addresses or names against receive
+// (docs/ldirectord-behavior.md §4.6).
 //
 // Packets are built and read with dns-packet; node's dns.Resolver cannot be used because it
 // cannot be told to use TCP, which the original does when the virtual's protocol is tcp.
@@ -78,7 +79,8 @@ async function query(target: NegotiateTarget, signal: AbortSignal): Promise<Chec
   if (!response || (response as { rcode?: string }).rcode !== 'NOERROR' || answers.length === 0)
     return FAILED;
 
-  // Empty receive: always down, as the original (§6 item 27; the config layer warns).
+  // Empty receive: always down, as the original (docs/ldirectord-behavior.md §6 item 27; the config
+  // layer warns).
   if (target.receive === '') return MISMATCH;
   const receive = receivePattern(target.receive);
   if (typeof receive === 'string') return down(receive);

@@ -31,8 +31,6 @@ export interface HttpCheckOptions {
   caFile?: string;
   /** Read at most this much of a body (default 1 MiB); receive is matched against it. */
   maxBodyBytes?: number;
-  /** Send every request through this dispatcher instead of a fresh Client (request-shape tests). */
-  dispatcher?: Dispatcher;
 }
 
 const MAX_REDIRECTS = 7;
@@ -61,7 +59,6 @@ export function createHttpChecker(options: HttpCheckOptions = {}): Checker<Negot
     };
     const realOrigin = new URL(`https://${hostPort(target.host, target.port)}`).origin;
     const dispatcherFor = (origin: string): Dispatcher => {
-      if (options.dispatcher) return options.dispatcher;
       // tlsservername (or, verifying, the virtualhost) names the real's own origin only.
       const own = origin === realOrigin;
       const client = new Client(origin, {

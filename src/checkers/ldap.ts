@@ -1,6 +1,7 @@
 // service=ldap and ldaps (check_ldap): bind, anonymously or as login/passwd when both are set,
 // then search base = request without its leading '/', scope base, filter (objectClass=*);
-// exactly one entry is required, and its DN must match receive when receive is set (§4.6).
+// exactly one entry is required, and its DN must match receive when receive is set
+// (docs/ldirectord-behavior.md §4.6).
 //
 // The client is ldapts (promise-based, TLS, maintained). Its sockets are created through our
 // own connect functions, so they are destroyed when the check ends or is aborted, even

@@ -2,8 +2,9 @@
 // and database, run the request (the SQL, leading '/' removed) and be up when it returns at
 // least one row (for a statement other than SELECT: affects at least one row). The rows'
 // contents are not looked at.
-// Differences, in docs/compatibility.md: the original has no connect or query timeout (§6 item
-// 23) and we bound both by the deadline; it runs the statement twice and we run it once.
+// Differences, in docs/compatibility.md: the original has no connect or query timeout
+// (docs/ldirectord-behavior.md §6 item 23) and we bound both by the deadline; it runs the statement
+// twice and we run it once.
 // Rows are counted as they stream in, never kept, so a large result cannot exhaust memory;
 // the connection is then closed politely (COM_QUIT), or destroyed on error or deadline.
 import { type Connection, createConnection } from 'mysql2';

@@ -1,6 +1,7 @@
 // service=oracle (check_sql with DBD::Oracle): connect with login, passwd and the database as
 // the SID, run the request (leading '/' removed); up when it returns at least one row (or, for
-// DML, touches one) (§4.6). login and request are required, as in the original.
+// DML, touches one) (docs/ldirectord-behavior.md §4.6). login and request are required, as in the
+// original.
 //
 // The driver is node-oracledb in Thin mode: pure JavaScript, no Oracle client libraries on the
 // director. Success against a real Oracle server is untested (none can be installed here); the

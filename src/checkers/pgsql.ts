@@ -1,6 +1,6 @@
 // service=pgsql (check_sql with DBD::Pg): connect with login, passwd and database, run the
-// request (leading '/' removed); up when it returns at least one row (§4.6). login and request
-// are required, as in the original.
+// request (leading '/' removed); up when it returns at least one row
+// (docs/ldirectord-behavior.md §4.6). login and request are required, as in the original.
 //
 // The client is pg (node-postgres, pure JavaScript). It is given the socket we create, so an
 // abort destroys it at once; connect and query are bounded by the check's deadline too.

@@ -1,7 +1,7 @@
 // service=radius (check_radius): an Access-Request with User-Name = login, User-Password =
 // passwd, the shared secret and the NAS address, always over UDP; up only on Access-Accept
-// (§4.6, §6 item 27). A reply counts only if its Response Authenticator (and its
-// Message-Authenticator, when present) verifies with our secret; others are ignored, as
+// (docs/ldirectord-behavior.md §4.6, §6 item 27). A reply counts only if its Response Authenticator
+// (and its Message-Authenticator, when present) verifies with our secret; others are ignored, as
 // RFC 2865 says, so a wrong secret ends in the deadline.
 import { randomBytes, randomInt } from 'node:crypto';
 import { CODE, classifyReply, codeName, encodeAccessRequest } from './radius-packet.ts';

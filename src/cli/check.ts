@@ -5,7 +5,7 @@
 // Exit status: 0 all valid; 2 some file has configuration errors (the original's code);
 // 1 some file could not be checked (not found, unreadable), or start would refuse the pid folder.
 import { resolve } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { ConfigNotFoundError, loadConfig, locateConfig } from '../config/load.ts';
 import {
   type ConfigSummary,
@@ -23,11 +23,9 @@ import {
   hasErrors,
   shownDiagnostic,
 } from '../model/diagnostics.ts';
+import { parseArgv, type SubcommandIO, writingTo } from './subcommand.ts';
 
-export interface CheckIO {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-}
+export type CheckIO = SubcommandIO;
 
 interface FileReport {
   argument: string;
@@ -180,18 +178,9 @@ export async function runCheck(argv: string[], io: CheckIO): Promise<number> {
     )
     .option('--json', 'machine-readable output (passwords masked)')
     .option('--ha-dir <dir>', 'directory searched first instead of /etc/ha.d')
-    .option('--pid-dir <dir>', 'the pid file folder start would use (default /var/run)')
-    .exitOverride()
-    .configureOutput({
-      writeOut: (t) => io.stdout.write(t),
-      writeErr: (t) => io.stderr.write(t),
-    });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
-    throw e;
-  }
+    .option('--pid-dir <dir>', 'the pid file folder start would use (default /var/run)');
+  const answered = await parseArgv(writingTo(program, io), argv, 1);
+  if (answered !== undefined) return answered;
   const options = program.opts<{ json?: boolean; haDir?: string; pidDir?: string }>();
   const pidDir = options.pidDir ?? (process.env.LDIRECTORD_TS_PID_DIR || DEFAULT_PID_DIR);
   const args: Array<string | undefined> = program.args.length > 0 ? program.args : [undefined];

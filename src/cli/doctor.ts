@@ -5,8 +5,8 @@
 // runs the commands it proposes (no shell) and checks again; --fix --dry-run prints them and
 // the files that keep them across reboots. Exit status: 0 nothing wrong, 1 something is,
 // 2 it cannot check (not root, no /proc, no config file, bad arguments).
-import { Command, CommanderError, Option } from 'commander';
-import type { CheckIO } from './check.ts';
+import { Command, Option } from 'commander';
+import { parseArgv, type SubcommandIO, writingTo } from './subcommand.ts';
 import { checkDirector, describeDirector } from '../doctor/director.ts';
 import { assertCanCheck, gatherDirector, gatherNet } from '../doctor/gather.ts';
 import { canonicalAddress } from '../lib/inet.ts';
@@ -24,7 +24,7 @@ import { CannotCheckError, type Finding, type RealServerOptions } from '../docto
 import { runCommand } from '../lib/run-command.ts';
 
 /** Where doctor writes: the process's streams, or a test's buffers (as for check). */
-export type DoctorIO = CheckIO;
+export type DoctorIO = SubcommandIO;
 
 interface Options {
   realServer?: string;
@@ -81,7 +81,7 @@ async function applyFixes(commands: readonly string[][]): Promise<CommandRun[]> 
 
 /** The command line of doctor (the man page coverage test reads its options). */
 export function doctorCommand(io: DoctorIO): Command {
-  return new Command('ldirectord-ts doctor')
+  const program = new Command('ldirectord-ts doctor')
     .description(
       'Check what this host needs for LVS: on a director for the config, with --real-server on a real server.\n' +
         'Reads /proc, /sys, ip and ipvsadm output; sends no traffic.\n' +
@@ -101,20 +101,17 @@ export function doctorCommand(io: DoctorIO): Command {
     .option('--dry-run', 'with --fix: print the commands and the files that keep them, run nothing')
     .option('--ha-dir <dir>', 'director: directory searched first instead of /etc/ha.d')
     .option('--pid-dir <dir>', "director: the daemon's pid file folder (default /var/run)")
-    .option('--ipvsadm <path>', 'director: the ipvsadm program (also LDIRECTORD_IPVSADM)')
-    .exitOverride()
-    .configureOutput({
-      writeOut: (t) => io.stdout.write(t),
-      writeErr: (t) => io.stderr.write(t),
-    });
+    .option('--ipvsadm <path>', 'director: the ipvsadm program (also LDIRECTORD_IPVSADM)');
+  return writingTo(program, io);
 }
 
 export async function runDoctor(argv: string[], io: DoctorIO): Promise<number> {
   const program = doctorCommand(io);
   let options: Options;
   let realServer: RealServerOptions | undefined;
+  const answered = await parseArgv(program, argv, 2);
+  if (answered !== undefined) return answered;
   try {
-    await program.parseAsync(argv, { from: 'user' });
     options = program.opts<Options>();
     if (options.dryRun && !options.fix) throw new UsageError('--dry-run goes with --fix');
     const given = (option: string) => argv.some((a) => a === option || a.startsWith(`${option}=`));
@@ -142,7 +139,6 @@ export async function runDoctor(argv: string[], io: DoctorIO): Promise<number> {
         throw new UsageError(`${realOnly.join(', ')}: only with --real-server`);
     }
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (!(e instanceof UsageError)) throw e;
     io.stderr.write(`ldirectord-ts doctor: ${e.message}\n`);
     return 2;

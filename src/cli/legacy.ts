@@ -1,9 +1,9 @@
-// ldirectord's own command line (§1.1 of the behaviour reference):
+// ldirectord's own command line (docs/ldirectord-behavior.md §1.1):
 //   ldirectord [-d|--debug] [--] [configfile] start|stop|restart|try-restart|reload|force-reload|status
 //   ldirectord [-h|-?|--help|-v|--version]
 // Getopt::Long with bundling and require_order: options stop at the first non-option word.
-// ldirectord-ts adds the global options --pid-dir DIR, --ipvsadm PATH, --log-format and
-// --dry-run, --foreground.
+// ldirectord-ts adds the global options --pid-dir DIR, --state-dir DIR, --ipvsadm PATH,
+// --log-format, --dry-run and --foreground, and `[configfile] ctl ...` (src/cli/ctl.ts).
 import { ACTIONS, type Action, type ActionOptions, runAction } from '../daemon/actions.ts';
 import { ORIGINAL_VERSION, VERSION } from '../version.ts';
 
@@ -12,11 +12,13 @@ export interface LegacyArgs extends Omit<ActionOptions, 'action'> {
   help: boolean;
   version: boolean;
   action?: Action;
+  /** `[configfile] ctl WORDS...`: the words after ctl. */
+  control?: string[];
 }
 
 export class UsageError extends Error {}
 
-const LONG_WITH_VALUE = new Set(['--pid-dir', '--ipvsadm', '--log-format']);
+const LONG_WITH_VALUE = new Set(['--pid-dir', '--state-dir', '--ipvsadm', '--log-format']);
 
 export function parseLegacyArgs(argv: readonly string[]): LegacyArgs {
   const args: LegacyArgs = {
@@ -42,6 +44,7 @@ export function parseLegacyArgs(argv: readonly string[]): LegacyArgs {
         if (value === undefined)
           throw new UsageError(`Option ${name!.slice(2)} requires an argument`);
         if (name === '--pid-dir') args.pidDir = value;
+        else if (name === '--state-dir') args.stateDir = value;
         else if (name === '--ipvsadm') args.ipvsadm = value;
         else if (value === 'json' || value === 'text') args.logFormat = value;
         else throw new UsageError(`Value "${value}" invalid for option log-format (text or json)`);
@@ -62,6 +65,18 @@ export function parseLegacyArgs(argv: readonly string[]): LegacyArgs {
     }
   }
   const positional = argv.slice(i);
+  // `ctl` in the action's place; `ctl start` is the original's config named ctl.
+  const ctlAt =
+    positional[0] === 'ctl' && !(ACTIONS as readonly string[]).includes(positional[1] ?? '')
+      ? 0
+      : positional[1] === 'ctl'
+        ? 1
+        : -1;
+  if (ctlAt >= 0) {
+    if (ctlAt === 1) args.config = positional[0];
+    args.control = positional.slice(ctlAt + 1);
+    return args;
+  }
   // `status --json` without a config: the words after the action start with --.
   const actionFirst =
     positional.length >= 2 &&
@@ -106,6 +121,10 @@ export const USAGE_TEXT = `Usage:
 
     ldirectord-ts [--dry-run] [-d] [--] [configfile] start
 
+    ldirectord-ts [configfile] ctl drain|enable VIRTUAL REAL
+    ldirectord-ts [configfile] ctl weight N VIRTUAL REAL
+    ldirectord-ts [configfile] ctl show [--json] [VIRTUAL [REAL]]
+
     ldirectord-ts check [--json] [configfile...]
     ldirectord-ts plan [--down] configfile
     ldirectord-ts doctor [--json] [--fix [--dry-run]] [--ha-dir DIR] [configfile]
@@ -123,6 +142,9 @@ Options:
 
     --pid-dir DIR: (ldirectord-ts) keep the pid file in DIR instead of /var/run (also
     LDIRECTORD_TS_PID_DIR).
+
+    --state-dir DIR: (ldirectord-ts) keep the overrides set with ctl in DIR instead of
+    /var/lib/ldirectord-ts (also LDIRECTORD_TS_STATE_DIR).
 
     --ipvsadm PATH: (ldirectord-ts) the ipvsadm program to run (also LDIRECTORD_IPVSADM).
 
@@ -175,12 +197,21 @@ Options:
     status: Show status of the running daemon for the specified
     configuration.
 
+    ctl (ldirectord-ts): steer the running daemon through its control socket
+    (root only). drain: weight 0 whatever the checks say; weight N: N instead of
+    the configured weight while up; enable: back to the checks; show: the state
+    of a real, of a virtual's reals, or every override. VIRTUAL as after
+    virtual= (or tcp:/udp:/fwm: and the address where that is ambiguous), REAL as
+    address:port. Overrides survive reloads and restarts.
+
     Environment (ldirectord-ts):
 
     LDIRECTORD_IPVSADM: the ipvsadm program (as --ipvsadm).
 
     LDIRECTORD_TS_PID_DIR: the pid file folder (as --pid-dir), for callers that must
     keep the command line "<program> <configfile> start" as it is.
+
+    LDIRECTORD_TS_STATE_DIR: the folder of the ctl overrides (as --state-dir).
 
     LDIRECTORD_TS_SYSLOG_SOCKET: the syslog socket for logfile=<facility> (default
     /dev/log).
@@ -209,7 +240,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION_TEXT}\nldirectord-ts ${VERSION}\n`);
     return 0;
   }
-  const { help: _help, version: _version, action, ...options } = args;
+  const { help: _help, version: _version, action, control, ...options } = args;
+  if (control !== undefined) {
+    const ctl = await import('./ctl.ts');
+    return ctl.run({ words: control, config: options.config, pidDir: options.pidDir });
+  }
   if (action === undefined || !(ACTIONS as readonly string[]).includes(action)) {
     process.stdout.write(USAGE_TEXT);
     return 255;

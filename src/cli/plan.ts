@@ -4,17 +4,15 @@
 // every check has failed (checktype=on reals have no check and stay up). One command per line
 // in `ipvsadm -R` syntax, so `ldirectord-ts plan x.cf | ipvsadm -R` builds that table.
 // Exit status: 0 planned; 2 configuration errors; 1 other failures (file not found).
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { ConfigNotFoundError, loadConfig, locateConfig } from '../config/load.ts';
 import type { RealServer, VirtualService } from '../config/model.ts';
 import { restoreInput } from '../ipvs/commands.ts';
 import { planIpvs } from '../ipvs/plan.ts';
 import { formatDiagnostic, formatOriginalStyle } from '../model/diagnostics.ts';
+import { parseArgv, type SubcommandIO, writingTo } from './subcommand.ts';
 
-export interface PlanIO {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-}
+export type PlanIO = SubcommandIO;
 
 /** Which reals the plan assumes up: all checked reals pass (or, with --down, all fail). */
 export function assumedUp(down: boolean): (v: VirtualService, r: RealServer) => boolean {
@@ -35,18 +33,9 @@ export async function run(
     .action((file: string, opts: typeof options) => {
       argument = file;
       options = opts;
-    })
-    .exitOverride()
-    .configureOutput({
-      writeOut: (t) => io.stdout.write(t),
-      writeErr: (t) => io.stderr.write(t),
     });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
-    throw e;
-  }
+  const answered = await parseArgv(writingTo(program, io), argv, 1);
+  if (answered !== undefined) return answered;
 
   let file: string;
   try {

@@ -1,4 +1,4 @@
-// The original's identity strings (§2.9 of the behaviour reference). They appear in log lines
+// The original's identity strings (docs/ldirectord-behavior.md §2.9). They appear in log lines
 // and in the monitorfile, so their exact form is part of the compatibility contract.
 import { bracket, hostPort } from '../lib/inet.ts';
 import type { RealServer, VirtualService } from './model.ts';

@@ -99,11 +99,11 @@ function isRegularFile(path: string): boolean {
 }
 
 /**
- * The original's lookup (§1.2): `<haDir>/<arg>`, `<haDir>/conf/<arg>`, then `<arg>` itself
- * (relative to cwd), regular files only; `ldirectord.cf` when no argument was given. Returns
- * an absolute path (the original kept a relative one, which broke reloads after daemonizing)
- * and the CFGNAME: the argument's last path component, or `ldirectord` without an argument.
- * Throws ConfigNotFoundError ("Config file <arg> not found").
+ * The original's lookup (docs/ldirectord-behavior.md §1.2): `<haDir>/<arg>`, `<haDir>/conf/<arg>`,
+ * then `<arg>` itself (relative to cwd), regular files only; `ldirectord.cf` when no argument was
+ * given. Returns an absolute path (the original kept a relative one, which broke reloads after
+ * daemonizing) and the CFGNAME: the argument's last path component, or `ldirectord` without an
+ * argument. Throws ConfigNotFoundError ("Config file <arg> not found").
  */
 export function locateConfig(arg?: string, options: LocateOptions = {}): LocatedConfig {
   const haDir = options.haDir ?? '/etc/ha.d';

@@ -127,7 +127,7 @@ export interface VirtualService {
   /** Seconds between two agent queries: agentinterval, else checkinterval. */
   agentinterval: number;
 
-  /** Effective seconds after the original's fallback chains (§2.8). */
+  /** Effective seconds after the original's fallback chains (docs/ldirectord-behavior.md §2.8). */
   checktimeout: number;
   negotiatetimeout: number;
   checkcount: number;

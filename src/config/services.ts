@@ -1,6 +1,7 @@
 // The original's port rules over the services' well-known ports (each service's descriptor in
-// src/checkers holds its port): ld_port_to_service, ld_service_to_port (§2.8) and the check
-// port rule (ld_checkport); and a reader for /etc/services (getservbyname).
+// src/checkers holds its port): ld_port_to_service, ld_service_to_port
+// (docs/ldirectord-behavior.md §2.8) and the check port rule (ld_checkport); and a reader for
+// /etc/services (getservbyname).
 import { SERVICE_DESCRIPTORS } from '../checkers/index.ts';
 import { SERVICES, type Service } from '../model/domain.ts';
 import type { RealServer, VirtualService } from './model.ts';

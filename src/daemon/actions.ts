@@ -1,7 +1,7 @@
-// The original's actions (§1.4): start, stop, restart, try-restart, reload, force-reload,
-// status — with its messages, exit codes and pid file, which heartbeat, the OCF agent and
-// systemd depend on. Every action reads the config first: a config error exits 2 and changes
-// nothing (the original also deleted a running daemon's pid file: §6 item 5, fixed).
+// The original's actions (docs/ldirectord-behavior.md §1.4): start, stop, restart, try-restart,
+// reload, force-reload, status — with its messages, exit codes and pid file, which heartbeat, the
+// OCF agent and systemd depend on. Every action reads the config first: a config error exits 2 and
+// changes nothing (the original also deleted a running daemon's pid file: §6 item 5, fixed).
 //
 // `start` daemonizes by starting a detached copy of this program, which reports back through a
 // pipe once it has read the config and written its pid file; the parent then exits 0, or exits
@@ -18,10 +18,15 @@ import {
 } from '../config/load.ts';
 import type { Config } from '../config/model.ts';
 import { locateIpvsadm } from '../ipvs/backend.ts';
+import { hostPort } from '../lib/inet.ts';
 import { DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
 import { type Diagnostic, formatDiagnostic, formatOriginalStyle } from '../model/diagnostics.ts';
 import { formatRecord, lastRecords } from '../observe/eventlog.ts';
+import { describeOverride } from '../monitor/overrides.ts';
+import type { MonitorStatus } from '../monitor/types.ts';
 import type { RunMode } from './daemon.ts';
+import { controlSocketPath } from './control-socket.ts';
+import { overrideStatePath } from './override-store.ts';
 import { isLdirectordProcess, pidDirProblem, pidFilePath, readPidState } from './pidfile.ts';
 import { statusDocument, statusFilePath } from './status-file.ts';
 import { SubInstances } from './sub-instances.ts';
@@ -46,6 +51,8 @@ export interface ActionOptions {
   /** -d: in the foreground, logging verbosely to the terminal; ./ipvsadm preferred. */
   debug: boolean;
   pidDir?: string;
+  /** Extension: where ctl's overrides are kept across restarts. */
+  stateDir?: string;
   ipvsadm?: string;
   /** Extension: `--log-format json` writes pino's JSON records instead of the original's lines. */
   logFormat?: 'text' | 'json';
@@ -200,6 +207,7 @@ function printConfigErrors(diagnostics: Diagnostic[], context: ActionContext): v
 function globalOptions(args: ActionOptions): string[] {
   const options: string[] = [];
   if (args.pidDir) options.push('--pid-dir', args.pidDir);
+  if (args.stateDir) options.push('--state-dir', args.stateDir);
   if (args.ipvsadm) options.push('--ipvsadm', args.ipvsadm);
   if (args.logFormat) options.push('--log-format', args.logFormat);
   if (args.dryRun) options.push('--dry-run');
@@ -241,6 +249,7 @@ async function status(
     const line = `ldirectord for ${located.file} is running with pid: ${state.pid}`;
     context.stderr.write(`${line}\n`);
     logger.info(line);
+    for (const override of overridesInStatus(pidFile)) context.stderr.write(`${override}\n`);
     const children = new SubInstances(self, logger);
     for (const key of config.global.execute) {
       const r = await children.run(key, 'status');
@@ -310,6 +319,27 @@ function readTail(file: string, limit: number): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The ctl overrides the running daemon reports in its status file, one line each (on standard
+ * error with the running line; heartbeat reads both, and these never say "running" or "OK").
+ */
+function overridesInStatus(pidFile: string): string[] {
+  let snapshot: { monitor?: MonitorStatus };
+  try {
+    snapshot = JSON.parse(readFileSync(statusFilePath(pidFile), 'utf8')) as typeof snapshot;
+  } catch {
+    return [];
+  }
+  const lines: string[] = [];
+  for (const v of snapshot.monitor?.virtuals ?? [])
+    for (const r of v.reals)
+      if (r.override)
+        lines.push(
+          `ldirectord-ts: real server ${hostPort(r.address, r.port)} (${v.id}) ${describeOverride(r.override)} by ctl since ${r.override.since}`,
+        );
+  return lines;
 }
 
 /** SIGTERM, then wait (bounded) until the daemon is gone, so callers can rely on it. */
@@ -392,6 +422,12 @@ async function start(
     mode,
     logger,
     ...(mode === 'daemon' ? { pidFile, statusFile: statusFilePath(pidFile) } : {}),
+    // In every mode: a daemon in the foreground is steered like one in the background.
+    controlSocket: controlSocketPath(pidFile),
+    overrideState: overrideStatePath(
+      located.cfgname,
+      args.stateDir ?? (process.env.LDIRECTORD_TS_STATE_DIR || undefined),
+    ),
     ...(ipvsadm ? { ipvsadm } : {}),
     dryRun: args.dryRun,
     notifyEnv,

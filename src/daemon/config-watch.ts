@@ -1,8 +1,8 @@
-// Notices that the config file changed on disk (§5.5). chokidar is the fast trigger (it copes
-// with editors' atomic saves and delete-then-recreate); the original's own test runs as the
-// safety net on every check cycle: stat the file and, when mtime, inode or size moved, hash it.
-// A change is reported only when the content hash differs from the last one seen, so a `touch`
-// never triggers (as the original), and a file that is missing is reported once.
+// Notices that the config file changed on disk (docs/ldirectord-behavior.md §5.5). chokidar is the
+// fast trigger (it copes with editors' atomic saves and delete-then-recreate); the original's own
+// test runs as the safety net on every check cycle: stat the file and, when mtime, inode or size
+// moved, hash it. A change is reported only when the content hash differs from the last one seen,
+// so a `touch` never triggers (as the original), and a file that is missing is reported once.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { type FSWatcher, watch } from 'chokidar';

@@ -2,24 +2,37 @@
 // loop — signals (HUP reload; TERM, INT, QUIT stop; USR1 status dump), autoreload and callback,
 // execute= sub-instances, e-mail alerts and their reminders, the pid file and the status file.
 // Every change of state (reload, stop) runs one at a time, in the order it was asked for.
+// The control socket (ctl) carries operators' overrides to the monitor, which decides; the
+// daemon stores them so they outlive a restart.
 import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { checkers, negotiateChecker } from '../checkers/index.ts';
+import { defaultLookupService } from '../config/environment.ts';
 import { type LoadResult, loadConfig, loadConfigText } from '../config/load.ts';
 import type { Config, DaemonStatus } from '../config/model.ts';
 import { IpvsadmBackend } from '../ipvs/backend.ts';
 import { DryRunBackend } from '../ipvs/emulator/dry-run.ts';
 import { planIpvs } from '../ipvs/plan.ts';
 import type { IpvsBackend } from '../ipvs/types.ts';
+import { errorMessage } from '../lib/error-message.ts';
 import { runCommand } from '../lib/run-command.ts';
 import { secretsOf } from '../lib/secrets.ts';
 import { type DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
 import { formatOriginalStyle } from '../model/diagnostics.ts';
-import { Monitor, type MonitorEvent, splitCommand } from '../monitor/index.ts';
+import {
+  describeOverride,
+  Monitor,
+  type MonitorEvent,
+  type OverrideRecord,
+  splitCommand,
+} from '../monitor/index.ts';
 import { Observer } from '../observe/index.ts';
 import { ORIGINAL_VERSION, VERSION } from '../version.ts';
 import { ConfigWatcher } from './config-watch.ts';
+import type { ControlReply, ControlRequest } from './control-protocol.ts';
+import { ControlServer } from './control-socket.ts';
 import { EmailAlerter } from './email-alerts.ts';
+import { loadOverrides, saveOverrides } from './override-store.ts';
 import { removePidFile, writePidFile } from './pidfile.ts';
 import { StatusFile, statusDocument } from './status-file.ts';
 import { type SelfInvocation, SubInstances } from './sub-instances.ts';
@@ -36,6 +49,10 @@ export interface DaemonOptions {
   /** Written in daemon mode only, as the original. */
   pidFile?: string;
   statusFile?: string;
+  /** The ctl socket (beside the pid file, in every mode); none without. */
+  controlSocket?: string;
+  /** Where the overrides set by ctl are kept across restarts; none without. */
+  overrideState?: string;
   /** ipvsadm program; or a backend (tests). */
   ipvsadm?: string;
   backend?: IpvsBackend;
@@ -65,6 +82,10 @@ export class LdirectordDaemon {
   private readonly watcher: ConfigWatcher;
   private readonly statusFile: StatusFile | undefined;
   private readonly observer: Observer;
+  private readonly control: ControlServer | undefined;
+  /** Why the overrides could not be stored the last time, if they could not. */
+  private overrideSaveProblem: string | undefined;
+  private overrideLoadErrors: string[] = [];
   private readonly startedAt = new Date();
   private queue: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
@@ -109,6 +130,8 @@ export class LdirectordDaemon {
       checkers: { negotiate: negotiateChecker, ...checkers },
       logger: this.log,
       onEvent: (event) => this.onMonitorEvent(event),
+      overrides: this.storedOverrides(),
+      lookupService: defaultLookupService,
     });
     this.observer = new Observer({
       config: options.config,
@@ -125,6 +148,59 @@ export class LdirectordDaemon {
       scrub: (text) => this.log.scrubber.scrub(text),
       ...(options.notifyEnv ? { env: options.notifyEnv } : {}),
     });
+    this.control = options.controlSocket
+      ? new ControlServer({
+          path: options.controlSocket,
+          handle: (request) => this.handleControl(request),
+        })
+      : undefined;
+  }
+
+  /** The overrides kept by the last daemon for this config; what was refused, to log. */
+  private storedOverrides(): OverrideRecord[] {
+    const file = this.options.overrideState;
+    if (file === undefined) return [];
+    const { records, errors } = loadOverrides(file);
+    this.overrideLoadErrors = errors;
+    return records;
+  }
+
+  /** Logged once the daemon says it starts: the overrides it starts with, and what was refused. */
+  private logStoredOverrides(): void {
+    const file = this.options.overrideState;
+    for (const error of this.overrideLoadErrors) this.log.error(`Overrides: ${error}`);
+    for (const r of this.monitor.overrides())
+      this.log.info(
+        `Override kept from ${file}: real server ${r.real} (${r.virtual}) ${describeOverride(r.override)} since ${new Date(r.sinceMs).toISOString()}`,
+      );
+  }
+
+  private saveOverrides(): void {
+    const file = this.options.overrideState;
+    if (file === undefined) return;
+    try {
+      saveOverrides(file, this.monitor.overrides());
+      this.overrideSaveProblem = undefined;
+    } catch (error) {
+      this.overrideSaveProblem = `could not store the overrides in ${file} (${errorMessage(error)}): they hold until the daemon stops`;
+      this.log.error(`Overrides: ${this.overrideSaveProblem}`);
+    }
+  }
+
+  /** One ctl request: the monitor decides; a change it made is stored before the answer. */
+  private async handleControl(request: ControlRequest): Promise<ControlReply> {
+    if (this.stopping) return { ok: false, error: 'the daemon is stopping' };
+    if (request.command === 'show') return this.monitor.show(request.virtual, request.real);
+    const override =
+      request.command === 'drain'
+        ? ({ kind: 'drain' } as const)
+        : request.command === 'weight'
+          ? ({ kind: 'weight', weight: request.weight } as const)
+          : undefined;
+    const answer = await this.monitor.setOverride(request.virtual, request.real, override);
+    if (answer.ok && this.overrideSaveProblem !== undefined)
+      return { ...answer, warning: this.overrideSaveProblem };
+    return answer;
   }
 
   /** Runs until stopped by a signal (or stop()); resolves with the exit status. */
@@ -141,7 +217,11 @@ export class LdirectordDaemon {
     if (this.options.dryRun) {
       this.log.info('Dry run: ipvsadm commands are logged, not run; the IPVS table is in memory');
     }
+    this.logStoredOverrides();
     if (this.options.pidFile) writePidFile(this.options.pidFile, pid);
+    // Before `start` returns: ctl works as soon as the daemon runs (a request made during the
+    // first checks is answered once they are done).
+    await this.openControl();
     this.options.onReady?.();
     this.installSignals();
     this.watcher.start();
@@ -164,10 +244,22 @@ export class LdirectordDaemon {
     return done;
   }
 
+  private async openControl(): Promise<void> {
+    if (!this.control || this.stopping) return;
+    const problem = await this.control.open();
+    if (problem !== undefined)
+      this.log.error(
+        `Control socket ${this.control.path} not opened: ${problem}; ctl will not work`,
+      );
+    // A stop that came while it opened must not leave it behind.
+    else if (this.stopping) await this.control.close();
+  }
+
   /** SIGTERM and friends: clean stop (cleanstop), pid file removed, exit 0. */
   stop(signalName: string): Promise<void> {
     if (this.stopping) {
-      // §6 item 33: a repeated signal must not interrupt the clean stop under way.
+      // docs/ldirectord-behavior.md §6 item 33: a repeated signal must not interrupt the clean stop
+      // under way.
       this.log.info(`Linux Director Daemon already stopping, ignoring signal: ${signalName}`);
       return this.stopping;
     }
@@ -176,6 +268,7 @@ export class LdirectordDaemon {
     this.stopping = this.enqueue(async () => {
       for (const t of this.timers) clearInterval(t);
       this.timers = [];
+      await this.control?.close();
       await this.subInstances.stopAll(this.config.global.execute);
       await this.monitor.stop();
       await this.mailsSent(30_000);
@@ -274,8 +367,11 @@ export class LdirectordDaemon {
         const agent = r.agent
           ? `, agent ${r.agent.state} (weight ${r.agent.weight}${r.agent.allows ? '' : ', out'})`
           : '';
+        const override = r.override
+          ? `, ${describeOverride(r.override)} by ctl since ${r.override.since}`
+          : '';
         this.log.info(
-          `Status:   real ${r.address}:${r.port} ${r.up ? 'up' : 'down'} weight ${r.weight} failures ${r.failcount}/${r.failurecount}${agent}${last}`,
+          `Status:   real ${r.address}:${r.port} ${r.up ? 'up' : 'down'} weight ${r.weight} failures ${r.failcount}/${r.failurecount}${agent}${override}${last}`,
         );
       }
     }
@@ -304,6 +400,12 @@ export class LdirectordDaemon {
     }
     if (event.type === 'minhealthy') {
       this.track(this.alerter.notifyVirtual(event.message, event.virtual, this.status));
+    }
+    if (event.type === 'override') {
+      this.saveOverrides();
+      // At once: `status` right after `ctl` shows the change.
+      this.statusFile?.write();
+      return;
     }
     // Every check is an event; the status file follows changes (and its 5 s refresh).
     if (event.type !== 'check') this.statusFile?.changed();
@@ -344,7 +446,10 @@ export class LdirectordDaemon {
     void this.runCallback();
   }
 
-  /** callback="/path": run with the config's path, without a shell (§5.5). */
+  /**
+   * callback="/path": run with the config's path, without a shell
+   * (docs/ldirectord-behavior.md §5.5).
+   */
   private async runCallback(): Promise<void> {
     const callback = this.config.global.callback;
     if (!callback) return;
@@ -409,6 +514,7 @@ export class LdirectordDaemon {
     for (const [signal, handler] of this.handlers) process.off(signal, handler);
     await this.watcher.close();
     await this.observer.close();
+    await this.control?.close();
     this.statusFile?.remove();
     if (this.options.pidFile) removePidFile(this.options.pidFile, process.pid);
     await this.log.close();

@@ -1,8 +1,8 @@
-// E-mail alerts (§5.3): a mail for every real or fallback server added, restored, quiesced,
-// deleted or purged, reminders every emailalertfreq seconds while a real stays down, filtered
-// by emailalertstatus, sent through smtp= or the local sendmail — with the original's subject
-// and body. Fixed (§6 item 29): a comma-separated emailalert becomes one RCPT per address and
-// the SMTP result is checked. Fixed (peers.md §1.2): the fallback server never gets
+// E-mail alerts (docs/ldirectord-behavior.md §5.3): a mail for every real or fallback server added,
+// restored, quiesced, deleted or purged, reminders every emailalertfreq seconds while a real stays
+// down, filtered by emailalertstatus, sent through smtp= or the local sendmail — with the
+// original's subject and body. Fixed (§6 item 29): a comma-separated emailalert becomes one RCPT
+// per address and the SMTP result is checked. Also: the fallback server never gets
 // "Inaccessible" reminders, and reminders for reals that left the config stop on reload.
 import { hostname as osHostname, userInfo } from 'node:os';
 import nodemailer from 'nodemailer';

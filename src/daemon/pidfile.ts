@@ -1,10 +1,11 @@
-// The pid file (§1.2): `<dir>/ldirectord.<CFGNAME>.pid` holding `<pid>\n`, where CFGNAME is the
-// basename of the config argument as given (`ldirectord` when none was given). systemd's
-// PIDFile= and the OCF agent depend on this name. A daemon counts as running when the pid's
-// /proc/<pid>/cmdline mentions "ldirectord", as the original tests it.
-import { readFileSync, statSync, unlinkSync } from 'node:fs';
+// The pid file (docs/ldirectord-behavior.md §1.2): `<dir>/ldirectord.<CFGNAME>.pid` holding
+// `<pid>\n`, where CFGNAME is the basename of the config argument as given (`ldirectord` when none
+// was given). systemd's PIDFile= and the OCF agent depend on this name. A daemon counts as running
+// when the pid's /proc/<pid>/cmdline mentions "ldirectord", as the original tests it.
+import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../lib/atomic-write.ts';
+import { folderWriters } from './safe-folder.ts';
 
 export const DEFAULT_PID_DIR = '/var/run';
 
@@ -53,23 +54,9 @@ export function pidDirProblem(
   dir: string,
   uid: number = process.getuid?.() ?? 0,
 ): string | undefined {
-  let st;
-  try {
-    st = statSync(dir);
-  } catch {
-    return undefined;
-  }
-  if ((st.mode & 0o1000) !== 0) return undefined;
-  const fix = `make it writable by its owner only (chmod go-w ${dir}) or sticky (chmod +t ${dir})`;
-  const who =
-    (st.mode & 0o002) !== 0
-      ? 'others'
-      : (st.mode & 0o020) !== 0
-        ? 'its group'
-        : st.uid !== uid && st.uid !== 0 && (st.mode & 0o200) !== 0
-          ? `its owner (uid ${st.uid})`
-          : undefined;
+  const who = folderWriters(dir, uid);
   if (who === undefined) return undefined;
+  const fix = `make it writable by its owner only (chmod go-w ${dir}) or sticky (chmod +t ${dir})`;
   return `pid folder ${dir} is writable by ${who} and not sticky: refusing to keep the pid file there; ${fix}`;
 }
 

@@ -1,8 +1,8 @@
-// execute= (§1.8): other ldirectord-ts instances for other configs, started, reloaded, stopped
-// and queried with this one. The original ran `ldirectord <key> <action>` through the shell,
-// which stripped the quotes of `execute = "other.cf"`; we run our own program without a shell,
-// always in daemon mode (even when this instance runs with -d), passing on --pid-dir and
-// --ipvsadm so side-by-side instances stay side by side.
+// execute= (docs/ldirectord-behavior.md §1.8): other ldirectord-ts instances for other configs,
+// started, reloaded, stopped and queried with this one. The original ran `ldirectord <key>
+// <action>` through the shell, which stripped the quotes of `execute = "other.cf"`; we run our own
+// program without a shell, always in daemon mode (even when this instance runs with -d), passing on
+// --pid-dir and --ipvsadm so side-by-side instances stay side by side.
 import { runCommand } from '../lib/run-command.ts';
 import type { Logger } from '../log/logger.ts';
 

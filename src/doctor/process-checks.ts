@@ -27,7 +27,8 @@ export function configFindings(facts: DirectorFacts): Finding[] {
 
 /**
  * `ldirectord-ts <config> <action>` with the config as the user gave it: the pid file is named
- * after that argument (§1.2), so the path found is used only where the daemon could not find it.
+ * after that argument (docs/ldirectord-behavior.md §1.2), so the path found is used only where the
+ * daemon could not find it.
  */
 function selfCommand(facts: DirectorFacts, action: string): string[] {
   const { argument, file } = facts.config;

@@ -256,7 +256,9 @@ export class IpvsadmBackend extends IpvsadmApplier {
 export interface LocateOptions {
   /** --ipvsadm PATH from the command line. */
   explicit?: string;
-  /** -d: the original prefers ./ipvsadm in the current directory (§3.1). */
+  /**
+   * -d: the original prefers ./ipvsadm in the current directory (docs/ldirectord-behavior.md §3.1).
+   */
   debug?: boolean;
   env?: NodeJS.ProcessEnv;
   cwd?: string;

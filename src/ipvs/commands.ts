@@ -1,4 +1,4 @@
-// The ipvsadm command forms of the Perl original (§3.2, §3.3 of the behaviour reference), word
+// The ipvsadm command forms of the Perl original (docs/ldirectord-behavior.md §3.2, §3.3), word
 // for word and in its flag order, and the `ipvsadm -R` input of a list of commands.
 import type { Forward, VirtualService } from '../config/model.ts';
 import { hostPort, inetAton } from '../lib/inet.ts';

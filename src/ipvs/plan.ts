@@ -1,6 +1,6 @@
 // The planner: from the configuration, the monitor's view of which reals are up and the table
 // last read from the kernel, the ipvsadm commands that bring the kernel where the original
-// would leave it (§3.5-§3.9 of the behaviour reference), and the table expected afterwards.
+// would leave it (docs/ldirectord-behavior.md §3.5-§3.9), and the table expected afterwards.
 // Two extensions (docs/extensions.md) decide here too: the weight of a real in its slow start,
 // and minhealthy, which keeps the reals in the table when too few would remain.
 // Pure: no I/O, no timers. Differences from the original are in docs/compatibility.md.
@@ -24,6 +24,7 @@ import {
   schedFlagsText,
   serviceFlags,
 } from './model.ts';
+import { isDrained, takesTraffic, weightInService } from './override.ts';
 import {
   ipvsDestinationKey,
   ipvsServiceKey,
@@ -85,9 +86,12 @@ interface RealGroup {
   /** The port the kernel gives them. */
   port: number;
   reals: RealServer[];
-  /** The first real of the group that is up, else the first one. */
+  /** The first real of the group that takes traffic, else the first one. */
   chosen: RealServer;
+  /** A real of the group takes traffic (up and not drained). */
   up: boolean;
+  /** No real of it takes traffic and one is drained: in the table at weight 0 regardless. */
+  drained: boolean;
 }
 
 interface WorkingService {
@@ -145,7 +149,10 @@ class Planner {
     }
   }
 
-  /** Start-up and reload reconciliation of one virtual (§3.5, without the transient adds). */
+  /**
+   * Start-up and reload reconciliation of one virtual (docs/ldirectord-behavior.md §3.5, without
+   * the transient adds).
+   */
   reconcileVirtual(v: VirtualService): void {
     const groups = this.#groups(v);
     const fallback = this.#fallback(v, groups);
@@ -154,7 +161,7 @@ class Planner {
     for (const g of groups) if (g.up) this.#restore(v, g);
     if (fallback && !anyUp) this.#fallbackIn(v, fallback);
     for (const g of groups)
-      if (!g.up && !(holding && this.#serving(v, g))) this.#remove(v, g, 'start');
+      if (!g.up && !(holding && this.#keepable(v, g))) this.#remove(v, g, 'start');
     if (fallback && anyUp) this.#fallbackOut(v, fallback);
     const known = new Set(groups.map((g) => g.key));
     if (fallback) known.add(fallback.key);
@@ -193,11 +200,11 @@ class Planner {
       if (!group || done.has(group.key)) continue;
       done.add(group.key);
       if (group.up) this.#restore(v, group);
-      else if (!(holding && this.#serving(v, group))) this.#remove(v, group, 'running');
+      else if (!(holding && this.#keepable(v, group))) this.#remove(v, group, 'running');
     }
     if (minHealthyNeeded(v, v.reals.length) > 0 && !holding) {
       for (const g of groups) {
-        if (g.up || done.has(g.key) || !this.#serving(v, g)) continue;
+        if (g.up || done.has(g.key) || !this.#keepable(v, g)) continue;
         this.#remove(v, g, 'running');
       }
     }
@@ -207,7 +214,7 @@ class Planner {
     else this.#fallbackIn(v, fallback);
   }
 
-  /** §3.8: purge the reals that are up, then the virtual. */
+  /** docs/ldirectord-behavior.md §3.8: purge the reals that are up, then the virtual. */
   stopVirtual(v: VirtualService): void {
     const service = this.#work.get(this.#names(v).key);
     if (!service) return;
@@ -239,33 +246,43 @@ class Planner {
 
   #groups(v: VirtualService): RealGroup[] {
     const groups = new Map<string, RealGroup>();
+    const overrideOf = this.#input.override;
     for (const r of v.reals) {
       const port = kernelPort(v, r);
       const key = ipvsDestinationKey({ address: r.address, port });
-      const up = this.#input.isUp(v, r);
+      const override = overrideOf?.(v, r);
+      const up = takesTraffic(this.#input.isUp(v, r), override);
+      const drained = isDrained(override);
       const g = groups.get(key);
       if (!g) {
-        groups.set(key, { key, address: r.address, port, reals: [r], chosen: r, up });
+        groups.set(key, { key, address: r.address, port, reals: [r], chosen: r, up, drained });
       } else {
         g.reals.push(r);
+        g.drained ||= drained;
         if (up && !g.up) {
           g.up = true;
           g.chosen = r;
         }
       }
     }
+    for (const g of groups.values()) if (g.up) g.drained = false;
     return [...groups.values()];
   }
 
-  /** minhealthy holds the virtual's last-known set, by the monitor's states. */
+  /** minhealthy holds the virtual's last-known set: too few of its reals take traffic. */
   #holding(v: VirtualService): boolean {
     if (minHealthyNeeded(v, v.reals.length) === 0) return false;
-    const up = v.reals.filter((r) => this.#input.isUp(v, r)).length;
-    return holdsLastKnown(v, up, v.reals.length);
+    const override = this.#input.override;
+    const up = v.reals.filter((r) => takesTraffic(this.#input.isUp(v, r), override?.(v, r)));
+    return holdsLastKnown(v, up.length, v.reals.length);
   }
 
-  /** The group's entry is in the table with a weight: it takes new connections. */
-  #serving(v: VirtualService, g: RealGroup): boolean {
+  /**
+   * A down group minhealthy can keep: its entry is in the table with a weight (it takes new
+   * connections) and no drain asks it to stop.
+   */
+  #keepable(v: VirtualService, g: RealGroup): boolean {
+    if (g.drained) return false;
     return (this.#work.get(this.#names(v).key)?.destinations.get(g.key)?.weight ?? 0) > 0;
   }
 
@@ -282,11 +299,17 @@ class Planner {
     return { ...f, key, kernelPort: port };
   }
 
-  /** _restore_service for a real that is up, at its weight now (its agent's, its slow start). */
+  /**
+   * _restore_service for a real that is up, at its weight now: its own, its agent's or its
+   * override's, and below that while it ramps up (slowstart).
+   */
   #restore(v: VirtualService, g: RealGroup): void {
     const r = g.chosen;
-    const full = this.#input.weight?.(v, r) ?? r.weight;
-    const weight = Math.min(full, this.#input.slowStartWeight?.(v, r) ?? full);
+    const full = weightInService(
+      this.#input.weight?.(v, r) ?? r.weight,
+      this.#input.override?.(v, r),
+    );
+    const weight = Math.min(full, this.#input.slowStartWeight?.(v, r, full) ?? full);
     const spec: RealSpec = {
       address: r.address,
       port: r.port,
@@ -389,7 +412,10 @@ class Planner {
 
   /**
    * _remove_service for a real that is down. At start-up ('start') the table must end where the
-   * original settles after its add-then-remove dance: a quiescent real present at weight 0.
+   * original settles after its add-then-remove dance: a quiescent real present at weight 0. A
+   * drained real is quiesced the same way whatever `quiescent` and `readdquiescent` say, and
+   * put back at weight 0 when missing: a drain keeps its entry so connections in progress
+   * finish there.
    */
   #remove(v: VirtualService, g: RealGroup, when: 'start' | 'running'): void {
     const service = this.#service(v);
@@ -404,7 +430,7 @@ class Planner {
       port: r.port,
       serves: pairs(v, g.reals),
     };
-    if (!v.quiescent) {
+    if (!v.quiescent && !g.drained) {
       if (!have) return;
       this.#emitEntry(v, deleteRealArgs(v, g), `Deleted ${name}`, 'deleted', entry);
       service.destinations.delete(g.key);
@@ -434,7 +460,7 @@ class Planner {
         entry,
       );
     } else {
-      if (when === 'running' && !readd) return;
+      if (when === 'running' && !readd && !g.drained) return;
       // The original mails "Quiescent ..." for it, and logs "Readd Quiescent ...".
       this.#emitEntry(
         v,

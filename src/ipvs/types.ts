@@ -1,19 +1,23 @@
 // The contract between the monitor and the IPVS layer: the monitor says which reals are up,
 // the planner turns that into ipvsadm commands in the original's forms, a backend applies them.
 import type { Config, RealServer, VirtualService } from '../config/model.ts';
+import type { RealOverride } from '../model/domain.ts';
 import type { IpvsTable } from './model.ts';
 
 export type PlanScope =
-  /** §3.5 reconciliation at start-up. */
+  /** docs/ldirectord-behavior.md §3.5 reconciliation at start-up. */
   | { kind: 'start' }
-  /** §3.5, plus removal of the virtuals that left the config (§6 item 32). */
+  /**
+   * docs/ldirectord-behavior.md §3.5, plus removal of the virtuals that left the config
+   * (§6 item 32).
+   */
   | { kind: 'reload'; previous: Config }
   /**
    * Bring exactly these reals to their current state (transitions, or retries of failed
    * commands), then the fallback of their virtuals; touch nothing else.
    */
   | { kind: 'entries'; reals: RealPair[] }
-  /** §3.8, honouring each virtual's cleanstop. */
+  /** docs/ldirectord-behavior.md §3.8, honouring each virtual's cleanstop. */
   | { kind: 'stop' };
 
 export interface PlanInput {
@@ -25,10 +29,15 @@ export interface PlanInput {
   /** The weight of a real that is up; its configured weight when absent. */
   weight?(virtual: VirtualService, real: RealServer): number;
   /**
-   * The weight of a real in its slow start (slowstart), below the weight above while it ramps
-   * up after coming back; undefined when it is not ramping.
+   * The weight of a real in its slow start (slowstart): below `full`, the weight it would have,
+   * while it ramps up after coming back; undefined when it is not ramping.
    */
-  slowStartWeight?(virtual: VirtualService, real: RealServer): number | undefined;
+  slowStartWeight?(virtual: VirtualService, real: RealServer, full: number): number | undefined;
+  /**
+   * The operator's override of a real (`ctl`), if any (src/ipvs/override.ts says what it does
+   * to the entry). Absent: no real has one.
+   */
+  override?(virtual: VirtualService, real: RealServer): RealOverride | undefined;
   scope: PlanScope;
 }
 
@@ -59,8 +68,9 @@ export interface PlannedCommand {
   /** The original's log line, e.g. 'Added real server: 127.0.0.2:8080 (10.1.1.1:80) (Weight set to 1)'. */
   message: string;
   /**
-   * The subject of the e-mail alert the original sends for it (§5.3): commands on reals and
-   * fallbacks only. It differs from the log line for a re-added quiescent real.
+   * The subject of the e-mail alert the original sends for it (docs/ldirectord-behavior.md §5.3):
+   * commands on reals and fallbacks only. It differs from the log line for a re-added quiescent
+   * real.
    */
   alert?: string;
   event: PlanEvent;
@@ -95,7 +105,7 @@ export interface Plan {
 export interface ApplyResult {
   /** The table as read back after applying. */
   table: IpvsTable;
-  /** Commands that did not take effect, with ipvsadm's own message. */
+  /** Commands of the plan (the same objects) that did not take effect, with ipvsadm's own message. */
   failed: Array<{ command: PlannedCommand; message: string }>;
   /** ipvsadm processes started. */
   processes: number;

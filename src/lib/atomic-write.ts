@@ -1,9 +1,9 @@
-// Writing a file whole or not at all: the text goes to a temporary file beside it, which is
-// then renamed over it, so a reader never sees half a file. The temporary is created new
+// Writing a file whole or not at all: the text goes to a temporary file beside it, which is then
+// renamed over it, so a reader never sees half a file. The temporary is created new
 // (O_CREAT|O_EXCL|O_NOFOLLOW) under a random name: in a folder someone else can write to, a
-// guessable name such as `<name>.<pid>.tmp` lets them plant a symlink there and have our write
-// land in any file they choose (issue 17). rename() replaces a symlink at the destination
-// itself, never the file it points to.
+// guessable name such as `<name>.<pid>.tmp` lets them plant a symlink there and have our write land
+// in any file they choose. rename() replaces a symlink at the destination itself, never the file it
+// points to.
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

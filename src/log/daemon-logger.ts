@@ -1,5 +1,5 @@
 // The daemon's logger: pino for levels, structured fields and JSON output; the text formats
-// are the original's (§1.7), because operators' scripts grep them:
+// are the original's (docs/ldirectord-behavior.md §1.7), because operators' scripts grep them:
 //   -d           stderr   `<msg>` (debug lines `DEBUG<n>: <msg>`)
 //   supervised   stdout   `[<ctime>] <msg>`
 //   logfile=/x   file     `[<ctime>|<CFGNAME>|<pid>] <msg>`
@@ -18,7 +18,10 @@ export type LogTarget =
   | { kind: 'file'; path: string }
   | { kind: 'syslog'; facility: string };
 
-/** The original's destination rule (§1.7): -d, then supervised, then the logfile value. */
+/**
+ * The original's destination rule (docs/ldirectord-behavior.md §1.7): -d, then supervised, then the
+ * logfile value.
+ */
 export function logTargetFor(options: {
   debug: boolean;
   supervised: boolean;

@@ -51,6 +51,24 @@ export const SERVICES = [
 ] as const;
 export type Service = (typeof SERVICES)[number];
 
+/** The IPVS schedulers (the kernel's ip_vs_<name> modules); twos came with Linux 6.2. */
+export const IPVS_SCHEDULERS = [
+  'rr',
+  'wrr',
+  'lc',
+  'wlc',
+  'lblc',
+  'lblcr',
+  'dh',
+  'sh',
+  'sed',
+  'nq',
+  'fo',
+  'ovf',
+  'mh',
+  'twos',
+] as const;
+
 export type DaemonStatus = 'starting' | 'running' | 'stopping' | 'reloading';
 /** emailalertstatus bit mask, as the original: starting 1, running 2, stopping 4, reloading 8. */
 export const EMAIL_STATUS_BITS: Record<DaemonStatus, number> = {
@@ -88,6 +106,12 @@ export interface TlsSettings {
 /** Where an ldirectord-ts listener binds (the `metrics=` extension). */
 export type ListenAddress =
   { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+/**
+ * An operator's override of one real of one virtual (`ldirectord-ts ctl`): `drain` keeps it in
+ * the table at weight 0 whatever its checks say; `weight` puts that weight in place of the
+ * configured one while its checks say up. None: its checks decide, as in the original.
+ */
+export type RealOverride = { kind: 'drain' } | { kind: 'weight'; weight: number };
 
 /**
  * minhealthy=: how many reals of a virtual must be up before a failing one leaves the table,

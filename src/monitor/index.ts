@@ -8,15 +8,18 @@ export {
 } from './maintenance.ts';
 export { Monitor } from './monitor.ts';
 export { createFileAppender, type FileAppender, monitorLine } from './monitorfile.ts';
+export { describeOverride, type OverrideRecord } from './overrides.ts';
 export type {
   CheckerSet,
   CheckRecord,
   CommandRunner,
+  ControlAnswer,
   MonitorEvent,
   MonitorOptions,
   MonitorPhase,
   MonitorStatus,
   Planner,
   RealStatus,
+  RealView,
   VirtualStatus,
 } from './types.ts';

@@ -11,20 +11,25 @@ import type { IpvsTable } from '../ipvs/model.ts';
 import type { IpvsBackend, PlannedCommand, PlanScope, RealPair } from '../ipvs/types.ts';
 import { errorMessage } from '../lib/error-message.ts';
 import type { Logger } from '../log/logger.ts';
+import type { RealOverride } from '../model/domain.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { MonitorEvent, Planner } from './types.ts';
 
 /** What became of one plan: the `ipvs-apply` event without its type. */
 export type PlanOutcome = Omit<Extract<MonitorEvent, { type: 'ipvs-apply' }>, 'type'>;
 
-/** What the table should hold: the config in force and the monitor's state of each real. */
+/**
+ * What the table should hold: the config in force, the monitor's state of each real and the
+ * operator's overrides.
+ */
 export interface DesiredState {
   config(): Config;
   isUp(virtual: VirtualService, real: RealServer): boolean;
   /** The weight of a real that is up (its agent may scale it). */
   weight(virtual: VirtualService, real: RealServer): number;
+  override(virtual: VirtualService, real: RealServer): RealOverride | undefined;
   /** Its weight now while it ramps up after coming back (slowstart); undefined otherwise. */
-  slowStartWeight(virtual: VirtualService, real: RealServer): number | undefined;
+  slowStartWeight(virtual: VirtualService, real: RealServer, full: number): number | undefined;
 }
 
 export interface IpvsSyncOptions {
@@ -220,7 +225,8 @@ export class IpvsSync {
         actual: this.#table,
         isUp: (v, r) => desired.isUp(v, r),
         weight: (v, r) => desired.weight(v, r),
-        slowStartWeight: (v, r) => desired.slowStartWeight(v, r),
+        override: (v, r) => desired.override(v, r),
+        slowStartWeight: (v, r, full) => desired.slowStartWeight(v, r, full),
         scope,
       });
     } catch (error) {
@@ -248,16 +254,13 @@ export class IpvsSync {
       return;
     }
     this.#table = result.table;
-    const failures = new Map<PlannedCommand | string, string>();
-    for (const f of result.failed) {
-      failures.set(f.command, f.message);
-      failures.set(f.command.line, f.message);
-    }
+    const failures = new Map(result.failed.map((f) => [f.command, f.message]));
     const failed: PlannedCommand[] = [];
     for (const command of plan.commands) {
-      const message = failures.get(command) ?? failures.get(command.line);
-      // The original's line is logged for every command, as it does (§6 item 22); a failure
-      // follows it with ipvsadm's own message, and only what took effect is reported.
+      const message = failures.get(command);
+      // The original's line is logged for every command, as it does
+      // (docs/ldirectord-behavior.md §6 item 22); a failure follows it with ipvsadm's own message,
+      // and only what took effect is reported.
       logger.info(command.message, { ipvsadm: command.line, virtual: command.virtualId });
       if (message === undefined) this.#options.applied(command, scope.kind);
       else {
@@ -274,7 +277,7 @@ export class IpvsSync {
       result.processes,
       failed.map((c) => ({
         line: c.line,
-        message: (failures.get(c) ?? failures.get(c.line) ?? '').trim(),
+        message: (failures.get(c) ?? '').trim(),
       })),
     );
     if (scope.kind === 'stop' || epoch !== this.#epoch) return;

@@ -1,4 +1,5 @@
-// maintenancedir (§4.3 item 1): a file named after a real in that directory forces it down.
+// maintenancedir (docs/ldirectord-behavior.md §4.3 item 1): a file named after a real in that
+// directory forces it down.
 // The names come from the address and from its reverse-DNS name; the original resolves the
 // name on every check (§6 item 35). Here the names are resolved once per config load, in the
 // background, and the directory listing is shared by every check for a short while.

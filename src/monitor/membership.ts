@@ -7,6 +7,7 @@ import { virtualId } from '../config/identity.ts';
 import type { Config, RealServer, VirtualService } from '../config/model.ts';
 import type { IpvsTable } from '../ipvs/model.ts';
 import { hostPort } from '../lib/inet.ts';
+import type { OverrideRecord } from './overrides.ts';
 import { type ScheduledJob, scheduledJob } from './scheduler.ts';
 import { COMBINED_START, type RealState } from './state.ts';
 import { type CheckMode, checkKey, checkMode } from './target.ts';
@@ -27,6 +28,8 @@ export interface Member {
   /** The last check; its time as a number, made ISO 8601 only for status(). */
   last?: Omit<CheckRecord, 'at'> & { atMs: number };
   maintenance?: string;
+  /** The operator's override (ctl) of this real, kept by the monitor across reloads. */
+  override?: OverrideRecord;
   /** Its first check since it appeared has not completed yet. */
   awaitingFirst: boolean;
   /**
@@ -219,7 +222,8 @@ export function initiallyUp(
   );
   if (!service) return false;
   const exact = service.destinations.find((d) => d.address === r.address && d.port === r.port);
-  // ipvsadm gives a gate or ipip real of an address:port virtual the virtual's port (§3.9).
+  // ipvsadm gives a gate or ipip real of an address:port virtual the virtual's port
+  // (docs/ldirectord-behavior.md §3.9).
   const mapped =
     exact ??
     (v.protocol !== 'fwm' && r.forward !== 'masq'

@@ -1,5 +1,6 @@
 // The check engine: decides, for every real of every virtual, whether it is up, as the
-// original does (§4.5), without letting one slow or hung real delay any other check.
+// original does (docs/ldirectord-behavior.md §4.5), without letting one slow or hung real delay any
+// other check.
 //
 // - Each distinct check (src/monitor/target.ts checkKey) is a job that runs every
 //   checkinterval of its virtual, at a stable phase within the interval, under a concurrency
@@ -15,6 +16,9 @@
 // - fallbackcommand runs when a virtual loses its last real or gets its first one back.
 // - A real with an agent (agentport) is in the table only when both its check and its agent
 //   allow it, at the weight the agent gives (src/monitor/agents.ts, agent-state.ts).
+// - The operator's overrides (ctl: drain, weight) are kept here by virtual id and real
+//   address:port, so they outlast reloads; each member points at its own. The planner decides
+//   what they do to the table (src/ipvs/override.ts).
 // - The extensions of docs/extensions.md, decided in the pure files and timed here: risecount
 //   (src/monitor/state.ts), failinterval and downinterval (the interval after each run,
 //   src/monitor/schedule.ts), slowstart (src/monitor/slow-start.ts marks a real that came back
@@ -25,6 +29,8 @@ import { checkAgent } from '../checkers/agent.ts';
 import type { Checker } from '../checkers/types.ts';
 import { realId, realIdText } from '../config/identity.ts';
 import type { Config, RealServer, VirtualService } from '../config/model.ts';
+import type { ServiceLookup } from '../config/services.ts';
+import { takesTraffic, weightInService } from '../ipvs/override.ts';
 import type { IpvsTable } from '../ipvs/model.ts';
 import { holdsLastKnown, minHealthyNeeded } from '../ipvs/plan.ts';
 import { errorMessage } from '../lib/error-message.ts';
@@ -33,6 +39,7 @@ import { runCommand } from '../lib/run-command.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import { type AgentState, agentAllows, agentWeight, describeAgent } from './agent-state.ts';
 import { agentEndpoint, AgentWatch } from './agents.ts';
+import type { RealOverride } from '../model/domain.ts';
 import { type Clock, systemClock, type TimerHandle } from './clock.ts';
 import { runWithDeadline, type TimedResult } from './deadline.ts';
 import { fallbackCommandArgs, splitCommand } from './fallback-command.ts';
@@ -48,6 +55,14 @@ import {
   type VirtualEntry,
 } from './membership.ts';
 import { createFileAppender, type FileAppender, monitorLine } from './monitorfile.ts';
+import {
+  describeOverride,
+  type OverrideRecord,
+  overrideKey,
+  overrideKeyOf,
+  selectReal,
+  selectVirtual,
+} from './overrides.ts';
 import { sharedIntervalMs } from './schedule.ts';
 import { Scheduler } from './scheduler.ts';
 import { StallWatch } from './stall.ts';
@@ -59,10 +74,12 @@ import type {
   CheckerSet,
   CheckRecord,
   CommandRunner,
+  ControlAnswer,
   MonitorEvent,
   MonitorOptions,
   MonitorPhase,
   MonitorStatus,
+  RealView,
 } from './types.ts';
 
 interface Outcome {
@@ -97,6 +114,9 @@ export class Monitor {
   #namesResolved: Promise<void> = Promise.resolve();
   #maintenanceWaitMs: number;
   #slowStarts: SlowStarts;
+  /** The operator's overrides, by overrideKey(); members point at theirs. */
+  #overrides = new Map<string, OverrideRecord>();
+  #lookupService: ServiceLookup | undefined;
 
   constructor(options: MonitorOptions) {
     this.#config = options.config;
@@ -110,6 +130,9 @@ export class Monitor {
     this.#pid = options.pid ?? process.pid;
     this.#fallbackTimeoutMs = options.fallbackCommandTimeoutMs ?? 30_000;
     this.#maintenanceWaitMs = options.maintenanceNamesWaitMs ?? 3000;
+    this.#lookupService = options.lookupService;
+    for (const record of options.overrides ?? [])
+      this.#overrides.set(overrideKey(record.virtual, record.real), record);
     this.#stalls = new StallWatch(this.#clock, (ms) => {
       if (ms >= 1000)
         this.#logger.info(
@@ -129,7 +152,11 @@ export class Monitor {
           return m !== undefined && this.#inTable(m);
         },
         weight: (v, r) => agentWeight(this.#agentOf(v, r), r.weight),
-        slowStartWeight: (v, r) => this.#slowStartWeightOf(v, r),
+        slowStartWeight: (v, r, full) => this.#slowStartWeightOf(v, r, full),
+        override: (v, r) =>
+          this.#overrides.size === 0
+            ? undefined
+            : this.#members.byVirtual.get(v)?.get(r)?.override?.override,
       },
       applied: (command, scope) => this.#emit({ type: 'ipvs', scope, command }),
       sent: (outcome) => this.#emit({ type: 'ipvs-apply', ...outcome }),
@@ -246,7 +273,15 @@ export class Monitor {
       load: this.#scheduler.load,
       isPending: (m) => this.#sync.isPending(m.virtual, m.real),
       inTable: (m) => this.#inTable(m),
-      slowStartWeight: (m) => this.#slowStartWeightOf(m.virtual, m.real),
+      slowStartWeight: (m) =>
+        this.#slowStartWeightOf(
+          m.virtual,
+          m.real,
+          weightInService(
+            agentWeight(this.#agentOf(m.virtual, m.real), m.real.weight),
+            m.override?.override,
+          ),
+        ),
       agent: (m) => {
         const endpoint = agentEndpoint(m.virtual, m.real);
         const state = this.#agents.state(endpoint);
@@ -263,6 +298,123 @@ export class Monitor {
       },
       pending: this.#sync.pendingSummary(),
     });
+  }
+
+  /** The overrides in force, for the daemon to store. */
+  overrides(): OverrideRecord[] {
+    return [...this.#overrides.values()];
+  }
+
+  /**
+   * Drain a real, give it another weight, or (undefined) hand it back to its checks. Answers
+   * once the IPVS table follows (a command that failed is retried as usual and shows as
+   * pending); an unknown virtual or real is an error that changes nothing.
+   */
+  setOverride(
+    virtualText: string,
+    realText: string,
+    override: RealOverride | undefined,
+  ): Promise<ControlAnswer> {
+    let answer: ControlAnswer = { ok: false, error: 'the daemon is stopping' };
+    return this.#serially(async () => {
+      if (this.#phase !== 'running') {
+        if (this.#phase !== 'stopping' && this.#phase !== 'stopped')
+          answer = { ok: false, error: `the daemon is ${this.#phase}` };
+        return;
+      }
+      const selection = selectReal(this.#config, virtualText, realText, this.#lookupService);
+      if (!selection.ok) {
+        answer = selection;
+        return;
+      }
+      const key = overrideKey(selection.virtual, selection.real);
+      const previous = this.#overrides.get(key);
+      const changed = !sameOverride(previous?.override, override);
+      const record: OverrideRecord | undefined =
+        override === undefined
+          ? undefined
+          : changed || !previous
+            ? {
+                virtual: selection.virtual,
+                real: selection.real,
+                override,
+                sinceMs: this.#clock.now(),
+              }
+            : previous;
+      if (record) this.#overrides.set(key, record);
+      else this.#overrides.delete(key);
+      const where = `${selection.real} (${selection.virtual})`;
+      const members = selection.pairs
+        .map(({ virtual, real }) => this.#members.byVirtual.get(virtual)?.get(real))
+        .filter((m) => m !== undefined);
+      for (const m of members) {
+        m.override = record;
+        if (changed) this.#sync.markDirty(m);
+      }
+      let message: string;
+      if (!changed) {
+        message = override
+          ? `Real server ${where} is ${describeOverride(override)} already: nothing changed`
+          : `Real server ${where} has no override: nothing changed`;
+        this.#logger.info(message);
+      } else {
+        const configured = members[0]?.real.weight;
+        message =
+          override === undefined
+            ? `Enabled real server: ${where} by ctl: its checks decide again (was ${describeOverride(previous!.override)})`
+            : override.kind === 'drain'
+              ? `Drained real server: ${where} by ctl: weight 0 until enable`
+              : `Set weight of real server: ${where} by ctl: ${override.weight} until enable (configured ${configured})`;
+        this.#logger.info(message, {
+          virtual: selection.virtual,
+          real: selection.real,
+          override: override ?? null,
+        });
+        this.#emit({
+          type: 'override',
+          virtual: selection.virtual,
+          real: selection.real,
+          override,
+          cause: 'ctl',
+        });
+        for (const entry of new Set(members.map((m) => m.entry))) this.#decideVirtual(entry);
+        await this.#sync.flushNow();
+      }
+      answer = { ok: true, message, reals: this.#views(selection.virtual, selection.real) };
+    }).then(() => answer);
+  }
+
+  /**
+   * The reals a ctl `show` asks for: one real of a virtual, every real of a virtual, or (with
+   * neither) every real that has an override.
+   */
+  show(virtualText?: string, realText?: string): ControlAnswer {
+    if (virtualText === undefined) {
+      const reals = this.#views(undefined, undefined).filter((view) => view.real.override);
+      const message =
+        reals.length === 0 ? 'No real server has an override' : `${reals.length} override(s)`;
+      return { ok: true, message, reals };
+    }
+    if (realText === undefined) {
+      const virtual = selectVirtual(this.#config, virtualText);
+      if (!virtual.ok) return virtual;
+      return { ok: true, message: virtual.id, reals: this.#views(virtual.id, undefined) };
+    }
+    const selection = selectReal(this.#config, virtualText, realText, this.#lookupService);
+    if (!selection.ok) return selection;
+    const where = `${selection.real} (${selection.virtual})`;
+    return { ok: true, message: where, reals: this.#views(selection.virtual, selection.real) };
+  }
+
+  #views(virtual: string | undefined, real: string | undefined): RealView[] {
+    const views: RealView[] = [];
+    for (const v of this.status().virtuals) {
+      if (virtual !== undefined && v.id !== virtual) continue;
+      for (const r of v.reals)
+        if (real === undefined || hostPort(r.address, r.port) === real)
+          views.push({ virtual: v.id, real: r });
+    }
+    return views;
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -316,11 +468,41 @@ export class Monitor {
     for (const job of change.retired) this.#scheduler.kill(job);
     const { entries, byVirtual, jobs } = change;
     this.#members = { entries, byVirtual, jobs };
+    this.#attachOverrides();
     this.#namesResolved = this.#maintenance.prepare(
       config.global.maintenancedir,
       config.virtuals.flatMap((v) => v.reals.map((r) => r.address)),
     );
     return { fresh: change.fresh, grown: change.grown, agents: this.#agents.update(config) };
+  }
+
+  /**
+   * Point each member at its override; drop (and say so) the overrides of reals the config no
+   * longer has, so that a real added again later starts from its checks.
+   */
+  #attachOverrides(): void {
+    const used = new Set<string>();
+    for (const entry of this.#members.entries) {
+      for (const m of entry.members) {
+        if (this.#overrides.size === 0) {
+          m.override = undefined;
+          continue;
+        }
+        const key = overrideKeyOf(entry.vid, m.real);
+        m.override = this.#overrides.get(key);
+        if (m.override) used.add(key);
+      }
+    }
+    for (const [key, record] of this.#overrides) {
+      if (used.has(key)) continue;
+      this.#overrides.delete(key);
+      this.#logger.warn(
+        `Dropped override of real server: ${record.real} (${record.virtual}): ${describeOverride(record.override)}, but the configuration has no such real any more`,
+        { virtual: record.virtual, real: record.real },
+      );
+      const { virtual, real } = record;
+      this.#emit({ type: 'override', virtual, real, override: undefined, cause: 'config' });
+    }
   }
 
   #fallbackCommandOf(v: VirtualService, config: Config, vid: string): string[] | undefined {
@@ -430,8 +612,9 @@ export class Monitor {
         this.#apply(m, now, { up: result.up }, result.reason, kind, {
           timedOut: result.timedOut,
           durationMs: result.durationMs,
-          // Every check result is written, ping-down and external-perl included (§6 item 30);
-          // checktype=on runs no check and writes nothing, as the original.
+          // Every check result is written, ping-down and external-perl included
+          // (docs/ldirectord-behavior.md §6 item 30); checktype=on runs no check and writes
+          // nothing, as the original.
           logToFile: kind !== 'on',
         });
       } else continue;
@@ -515,11 +698,10 @@ export class Monitor {
       );
   }
 
-  /** The weight of a real in its slow start (below its agent's weight); else undefined. */
-  #slowStartWeightOf(v: VirtualService, r: RealServer): number | undefined {
+  /** The weight of a real in its slow start, on its way to `full`; else undefined. */
+  #slowStartWeightOf(v: VirtualService, r: RealServer, full: number): number | undefined {
     const m = this.#members.byVirtual.get(v)?.get(r);
-    if (!m?.slowStart) return undefined;
-    return this.#slowStarts.weight(m, agentWeight(this.#agentOf(v, r), r.weight));
+    return m?.slowStart ? this.#slowStarts.weight(m, full) : undefined;
   }
 
   #text(m: Member): MemberText {
@@ -566,7 +748,9 @@ export class Monitor {
     const v = entry.virtual;
     const total = entry.members.length;
     const needed = minHealthyNeeded(v, total);
-    const up = entry.members.filter((m) => this.#inTable(m)).length;
+    const up = entry.members.filter((m) =>
+      takesTraffic(this.#inTable(m), m.override?.override),
+    ).length;
     const holding = needed > 0 && holdsLastKnown(v, up, total);
     if (holding === entry.holding) return;
     entry.holding = holding;
@@ -592,7 +776,9 @@ export class Monitor {
       if (entry.members.some((m) => m.live && m.awaitingFirst)) return;
       entry.settled = true;
     }
-    const status = entry.members.some((m) => this.#inTable(m)) ? 'stop' : 'start';
+    const status = entry.members.some((m) => takesTraffic(this.#inTable(m), m.override?.override))
+      ? 'stop'
+      : 'start';
     if (status === entry.commandState) return;
     entry.commandState = status;
     const command = entry.command;
@@ -660,6 +846,11 @@ export class Monitor {
       this.#logger.error(`Event handler failed: ${errorMessage(error)}`);
     }
   }
+}
+
+function sameOverride(a: RealOverride | undefined, b: RealOverride | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.kind === b.kind && (a.kind === 'drain' || a.weight === (b as typeof a).weight);
 }
 
 /** The original's debug wording for the check a pass runs. */

@@ -1,4 +1,5 @@
-// The monitorfile (§5.2): one line per check result, in the original's exact format
+// The monitorfile (docs/ldirectord-behavior.md §5.2): one line per check result, in the original's
+// exact format
 //   [<ctime>] [<pid>] <real-id as text> [<up|down>] <escaped message>
 import { appendOnce } from '../lib/append-file.ts';
 import { ctime } from '../log/ctime.ts';

@@ -1,9 +1,9 @@
-// The real-server state machine of the original (§4.5: service_set, _service_up,
-// _service_down), per (virtual, real), and the connect counter of checktype=N (§4.3 item 7).
-// Two extensions (docs/extensions.md), both inert at their defaults: risecount (passes needed
-// before a real that is out goes back in) and slowstart (the weight of a real that came back,
-// as time goes on). Pure: a state and a verdict (or a time) in, the next state and what to log
-// out.
+// The real-server state machine of the original (docs/ldirectord-behavior.md §4.5: service_set,
+// _service_up, _service_down), per (virtual, real), and the connect counter of checktype=N
+// (§4.3 item 7). Two extensions (docs/extensions.md), both inert at their defaults: risecount
+// (passes needed before a real that is out goes back in) and slowstart (the weight of a real
+// that came back, as time goes on). Pure: a state and a verdict (or a time) in, the next state
+// and what to log out.
 import type { CheckKind, CheckMode } from './target.ts';
 
 export interface RealState {

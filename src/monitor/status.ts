@@ -1,5 +1,6 @@
 // The status view (status --json, SIGUSR1, the status file): the membership's states as plain
 // values. Read-only.
+import { takesTraffic } from '../ipvs/override.ts';
 import { minHealthyNeeded } from '../ipvs/plan.ts';
 import { hostPort } from '../lib/inet.ts';
 import type { Member, VirtualEntry } from './membership.ts';
@@ -26,7 +27,7 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
     phase: sources.phase,
     virtuals: sources.entries.map((e) => {
       const v = e.virtual;
-      const anyUp = e.members.some((m) => sources.inTable(m));
+      const anyUp = e.members.some((m) => takesTraffic(sources.inTable(m), m.override?.override));
       const needed = minHealthyNeeded(v, e.members.length);
       return {
         id: e.vid,
@@ -49,6 +50,15 @@ export function monitorStatus(sources: StatusSources): MonitorStatus {
           ...(v.risecount > 1 ? { rise: m.state.rise, risecount: v.risecount } : {}),
           ...slowStartOf(sources, m),
           ...agentOf(sources, m),
+          ...(m.override
+            ? {
+                override: {
+                  ...m.override.override,
+                  since: new Date(m.override.sinceMs).toISOString(),
+                },
+              }
+            : {}),
+          serving: takesTraffic(sources.inTable(m), m.override?.override),
           ...(m.last ? { lastCheck: lastCheck(m.last) } : {}),
           pending: sources.isPending(m),
         })),

@@ -20,16 +20,18 @@ export function checkPort(v: VirtualService, r: RealServer): number {
   return effectiveCheckPort(v, r) ?? 0;
 }
 
-/** _check_real's dispatch: a UDP connect check is a ping (§4.3 item 3). */
+/**
+ * _check_real's dispatch: a UDP connect check is a ping (docs/ldirectord-behavior.md §4.3 item 3).
+ */
 export function checkMode(v: VirtualService): CheckMode {
   if (v.checktype === 'connect' && v.protocol === 'udp') return 'ping';
   return v.checktype;
 }
 
 /**
- * The deadline of one check (§4.4): negotiatetimeout for a negotiate check, checktimeout for
- * the others. A ping makes checkcount attempts of checktimeout each, so its deadline covers
- * them all.
+ * The deadline of one check (docs/ldirectord-behavior.md §4.4): negotiatetimeout for a negotiate
+ * check, checktimeout for the others. A ping makes checkcount attempts of checktimeout each, so its
+ * deadline covers them all.
  */
 export function deadlineMs(v: VirtualService, kind: CheckKind): number {
   const seconds =

@@ -2,12 +2,15 @@
 import type { AgentTarget } from '../checkers/agent.ts';
 import type { Checker } from '../checkers/types.ts';
 import type { Config, RealServer, Service, VirtualService } from '../config/model.ts';
+import type { ServiceLookup } from '../config/services.ts';
 import type { IpvsBackend, Plan, PlanInput, PlannedCommand, PlanScope } from '../ipvs/types.ts';
 import type { RunOptions, RunResult } from '../lib/run-command.ts';
 import type { Logger } from '../log/logger.ts';
+import type { RealOverride } from '../model/domain.ts';
 import type { Clock } from './clock.ts';
 import type { MaintenanceLookup } from './maintenance.ts';
 import type { FileAppender } from './monitorfile.ts';
+import type { OverrideRecord } from './overrides.ts';
 import type { CheckKind } from './target.ts';
 
 /** The checks the monitor can run; the daemon wires the real registry of src/checkers. */
@@ -81,6 +84,18 @@ export type MonitorEvent =
       needed: number;
       message: string;
     }
+  /**
+   * An operator's override of a real was set, changed or cleared (`ctl`), or dropped because
+   * the config no longer has that real. `overrides()` then has the full set to store.
+   */
+  | {
+      type: 'override';
+      /** virtualId() and address:port of the real. */
+      virtual: string;
+      real: string;
+      override: RealOverride | undefined;
+      cause: 'ctl' | 'config';
+    }
   /** fallbackcommand ran. */
   | {
       type: 'fallback-command';
@@ -123,6 +138,10 @@ export interface MonitorOptions {
   fallbackCommandTimeoutMs?: number;
   /** The pid written into monitorfile lines. Default process.pid. */
   pid?: number;
+  /** Overrides in force from the start (the daemon's state file); dropped when not configured. */
+  overrides?: readonly OverrideRecord[];
+  /** Reads a port a ctl request writes as a service name; without it only numbers are ports. */
+  lookupService?: ServiceLookup;
 }
 
 export type MonitorPhase = 'idle' | 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped';
@@ -155,6 +174,14 @@ export interface RealStatus {
   slowStartWeight?: number;
   /** What its agent (agentport) said, when it has one. */
   agent?: AgentStatus;
+  /**
+   * The operator's override (ctl) and when it was set (ISO 8601): drained (in the table at
+   * weight 0 whatever `up` says), or another weight than `weight` while up. The metrics read it
+   * from here.
+   */
+  override?: RealOverride & { since: string };
+  /** It takes new connections: up and not drained. */
+  serving: boolean;
   lastCheck?: CheckRecord;
   /** Its IPVS entry is waiting to be (re)applied. */
   pending: boolean;
@@ -201,3 +228,14 @@ export interface MonitorStatus {
   /** ipvsadm work not yet applied: reals waiting, and whether a full reconciliation is owed. */
   pending: { reals: number; reconcile: boolean };
 }
+
+/** One real of one virtual, as ctl shows it. */
+export interface RealView {
+  /** virtualId() of its virtual. */
+  virtual: string;
+  real: RealStatus;
+}
+
+/** What the monitor answers a ctl request. */
+export type ControlAnswer =
+  { ok: true; message: string; reals: RealView[] } | { ok: false; error: string };

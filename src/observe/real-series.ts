@@ -6,6 +6,7 @@
 // kept, the counters are plain numbers in one record per real, and a scrape is string joins:
 // tens of milliseconds at 10,000 reals (BENCHMARKS.md). Everything else of /metrics (per
 // virtual, the histogram, the daemon, Node's process metrics) stays with prom-client.
+import { isDrained, weightInService } from '../ipvs/override.ts';
 import type { MonitorStatus } from '../monitor/types.ts';
 import { hostPort } from '../lib/inet.ts';
 import { pairKey } from './keys.ts';
@@ -139,16 +140,18 @@ export class RealSeries {
     const sample = (name: string, labels: string, value: number): string =>
       `${name}{${labels}} ${value}`;
     family(0, ({ r, rec }) => sample('ldirectord_real_up', rec.labels, r.up ? 1 : 0));
-    // A real with an agent is in only when its agent allows it, at the weight the agent gave
-    // (less while it ramps up after coming back: slowstart).
+    // As the planner decides (src/ipvs/override.ts): serving (its check and agent allow it, not
+    // drained) at the ctl weight, else the agent's, else the configured one; a drained real at 0
+    // whatever quiescent says; any other real at 0 when quiescent, else not in the table. A
+    // real ramping up after coming back (slowstart) at its step.
     family(1, ({ r, rec, q }) =>
-      r.up && (r.agent?.allows ?? true)
+      r.serving
         ? sample(
             'ldirectord_real_weight',
             rec.labels,
-            r.slowStartWeight ?? r.agent?.weight ?? r.weight,
+            r.slowStartWeight ?? weightInService(r.agent?.weight ?? r.weight, r.override),
           )
-        : q
+        : q || isDrained(r.override)
           ? sample('ldirectord_real_weight', rec.labels, 0)
           : undefined,
     );

@@ -13,6 +13,7 @@ import {
   CHECK_TYPES,
   type CheckType,
   EMAIL_STATUS_BITS,
+  IPVS_SCHEDULERS,
   type MinHealthy,
   SERVICES,
   type Protocol,
@@ -140,22 +141,7 @@ const checktype: ValueParser<CheckTypeValue> = (text) => {
   return ok({ checktype: known, combinedCount: 0 }, notes);
 };
 
-const KNOWN_SCHEDULERS = [
-  'rr',
-  'wrr',
-  'lc',
-  'wlc',
-  'lblc',
-  'lblcr',
-  'dh',
-  'sh',
-  'sed',
-  'nq',
-  'fo',
-  'ovf',
-  'mh',
-  'twos',
-];
+const KNOWN_SCHEDULERS: readonly string[] = IPVS_SCHEDULERS;
 
 /**
  * Why `ipvsadm -s <scheduler> -b <flags>` fails (parse_sched_flags), or undefined: flag-1 to

@@ -1,4 +1,4 @@
-// `fallback=` / `fallback6=` values (parse_fallback, §2.7):
+// `fallback=` / `fallback6=` values (parse_fallback, docs/ldirectord-behavior.md §2.7):
 //   fallback = host[:port] [gate|masq|ipip]
 // The original takes the last one or two whitespace-separated words (anything before them is
 // skipped), the port as a trailing `:digits` or `:name`, and gate as the default method.

@@ -1,4 +1,4 @@
-// The original's lexical rules (read_config, §2.1 of the behaviour reference):
+// The original's lexical rules (read_config, docs/ldirectord-behavior.md §2.1):
 //  - lines end at \n only; there is no continuation;
 //  - a top-level line is blank, a comment (first non-blank is '#'), or a directive that
 //    starts in column 0;

@@ -156,7 +156,7 @@ function interpret(
   let valueText: string;
   let valueOffset: number;
   if (scope === 'global' && text.startsWith('supervised')) {
-    // The original matches the bare prefix `^supervised` (§2.3).
+    // The original matches the bare prefix `^supervised` (docs/ldirectord-behavior.md §2.3).
     name = 'supervised';
     valueText = text.slice(name.length);
     valueOffset = name.length;

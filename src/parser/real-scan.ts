@@ -1,7 +1,7 @@
-// The patterns the original matches a real= line with (§2.6), matched by hand. Run by a
-// backtracking engine, the unanchored ones retry every start position and rescan the rest of
-// the line from each: quadratic in line length (a 64 KB line took 20 s). These scanners give
-// exactly the match the engine gives (leftmost start, then greedy choices in the engine's
+// The patterns the original matches a real= line with (docs/ldirectord-behavior.md §2.6), matched
+// by hand. Run by a backtracking engine, the unanchored ones retry every start position and rescan
+// the rest of the line from each: quadratic in line length (a 64 KB line took 20 s). These scanners
+// give exactly the match the engine gives (leftmost start, then greedy choices in the engine's
 // order; test/unit/parser-real-scan.test.ts compares them with the patterns) in linear time.
 // Positions are 0-based offsets in the scanned text; `end` is exclusive.
 import { isPerlSpace, spaceRunEnd, WS } from '../lib/perl.ts';

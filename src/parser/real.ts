@@ -1,6 +1,6 @@
-// `real=` / `real6=` lines (§2.6). The original's patterns are unanchored and order-dependent;
-// we run them exactly (so a line the original accepts means the same here) and also a strict,
-// anchored reading of the documented syntax:
+// `real=` / `real6=` lines (docs/ldirectord-behavior.md §2.6). The original's patterns are
+// unanchored and order-dependent; we run them exactly (so a line the original accepts means the
+// same here) and also a strict, anchored reading of the documented syntax:
 //
 //   real = host[->host][:port] gate|masq|ipip [weight] ["request"[, ]"receive"] [l:N] [u:N]
 //

@@ -27,7 +27,8 @@ export type ValueParser<T = unknown> = (text: string, ctx: ValueContext) => Outc
 /**
  * The largest value a number may take, and why. The original passes any number on (to Perl's
  * sleep and alarm, or to ipvsadm, which then refuses it); Node's timers and ipvsadm have
- * limits, and a number beyond them is an error rather than an overflow (issue 17, item 5).
+ * limits, and a number beyond them is an error rather than an overflow (docs/compatibility.md,
+ * "numbers past what Node's timers or ipvsadm take").
  */
 export interface NumberRange {
   max: number;

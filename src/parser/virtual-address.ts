@@ -1,7 +1,7 @@
-// The value of `virtual=` / `virtual6=` (§2.4). The first matching rule wins and every rule is
-// a prefix match, so trailing text is ignored, and an IPv4 address without a port matches the
-// firewall-mark rule (`virtual=10.0.0.1` is fwmark 10). We keep both (a config the original
-// accepts keeps its meaning) and warn loudly.
+// The value of `virtual=` / `virtual6=` (docs/ldirectord-behavior.md §2.4). The first matching rule
+// wins and every rule is a prefix match, so trailing text is ignored, and an IPv4 address without a
+// port matches the firewall-mark rule (`virtual=10.0.0.1` is fwmark 10). We keep both (a config the
+// original accepts keeps its meaning) and warn loudly.
 import { isIPv6 } from 'node:net';
 import { NON_WS } from '../lib/perl.ts';
 import { excerpt } from '../lib/printable.ts';

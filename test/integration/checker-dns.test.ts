@@ -1,5 +1,6 @@
 // service=dns against dnsmasq (UDP and TCP, IPv4 and IPv6), the failure paths against closed
 // ports and misbehaving listeners, and the Perl original's verdicts against the same server.
+// § numbers in test names are of docs/ldirectord-behavior.md.
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { type AddressInfo, createServer } from 'node:net';

@@ -1,5 +1,6 @@
 // ftp against a real vsftpd (anonymous, passive mode) on 127.0.2.50 and ::1, plain listeners
 // for the failure cases (one stalls a transfer), and the Perl original on the same server.
+// § numbers in test names are of docs/ldirectord-behavior.md.
 import assert from 'node:assert/strict';
 import { accessSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,8 @@
 // pop, pops, imap, imaps against a real Dovecot on 127.0.2.20 and ::1, plain listeners for
 // the failure cases, and the Perl original on the same server. IMAP listens on the standard
 // ports 143 and 993 of this test's own address: the original (Net::IMAP::Simple 1.2211)
-// ignores the check port of an IPv4 real and always connects there.
+// ignores the check port of an IPv4 real and always connects there. § numbers in test names are
+// of docs/ldirectord-behavior.md.
 import assert from 'node:assert/strict';
 import { accessSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

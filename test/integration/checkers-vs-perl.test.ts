@@ -255,7 +255,8 @@ test('our checkers agree with the Perl original', { skip }, async () => {
   const config = ['checkinterval=1', 'checktimeout=3', 'negotiatetimeout=3', 'quiescent=no'];
   all.forEach((c, i) => {
     // A distinct weight gives each real its own real-id: the original checks a real-id once
-    // per pass and shares the result with every virtual holding the same one (§4.1).
+    // per pass and shares the result with every virtual holding the same one
+    // (docs/ldirectord-behavior.md §4.1).
     const section = [
       `${c.section[0]} ${i + 1}`,
       ...c.section.slice(1),

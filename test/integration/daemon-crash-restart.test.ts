@@ -1,8 +1,8 @@
-// kill -9, then start again (§3.5): the new daemon takes the table it finds as its starting
-// point. Healthy reals stay where they are (no -d/-a for them in the fake ipvsadm's invocation
-// log), a real that went down while no daemon ran is removed and one that came up is added, at
-// the first check rather than an interval later; another daemon's virtual is left alone.
-// Real servers: TCP listeners on 127.0.5.20-29 (checktype=connect); IPVS: the fake ipvsadm.
+// kill -9, then start again (docs/ldirectord-behavior.md §3.5): the new daemon takes the table it
+// finds as its starting point. Healthy reals stay where they are (no -d/-a for them in the fake
+// ipvsadm's invocation log), a real that went down while no daemon ran is removed and one that came
+// up is added, at the first check rather than an interval later; another daemon's virtual is left
+// alone. Real servers: TCP listeners on 127.0.5.20-29 (checktype=connect); IPVS: the fake ipvsadm.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';

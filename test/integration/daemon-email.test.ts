@@ -1,7 +1,8 @@
-// E-mail alerts through the running daemon (§5.3), to a real SMTP server (smtp-server) on
-// 127.0.5.60, reached through LDIRECTORD_TS_SMTP_PORT: a mail when a real goes down and when it
-// comes back, reminders every emailalertfreq while it stays down, emailalertstatus choosing the
-// daemon states that send, one RCPT per comma-separated recipient (§6 item 29, fixed).
+// E-mail alerts through the running daemon (docs/ldirectord-behavior.md §5.3), to a real SMTP
+// server (smtp-server) on 127.0.5.60, reached through LDIRECTORD_TS_SMTP_PORT: a mail when a real
+// goes down and when it comes back, reminders every emailalertfreq while it stays down,
+// emailalertstatus choosing the daemon states that send, one RCPT per comma-separated recipient
+// (§6 item 29, fixed).
 // Real servers: TCP listeners on 127.0.5.61-69 (checktype=connect); IPVS: the fake ipvsadm.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

@@ -1,7 +1,8 @@
-// execute=<config> (§1.8): a second instance for another config is started, queried, reloaded
-// and stopped together with the first, each with its own pid file and virtuals; a reload that
-// drops the execute= line stops the second instance, one that adds it back starts it again.
-// Real servers: TCP listeners on 127.0.5.70-79 (checktype=connect); IPVS: the fake ipvsadm.
+// execute=<config> (docs/ldirectord-behavior.md §1.8): a second instance for another config is
+// started, queried, reloaded and stopped together with the first, each with its own pid file and
+// virtuals; a reload that drops the execute= line stops the second instance, one that adds it back
+// starts it again. Real servers: TCP listeners on 127.0.5.70-79 (checktype=connect); IPVS: the fake
+// ipvsadm.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';

@@ -1,8 +1,9 @@
-// The foreground modes (§1.5, §1.7): -d stays in the foreground, logs to stderr, writes no pid
-// file and runs ./ipvsadm from the working directory, as the original; its lines are worded as
-// the Perl original's for the same config, run side by side against the same real servers.
-// supervised=yes stays in the foreground, writes `[ctime] msg` lines to stdout and no pid file.
-// Real servers: TCP listeners on 127.0.5.40-49 (checktype=connect); IPVS: the fake ipvsadm.
+// The foreground modes (docs/ldirectord-behavior.md §1.5, §1.7): -d stays in the foreground, logs
+// to stderr, writes no pid file and runs ./ipvsadm from the working directory, as the original; its
+// lines are worded as the Perl original's for the same config, run side by side against the same
+// real servers. supervised=yes stays in the foreground, writes `[ctime] msg` lines to stdout and no
+// pid file. Real servers: TCP listeners on 127.0.5.40-49 (checktype=connect); IPVS: the fake
+// ipvsadm.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, symlinkSync } from 'node:fs';

@@ -1,7 +1,8 @@
-// The command line and lifecycle contract heartbeat, Pacemaker and systemd depend on (§1.4):
-// start daemonizes and returns once the pid file is written, status answers 0/3/1 with the
-// original's words, reload signals, stop waits for the clean stop, config errors exit 2 and
-// change nothing. Driven through the built program against the fake ipvsadm.
+// The command line and lifecycle contract heartbeat, Pacemaker and systemd depend on
+// (docs/ldirectord-behavior.md §1.4): start daemonizes and returns once the pid file is written,
+// status answers 0/3/1 with the original's words, reload signals, stop waits for the clean stop,
+// config errors exit 2 and change nothing. Driven through the built program against the fake
+// ipvsadm. § numbers in test names are of the same document.
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { after, test } from 'node:test';
@@ -57,7 +58,7 @@ test('start, status, reload, stop: the exit codes and messages of the original',
   assert.equal(running.stderr, `ldirectord for ${cf} is running with pid: ${pid}\n`);
 
   // A broken config: every action exits 2 with the original's first line; the daemon and its
-  // pid file are untouched (§6 item 5) and it keeps the table.
+  // pid file are untouched (docs/ldirectord-behavior.md §6 item 5) and it keeps the table.
   writeFileSync(cf, `${WEB.replaceAll('{{DIR}}', s.dir)}quiescent=maybe\n`);
   for (const action of ['reload', 'status', 'stop']) {
     const r = s.run([cf, action]);

@@ -1,8 +1,9 @@
-// What logfile= and monitorfile= may name (issue 17 item 7): opening a FIFO for writing blocks
-// until someone reads it, so a FIFO hung `start`, and a reload that moved the log to one hung
-// every later reload. A log or monitor file must be a regular file (or not exist yet) or a
-// character device such as /dev/null; anything else is a config error with file and line, and
-// no open may block. A symlink to a regular file works, as with the original.
+// What logfile= and monitorfile= may name (docs/compatibility.md, "`logfile` or `monitorfile`
+// naming a FIFO"): opening a FIFO for writing blocks until someone reads it, so a FIFO hung
+// `start`, and a reload that moved the log to one hung every later reload. A log or monitor file
+// must be a regular file (or not exist yet) or a character device such as /dev/null; anything else
+// is a config error with file and line, and no open may block. A symlink to a regular file works,
+// as with the original.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';

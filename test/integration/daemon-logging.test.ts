@@ -1,9 +1,10 @@
-// Where the daemon's lines go (§1.7): logfile="/path" in the original's `[ctime|CFGNAME|pid]`
-// format, followed across Debian's logrotate (packaging/ldirectord-ts.logrotate) without any
-// signal; logfile="local0" to syslog (LDIRECTORD_TS_SYSLOG_SOCKET names the socket);
-// --log-format json. And passwords (passwd=, secret=) never appear anywhere: not in the log,
-// the monitorfile, status output, the status file, a SIGUSR1 dump, -d output, or the error for
-// a broken line holding one — even when the database server quotes the password back.
+// Where the daemon's lines go (docs/ldirectord-behavior.md §1.7): logfile="/path" in the original's
+// `[ctime|CFGNAME|pid]` format, followed across Debian's logrotate
+// (packaging/ldirectord-ts.logrotate) without any signal; logfile="local0" to syslog
+// (LDIRECTORD_TS_SYSLOG_SOCKET names the socket); --log-format json. And passwords (passwd=,
+// secret=) never appear anywhere: not in the log, the monitorfile, status output, the status file,
+// a SIGUSR1 dump, -d output, or the error for a broken line holding one — even when the database
+// server quotes the password back.
 // Real servers: 127.0.5.50-59 (TCP listeners, fake MySQL and PostgreSQL); IPVS: the fake.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';

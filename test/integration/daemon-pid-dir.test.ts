@@ -1,8 +1,7 @@
-// The pid folder as an attacker who can write to it sees it (issue 17 item 3): the pid file and
-// the status file are written through a temporary file; a temporary name that can be guessed
-// (`<name>.<pid>.tmp`) lets a planted symlink send root's write to any file. Temporaries are
-// created O_EXCL|O_NOFOLLOW under a random name, and a folder that others can write to is
-// refused unless it is sticky (as /tmp is).
+// The pid folder as an attacker who can write to it sees it: the pid file and the status file are
+// written through a temporary file; a temporary name that can be guessed (`<name>.<pid>.tmp`) lets
+// a planted symlink send root's write to any file. Temporaries are created O_EXCL|O_NOFOLLOW under
+// a random name, and a folder that others can write to is refused unless it is sticky (as /tmp is).
 import assert from 'node:assert/strict';
 import {
   chmodSync,

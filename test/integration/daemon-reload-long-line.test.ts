@@ -1,7 +1,7 @@
-// A reload of a file with a 48 KB real= line (issue 17, item 2): it stopped every check of a
-// running daemon for 8.9 s while the parser backtracked over the line. With the parse linear
-// the reload is decided at once: a line the original rejects is one clear, short error and the
-// old config keeps running; a long line that is valid is taken in. Checks go on throughout.
+// A reload of a file with a 48 KB real= line: it stopped every check of a running daemon for 8.9 s
+// while the parser backtracked over the line. With the parse linear the reload is decided at once:
+// a line the original rejects is one clear, short error and the old config keeps running; a long
+// line that is valid is taken in. Checks go on throughout.
 // Real servers: TCP listeners on 127.0.18.11-12 (checktype=connect); IPVS: the fake ipvsadm.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -60,7 +60,7 @@ test('a 48 KB real= line: the reload is decided at once, rejected or accepted cl
   s.start();
   await eventually(() => s.table().includes('-r 127.0.18.11:8080 -m -w 1'), 'the first real');
 
-  // The issue's line: real= and 48 KB of digits. The original rejects it too.
+  // The line that stalled the daemon: real= and 48 KB of digits. The original rejects it too.
   s.config(config(`\treal=${'1'.repeat(48 * 1024)}`));
   const checksBefore = monitorLines();
   const rejected = await reload(/^Reload failed with 1 error\(s\)/);

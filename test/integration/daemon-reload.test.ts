@@ -1,9 +1,9 @@
-// autoreload and reload, end to end (§3.5.3, §5.5): the daemon watches its config; every way
-// an editor or a careless hand can leave the file (an atomic rename, vim's backup-and-write,
-// delete then recreate, truncation, garbage, a syntax error) either brings in a good config or
-// leaves the last good one running, logged with file and line, the table untouched. A reload
-// never flaps a healthy real, and reals whose check did not change keep their state.
-// Real servers: TCP listeners on 127.0.5.10-19 (checktype=connect); IPVS: the fake ipvsadm.
+// autoreload and reload, end to end (docs/ldirectord-behavior.md §3.5.3, §5.5): the daemon watches
+// its config; every way an editor or a careless hand can leave the file (an atomic rename, vim's
+// backup-and-write, delete then recreate, truncation, garbage, a syntax error) either brings in a
+// good config or leaves the last good one running, logged with file and line, the table untouched.
+// A reload never flaps a healthy real, and reals whose check did not change keep their state. Real
+// servers: TCP listeners on 127.0.5.10-19 (checktype=connect); IPVS: the fake ipvsadm.
 import assert from 'node:assert/strict';
 import { chmodSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';

@@ -1,9 +1,9 @@
-// Signals (§1.6, §3.8): TERM, INT and QUIT stop cleanly, honouring cleanstop per virtual (our
-// virtuals leave the table, another daemon's stay; cleanstop=no leaves the table as it is); a
-// second TERM during a slow clean stop neither kills the daemon half way nor corrupts the
-// table (§6 item 33); HUP with a broken file changes nothing and checks keep driving IPVS
-// afterwards (the original stopped applying them: §3.5.3); USR1 dumps every real's state.
-// Real servers: TCP listeners on 127.0.5.30-39 (checktype=connect); IPVS: the fake ipvsadm.
+// Signals (docs/ldirectord-behavior.md §1.6, §3.8): TERM, INT and QUIT stop cleanly, honouring
+// cleanstop per virtual (our virtuals leave the table, another daemon's stay; cleanstop=no leaves
+// the table as it is); a second TERM during a slow clean stop neither kills the daemon half way nor
+// corrupts the table (§6 item 33); HUP with a broken file changes nothing and checks keep driving
+// IPVS afterwards (the original stopped applying them: §3.5.3); USR1 dumps every real's state. Real
+// servers: TCP listeners on 127.0.5.30-39 (checktype=connect); IPVS: the fake ipvsadm.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';

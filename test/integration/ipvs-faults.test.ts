@@ -1,9 +1,9 @@
-// ipvsadm misbehaving, as the log shows it (issue 17 item 6): the monitor with the real applier
-// and the fake ipvsadm, faults injected through its state file. A hung ipvsadm, a -R batch that
-// stops half way with exit 1, a listing cut short, garbage in a listing, a command that took
-// effect and still reported an error: each fault gets one log line saying what happened, which
-// command, and what ipvsadm said (printable and bounded), and every change to the table gets
-// the original's line, once.
+// ipvsadm misbehaving, as the log shows it (docs/compatibility.md, "ipvsadm misbehaving"): the
+// monitor with the real applier and the fake ipvsadm, faults injected through its state file. A
+// hung ipvsadm, a -R batch that stops half way with exit 1, a listing cut short, garbage in a
+// listing, a command that took effect and still reported an error: each fault gets one log line
+// saying what happened, which command, and what ipvsadm said (printable and bounded), and every
+// change to the table gets the original's line, once.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

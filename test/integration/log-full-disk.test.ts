@@ -1,5 +1,6 @@
-// A full disk under the log file (issue 17 item 8): lines that cannot be written are counted,
-// never cut in the middle, and once there is room again one line says how many were lost.
+// A full disk under the log file (docs/compatibility.md, "log lines while the disk is full"): lines
+// that cannot be written are counted, never cut in the middle, and once there is room again one
+// line says how many were lost.
 // The file system is a 64 KiB tmpfs mounted in a mount namespace of the test's own (root:
 // `unshare --mount`; otherwise a user namespace as well), so nothing is left mounted.
 import assert from 'node:assert/strict';

@@ -176,7 +176,8 @@ test(
     for (const rip of Object.keys(SEQUENCES)) {
       let expected = perlByReal[rip] ?? [];
       // At start-up the original adds every real missing from the table and deletes it again
-      // (§6 item 16), and that forced delete counts a failure it "resets" at the first success.
+      // (docs/ldirectord-behavior.md §6 item 16), and that forced delete counts a failure it
+      // "resets" at the first success.
       // The planner skips the transient add, so drop the pair and that reset.
       assert.match(expected[0] ?? '', /^Added/);
       assert.match(expected[1] ?? '', /^Deleted/);

@@ -251,8 +251,10 @@ test('a reload moves the listener: port in use, [::1], a unix socket, then none'
   assert.equal((events.match(/"event":"reload"/g) ?? []).length, 4, events);
 });
 
-/** The listening TCP and unix sockets of a process (ss). */
+/** The listening TCP and unix sockets of a process (ss), but for its ctl socket. */
 function listeningSockets(processId: number): string[] {
   const r = spawnSync('ss', ['-lntxpH'], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter((l) => l.includes(`pid=${processId},`));
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.includes(`pid=${processId},`) && !l.includes('/.ldirectord-ctl-'));
 }

@@ -24,6 +24,9 @@ packages=(
   prometheus chromium
   # systemd-notify for the Type=notify path (test/integration/observe-notify.test.ts)
   systemd
+  # the two-director cluster tests (test/system/*cluster*): Pacemaker, corosync and crmsh run
+  # inside the qemu guests, which use the host's binaries
+  pacemaker corosync crmsh
   # the real-kernel IPVS tier (iproute2: `ip` for tests inside the guest, which runs the
   # host's binaries)
   qemu-system-x86 linux-image-amd64 busybox-static iproute2

@@ -1,5 +1,6 @@
-// Differential runs of one checker: the Perl original (in -d mode, §5.2) checks a list of
-// cases against real test servers, and the first monitorfile line of each case is its verdict.
+// Differential runs of one checker: the Perl original (in -d mode,
+// docs/ldirectord-behavior.md §5.2) checks a list of cases against real test servers, and the first
+// monitorfile line of each case is its verdict.
 // Each case is its own virtual; the real's weight tells the cases apart in the monitorfile.
 import { spawnSync } from 'node:child_process';
 import { isIPv6 } from 'node:net';

@@ -1,6 +1,5 @@
-// A throwaway MariaDB server for tests and the demo (dependencies.md §4): a fresh datadir,
-// bound to one loopback address on a free port (or the one given), started once per test file
-// and stopped by its pid.
+// A throwaway MariaDB server for tests and the demo: a fresh datadir, bound to one loopback address
+// on a free port (or the one given), started once per test file and stopped by its pid.
 //
 //   const db = await startMariaDb({ host: '127.0.1.40', setupSql: 'CREATE USER ...' });
 //   ... db.port, db.sql('SELECT 1'), db.suspend() / db.resume() (SIGSTOP / SIGCONT) ...

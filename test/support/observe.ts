@@ -290,6 +290,7 @@ export function checkedFleet(
         weight: 1,
         forward: 'gate',
         up: true,
+        serving: true,
         failcount: 0,
         failurecount: 1,
         lastCheck: {

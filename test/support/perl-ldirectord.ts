@@ -1,8 +1,8 @@
 // Runs the Perl original (/usr/sbin/ldirectord, Debian package `ldirectord`) as the reference
 // for behaviour. In -d mode it stays in the foreground, logs to stderr and runs `./ipvsadm`
-// from its working directory when that file exists (§3.1), so each run gets a scratch folder
-// holding the config, an ipvsadm (a recording stub, or a stateful fake), and any files the
-// config names through the {{DIR}} placeholder.
+// from its working directory when that file exists (docs/ldirectord-behavior.md §3.1), so each run
+// gets a scratch folder holding the config, an ipvsadm (a recording stub, or a stateful fake), and
+// any files the config names through the {{DIR}} placeholder.
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   accessSync,
@@ -181,7 +181,10 @@ export class PerlLdirectord {
 }
 
 export interface MonitorEntry {
-  /** The real-id as text (§5.2: colon runs squeezed, backslashes removed). */
+  /**
+   * The real-id as text (docs/ldirectord-behavior.md §5.2: colon runs squeezed, backslashes
+   * removed).
+   */
   realIdText: string;
   status: 'up' | 'down';
   message: string;

@@ -1,7 +1,7 @@
 // The Perl original's verdict on negotiate checks, for differential tests: one virtual with
 // the given service and reals, checked once a second; each real's first monitorfile line
-// (up or down) is its verdict. The original can block on a misbehaving server (§4.4), so the
-// run is bounded and always stopped.
+// (up or down) is its verdict. The original can block on a misbehaving server
+// (docs/ldirectord-behavior.md §4.4), so the run is bounded and always stopped.
 import { PerlLdirectord } from './perl-ldirectord.ts';
 
 export interface PerlReal {

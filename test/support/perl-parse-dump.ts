@@ -1,6 +1,6 @@
-// The "parse dumper" of Appendix A of the behaviour reference: the Perl original with its main
-// code replaced by read_config() + ld_setup() and a JSON dump of @VIRTUAL and the globals.
-// Built from the installed /usr/sbin/ldirectord at run time (nothing of it is committed).
+// The "parse dumper" of docs/ldirectord-behavior.md, Appendix A: the Perl original with its main
+// code replaced by read_config() + ld_setup() and a JSON dump of @VIRTUAL and the globals. Built
+// from the installed /usr/sbin/ldirectord at run time (nothing of it is committed).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -7,16 +7,20 @@
 // The guest sees the host's whole filesystem read-only (node, ipvsadm, the project at the same
 // path) under a tmpfs overlay, so it can write anywhere (/etc/ha.d...) without touching the
 // host. Every IPVS module is loaded; lo is up and dummy0 has 192.0.2.1/24 and 2001:db8::1/64.
+// `nics` plugs virtio NICs (eth0, eth1...) into emulated Ethernet segments (ethernet-hub.ts),
+// so several guests form a LAN without any host networking.
 // /tmp and /run are fresh tmpfs. Files pass through the share: a job's folder is
 // `result.hostDir` on the host and its cwd in the guest. One boot runs many jobs, one at a
 // time; a job may leave processes running in the background for later jobs. A guest that
 // hangs is killed; close() always removes the share folder.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { EthernetHub } from './ethernet-hub.ts';
 import { DRIVER_SCRIPT, GUEST_SHARE, INIT_SCRIPT } from './guest-scripts.ts';
 import {
   buildInitramfs,
@@ -49,6 +53,19 @@ export interface BootOptions {
   bootScript?: string;
   /** Keep the share folder after close(), for debugging; also LDTS_QEMU_KEEP=1. */
   keepShare?: boolean;
+  /** The guest's host name (`uname -n`), set before the boot script; default ldts-guest. */
+  hostname?: string;
+  /** Network interfaces eth0, eth1..., in order; none by default. */
+  nics?: GuestNic[];
+}
+
+/** A virtio NIC on an emulated Ethernet segment, up before the boot script runs. */
+export interface GuestNic {
+  hub: EthernetHub;
+  /** Default: a random locally administered address (every guest on a segment needs its own). */
+  mac?: string;
+  /** Address with prefix length, e.g. 10.0.5.1/24; none when absent (the link is still up). */
+  address?: string;
 }
 
 export interface JobOptions {
@@ -90,6 +107,8 @@ export interface Guest extends AsyncDisposable {
   console(): Promise<string>;
   /** Settles when qemu has exited (after close(), a poweroff or reboot in the guest, a crash). */
   readonly exited: Promise<void>;
+  /** Pulls the plug: SIGKILL to qemu, no shutdown inside; close() still removes the share. */
+  kill(): void;
   /** Powers the guest off (killing it if it does not stop in time) and removes the share. */
   close(): Promise<void>;
 }
@@ -103,13 +122,12 @@ export async function bootGuest(options: BootOptions = {}): Promise<Guest> {
     if (!check.ok) throw new Error(`cannot boot a guest: ${check.problems.join('; ')}`);
     host = check.host;
   }
+  const bootScript = networkSetup(options) + (options.bootScript ?? '');
   const initramfs = await buildInitramfs(host, { init: INIT_SCRIPT, driver: DRIVER_SCRIPT });
   const kernelImage = (await uncompressedKernel(host.kernel)) ?? host.kernel.image;
   const shareDir = await mkdtemp(join(tmpdir(), 'ldts-guest-'));
   await mkdir(join(shareDir, 'jobs'));
-  if (options.bootScript !== undefined) {
-    await writeFile(join(shareDir, 'boot.sh'), options.bootScript);
-  }
+  if (bootScript !== '') await writeFile(join(shareDir, 'boot.sh'), bootScript);
   const consolePath = join(shareDir, 'console.log');
   const keepShare = options.keepShare ?? process.env.LDTS_QEMU_KEEP === '1';
 
@@ -125,7 +143,11 @@ export async function bootGuest(options: BootOptions = {}): Promise<Guest> {
     ['-serial', `file:${consolePath}`, '-serial', 'stdio'],
     ['-virtfs', 'local,path=/,mount_tag=ldtsroot,readonly=on,security_model=none,multidevs=remap'],
     ['-virtfs', `local,path=${shareDir},mount_tag=ldtsshare,security_model=none`],
-  ].flat();
+    ...(options.nics ?? []).map((nic, i) => [
+      ['-netdev', `stream,id=lan${i},server=off,addr.type=unix,addr.path=${nic.hub.socketPath}`],
+      ['-device', `virtio-net-pci,netdev=lan${i},mac=${nic.mac ?? randomMac()},romfile=`],
+    ]),
+  ].flat(2);
   // setpriv (util-linux) makes the kernel kill qemu if this process dies without cleaning up
   // (SIGKILL, a crash): a guest must never outlive its test.
   const [file, args] = existsSync(SETPRIV)
@@ -332,6 +354,31 @@ class QemuGuest implements Guest {
       // already gone
     }
   }
+}
+
+/** Shell lines run before the boot script: NIC driver, addresses, host name. */
+function networkSetup(options: BootOptions): string {
+  const lines: string[] = [];
+  const nics = options.nics ?? [];
+  if (nics.length > 0) lines.push('modprobe virtio_net || exit 1');
+  nics.forEach((nic, i) => {
+    if (nic.address !== undefined) {
+      if (!/^[0-9a-f.:]+\/\d+$/i.test(nic.address)) throw new Error(`bad address ${nic.address}`);
+      lines.push(`ip addr add ${nic.address} dev eth${i} || exit 1`);
+    }
+    lines.push(`ip link set eth${i} up || exit 1`);
+  });
+  if (options.hostname !== undefined) {
+    if (!/^[a-z0-9-]+$/i.test(options.hostname))
+      throw new Error(`bad host name ${options.hostname}`);
+    lines.push(`hostname ${options.hostname}`);
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+function randomMac(): string {
+  const bytes = [0x52, 0x54, 0x00, ...randomBytes(3)];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
 /**

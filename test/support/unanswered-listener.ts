@@ -1,6 +1,6 @@
-// A TCP port whose SYNs go unanswered, on loopback: a listener that never accepts, with its
-// backlog already full, so that a connect() hangs until the client gives up. This is the case
-// undici's AbortSignal does not cover (dependencies.md §3). Node always accepts, so python.
+// A TCP port whose SYNs go unanswered, on loopback: a listener that never accepts, with its backlog
+// already full, so that a connect() hangs until the client gives up. This is the case undici's
+// AbortSignal does not cover. Node always accepts, so python.
 import { spawn } from 'node:child_process';
 
 export interface UnansweredListener {

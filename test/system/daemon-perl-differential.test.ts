@@ -1,7 +1,7 @@
-// Scenario differential (issue 3): the Perl original and ldirectord-ts run side by side on the
-// same config against the same real HTTP servers, each with its own fake ipvsadm table. Real
-// servers go down (a 500, a wrong body, a closed port) and come back; after each step both
-// tables must settle to the same `ipvsadm -S -n` and thresholds listing.
+// Scenario differential: the Perl original and ldirectord-ts run side by side on the same config
+// against the same real HTTP servers, each with its own fake ipvsadm table. Real servers go down (a
+// 500, a wrong body, a closed port) and come back; after each step both tables must settle to the
+// same `ipvsadm -S -n` and thresholds listing.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';

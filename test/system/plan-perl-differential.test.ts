@@ -3,7 +3,7 @@
 // settles to after start-up with the same file (run as `ldirectord -d <cfg> start` in a scratch
 // folder whose ./ipvsadm is the project's fake). checktype=on and off make the outcome
 // independent of timing. Where we differ on purpose the case says so and names the row of
-// docs/compatibility.md.
+// docs/compatibility.md (§ numbers: docs/ldirectord-behavior.md).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';

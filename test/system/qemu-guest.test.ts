@@ -1,9 +1,11 @@
 // The guest harness itself (test/support/qemu-guest.ts): what later system tests rely on.
 // One guest runs the ordinary jobs and is rebooted from inside at the end; a second one is
-// frozen: a guest that goes away or hangs must be detected and cleaned up.
+// frozen: a guest that goes away or hangs must be detected and cleaned up. Two more share an
+// emulated Ethernet segment.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import { startEthernetHub } from '../support/ethernet-hub.ts';
 import { guestPrerequisites, missingAsRoot } from '../support/guest-prerequisites.ts';
 import {
   bootGuest,
@@ -147,6 +149,40 @@ test('a guest not ready in time is killed', { skip }, async () => {
   );
   assert.ok(Date.now() - started < 20_000, 'gave up promptly');
 });
+
+test(
+  'guests on one emulated Ethernet segment reach each other; kill pulls the plug',
+  { skip },
+  async () => {
+    await using lan = await startEthernetHub();
+    const [a, b] = await Promise.all([
+      bootGuest({
+        host: guest.host,
+        hostname: 'node-a',
+        nics: [{ hub: lan, address: '10.0.9.1/24' }],
+      }),
+      bootGuest({
+        host: guest.host,
+        hostname: 'node-b',
+        nics: [{ hub: lan, address: '10.0.9.2/24', mac: '52:54:00:00:09:02' }],
+      }),
+    ]);
+    try {
+      assert.equal(lan.ports, 2);
+      const r = await a.run(
+        'uname -n; ping -c 2 -W 5 10.0.9.2 > /dev/null && ip neigh show 10.0.9.2',
+      );
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^node-a\n10\.0\.9\.2 dev eth0 lladdr 52:54:00:00:09:02 /);
+      b.kill();
+      await b.exited;
+      const gone = await a.run('ping -c 1 -W 2 10.0.9.2');
+      assert.notEqual(gone.code, 0, 'the killed guest answers no more');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  },
+);
 
 // Last: it ends the shared guest.
 test('a guest that reboots ends its job with an error and exits', { skip }, async () => {

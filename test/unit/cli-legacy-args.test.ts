@@ -62,3 +62,26 @@ test('--foreground; status --json and --history [N], with or without a config', 
   assert.deepEqual([c.config, c.action, c.json, c.history], [undefined, 'status', true, undefined]);
   assert.throws(() => parseLegacyArgs(['status', '--history', 'many']), UsageError);
 });
+
+test('ctl in the place of the action: the words after it go to ctl', () => {
+  const a = parseLegacyArgs(['--pid-dir', '/tmp/p', '/etc/ha.d/x.cf', 'ctl', 'drain', 'v', 'r']);
+  assert.equal(a.config, '/etc/ha.d/x.cf');
+  assert.equal(a.action, undefined);
+  assert.deepEqual(a.control, ['drain', 'v', 'r']);
+  assert.equal(a.pidDir, '/tmp/p');
+  const b = parseLegacyArgs(['ctl', 'show']);
+  assert.equal(b.config, undefined);
+  assert.deepEqual(b.control, ['show']);
+});
+
+test('a config named ctl still works with the original actions', () => {
+  const a = parseLegacyArgs(['ctl', 'status']);
+  assert.equal(a.config, 'ctl');
+  assert.equal(a.action, 'status');
+  assert.equal(a.control, undefined);
+});
+
+test('--state-dir takes a value', () => {
+  assert.equal(parseLegacyArgs(['--state-dir=/srv/s', 'start']).stateDir, '/srv/s');
+  assert.equal(parseLegacyArgs(['--state-dir', '/srv/t', 'start']).stateDir, '/srv/t');
+});

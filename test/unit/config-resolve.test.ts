@@ -1,6 +1,6 @@
 // The resolver: defaults, inheritance, derived values and their origins, host and service
 // resolution through injected lookups, ranges, fallbacks, and the warnings about what a file
-// does differently or not at all.
+// does differently or not at all. § numbers in test names are of docs/ldirectord-behavior.md.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { realId, virtualId } from '../../src/config/identity.ts';

@@ -14,6 +14,7 @@ import {
   planIpvs,
 } from '../../src/ipvs/plan.ts';
 import { diffTables, entryKey, findReal, tablesEqual } from '../../src/ipvs/table.ts';
+import type { RealOverride } from '../../src/model/domain.ts';
 import { config, fallback, real, virtual } from '../support/ipvs-fixtures.ts';
 
 /** A table built by ipvsadm -R lines (through the emulation). */
@@ -817,5 +818,124 @@ describe('minhealthy: keep the last-known set when too few reals would remain', 
       '-d -t 10.1.1.1:80 -r 127.0.0.2:80',
       '-d -t 10.1.1.1:80 -r 127.0.0.3:80',
     ]);
+  });
+});
+
+describe('operator overrides (ctl drain and weight)', () => {
+  const a = real('10.2.2.2', 80);
+  const b = real('10.2.2.3', 80, 'masq', 5);
+  // quiescent=no and a fallback: a drain must quiesce all the same, and count as not up.
+  const v = virtual({ address: '10.1.1.1', port: 80 }, [a, b], {
+    fallback: fallback('127.0.0.1', 80),
+  });
+  const base = '-A -t 10.1.1.1:80 -s wrr\n';
+  const both = `${base}-a -t 10.1.1.1:80 -r 10.2.2.2:80 -m -w 1\n-a -t 10.1.1.1:80 -r 10.2.2.3:80 -m -w 5\n`;
+  type Overrides = Record<string, RealOverride>;
+  const withOverrides = (
+    actual: IpvsTable,
+    isUp: UpRule,
+    overrides: Overrides,
+    scope: PlanScope = { kind: 'entries', reals: [a, b].map((real) => ({ virtual: v, real })) },
+    cfg: Config = config([v]),
+  ): Plan =>
+    planIpvs({
+      config: cfg,
+      actual,
+      isUp,
+      override: (_v, r) => overrides[`${r.address}:${r.port}`],
+      scope,
+    });
+  const drain: RealOverride = { kind: 'drain' };
+
+  test('drain an up real: quiesced in place at weight 0 although quiescent=no', () => {
+    const actual = tableFrom(both);
+    const p = withOverrides(actual, allUp, { '10.2.2.2:80': drain });
+    assert.deepEqual(lines(p), ['-e -t 10.1.1.1:80 -r 10.2.2.2:80 -m -w 0']);
+    assert.deepEqual(messages(p), [
+      'Quiescent real server: 10.2.2.2:80 (10.1.1.1:80) (Weight set to 0)',
+    ]);
+    settle(actual, p);
+  });
+
+  test('a drained real its checks call down stays at weight 0, and comes back when absent', () => {
+    const present = tableFrom(both);
+    assert.deepEqual(lines(withOverrides(present, upIf('10.2.2.3:80'), { '10.2.2.2:80': drain })), [
+      '-e -t 10.1.1.1:80 -r 10.2.2.2:80 -m -w 0',
+    ]);
+    const absent = tableFrom(`${base}-a -t 10.1.1.1:80 -r 10.2.2.3:80 -m -w 5\n`);
+    const p = withOverrides(absent, upIf('10.2.2.3:80'), { '10.2.2.2:80': drain });
+    assert.deepEqual(lines(p), ['-a -t 10.1.1.1:80 -r 10.2.2.2:80 -m -w 0']);
+    settle(absent, p);
+  });
+
+  test('every real drained: the fallback comes in, and goes when one is enabled', () => {
+    const actual = tableFrom(both);
+    const p = withOverrides(actual, allUp, { '10.2.2.2:80': drain, '10.2.2.3:80': drain });
+    assert.deepEqual(lines(p), [
+      '-e -t 10.1.1.1:80 -r 10.2.2.2:80 -m -w 0',
+      '-e -t 10.1.1.1:80 -r 10.2.2.3:80 -m -w 0',
+      '-a -t 10.1.1.1:80 -x 0 -y 0 -r 127.0.0.1:80 -g -w 1',
+    ]);
+    const drained = settle(actual, p);
+    const enabled = withOverrides(drained, allUp, { '10.2.2.3:80': drain });
+    assert.deepEqual(lines(enabled), [
+      '-e -t 10.1.1.1:80 -x 0 -y 0 -r 10.2.2.2:80 -m -w 1',
+      '-d -t 10.1.1.1:80 -r 127.0.0.1:80',
+    ]);
+    settle(drained, enabled);
+  });
+
+  test('a weight override is the weight while up, and nothing while down', () => {
+    const actual = tableFrom(both);
+    const weight7: Overrides = { '10.2.2.3:80': { kind: 'weight', weight: 7 } };
+    const p = withOverrides(actual, allUp, weight7);
+    assert.deepEqual(lines(p), ['-e -t 10.1.1.1:80 -x 0 -y 0 -r 10.2.2.3:80 -m -w 7']);
+    assert.deepEqual(messages(p), [
+      'Restored real server: 10.2.2.3:80 (10.1.1.1:80) (Weight set to 7)',
+    ]);
+    const after = settle(actual, p);
+    assert.deepEqual(lines(withOverrides(after, allUp, weight7)), [], 'settled');
+    assert.deepEqual(
+      lines(withOverrides(after, upIf('10.2.2.2:80'), weight7)),
+      ['-d -t 10.1.1.1:80 -r 10.2.2.3:80'],
+      'down: removed as quiescent=no says, the override notwithstanding',
+    );
+    const absent = tableFrom(`${base}-a -t 10.1.1.1:80 -r 10.2.2.2:80 -m -w 1\n`);
+    assert.deepEqual(lines(withOverrides(absent, allUp, weight7)), [
+      '-a -t 10.1.1.1:80 -x 0 -y 0 -r 10.2.2.3:80 -m -w 7',
+    ]);
+    const zero = withOverrides(actual, allUp, { '10.2.2.3:80': { kind: 'weight', weight: 0 } });
+    assert.deepEqual(lines(zero), ['-e -t 10.1.1.1:80 -x 0 -y 0 -r 10.2.2.3:80 -m -w 0']);
+    assert.ok(
+      !lines(zero).some((l) => l.includes('127.0.0.1')),
+      'weight 0 by override is still up: no fallback',
+    );
+  });
+
+  test('start-up: a drained real is never put in at its weight, a weighted one at its override', () => {
+    const p = withOverrides(
+      tableFrom(''),
+      allUp,
+      { '10.2.2.2:80': drain, '10.2.2.3:80': { kind: 'weight', weight: 9 } },
+      { kind: 'start' },
+    );
+    assert.deepEqual(lines(p), [
+      '-A -t 10.1.1.1:80 -s wrr',
+      '-a -t 10.1.1.1:80 -x 0 -y 0 -r 10.2.2.3:80 -m -w 9',
+      '-a -t 10.1.1.1:80 -r 10.2.2.2:80 -m -w 0',
+    ]);
+    const after = settle(tableFrom(''), p);
+    assert.deepEqual(
+      lines(
+        withOverrides(
+          after,
+          allUp,
+          { '10.2.2.2:80': drain, '10.2.2.3:80': { kind: 'weight', weight: 9 } },
+          { kind: 'start' },
+        ),
+      ),
+      [],
+      'a restart finds it as it should be',
+    );
   });
 });

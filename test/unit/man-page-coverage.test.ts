@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { doctorCommand } from '../../src/cli/doctor.ts';
 import { USAGE_TEXT } from '../../src/cli/legacy.ts';
 import { ACTIONS } from '../../src/daemon/actions.ts';
+import { CTL_COMMANDS } from '../../src/daemon/control-protocol.ts';
 
 const page = readFileSync(new URL('../../man/ldirectord-ts.8', import.meta.url), 'utf8');
 /** The page as a reader sees it: roff escapes for hyphens and fonts removed. */
@@ -35,6 +36,7 @@ test('every option and subcommand has an entry', () => {
     '-v',
     '--version',
     '--pid-dir',
+    '--state-dir',
     '--ipvsadm',
     '--log-format',
     '--dry-run',
@@ -49,6 +51,8 @@ test('every option and subcommand has an entry', () => {
   const commands = section('COMMANDS');
   for (const command of ['check', 'plan', 'doctor', '--json', '--down', '--real-server'])
     assert.ok(commands.includes(command), command);
+  for (const command of CTL_COMMANDS)
+    assert.match(commands, new RegExp(`^\\.B ctl ${command}\\b`, 'm'), `ctl ${command}`);
 });
 
 test('every option of doctor is in the usage text and the man page', () => {
@@ -64,7 +68,7 @@ test('every option of doctor is in the usage text and the man page', () => {
 
 test('every exit status is explained', () => {
   const exits = section('EXIT STATUS');
-  for (const code of ['0', '1', '2', '3', '255'])
+  for (const code of ['0', '1', '2', '3', '4', '255'])
     assert.match(exits, new RegExp(`^\\.B ${code}$`, 'm'), code);
 });
 
@@ -73,6 +77,8 @@ test('signals, files and environment are documented', () => {
     assert.ok(section('SIGNALS').includes(signal), signal);
   assert.ok(section('FILES').includes('ldirectord.'));
   assert.ok(section('ENVIRONMENT').includes('LDIRECTORD_IPVSADM'));
+  assert.ok(section('ENVIRONMENT').includes('LDIRECTORD_TS_STATE_DIR'));
+  assert.ok(section('FILES').includes('.sock'));
 });
 
 test(

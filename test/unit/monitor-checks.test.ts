@@ -132,7 +132,8 @@ test('a real shared by virtuals is checked once per interval; failurecount count
   assert.equal(h.checkers.calls.length, 4, 'one check per interval for three virtuals');
   h.checkers.set('127.0.4.2', false);
   await h.clock.advance(10_000);
-  // The original's shared failcount would have reached 2/2 here (§6 item 28).
+  // The original's shared failcount would have reached 2/2 here
+  // (docs/ldirectord-behavior.md §6 item 28).
   assert.equal(h.real('tcp:10.1.1.1:80', '127.0.4.2').up, true);
   assert.equal(h.real('tcp:10.1.1.2:80', '127.0.4.2').up, true);
   assert.equal(h.real('tcp:10.1.1.3:80', '127.0.4.2').up, false);

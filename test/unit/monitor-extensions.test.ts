@@ -374,3 +374,32 @@ test('minhealthy counts the reals in the table: an agent that takes reals out co
   assert.equal(h.destinations().length, 2, 'kept while too few are in');
   await h.monitor.stop();
 });
+
+test('minhealthy with ctl: a drained real does not count as up, and a drain wins over the hold', async () => {
+  const hosts = ['127.0.4.2', '127.0.4.3', '127.0.4.4'];
+  const v = makeVirtual({
+    minhealthy: { kind: 'count', value: 2 },
+    reals: hosts.map((a) => makeReal(a, 8080)),
+  });
+  const h = realHarness(v);
+  for (const a of hosts) h.checkers.set(a, true);
+  await h.start();
+  await h.monitor.setOverride('10.1.1.1:80', '127.0.4.2:8080', { kind: 'drain' });
+  // 2 of 3 take traffic; one more failing leaves 1: kept, with the alert.
+  h.checkers.set('127.0.4.3', false);
+  await h.until(() => h.logger.messages('warn').length > 0, 30_000, 100);
+  assert.match(h.logger.messages('warn')[0]!, /has 1 of 3 real servers up, minhealthy needs 2/);
+  await h.clock.advance(500);
+  assert.deepEqual(h.destinations().sort(), [
+    'tcp:10.1.1.1:80 127.0.4.2:8080 w0',
+    'tcp:10.1.1.1:80 127.0.4.3:8080 w1',
+    'tcp:10.1.1.1:80 127.0.4.4:8080 w1',
+  ]);
+  // Draining the kept real takes it to weight 0 even while the virtual holds.
+  await h.monitor.setOverride('10.1.1.1:80', '127.0.4.3:8080', { kind: 'drain' });
+  assert.ok(
+    h.destinations().includes('tcp:10.1.1.1:80 127.0.4.3:8080 w0'),
+    h.destinations().join(),
+  );
+  await h.monitor.stop();
+});

@@ -189,10 +189,26 @@ test('metrics: the weight in the table is the one an agent gave; a real its agen
   scaled!.weight = 10;
   scaled!.agent = { ...agent, state: 'weight 50%', allows: true, weight: 5 };
   held!.agent = { ...agent, state: 'maint', allows: false, weight: 1 };
+  held!.serving = false; // as the status view says of a real its agent keeps out
   const text = await new Metrics(config, { status: () => status }).text();
   const weights = text.split('\n').filter((l) => l.startsWith('ldirectord_real_weight{'));
   assert.deepEqual(
     weights.map((l) => l.replace(/\{.*real="([^"]+)".*\}/, ' $1')),
     ['ldirectord_real_weight 127.0.9.1:80 5'],
+  );
+});
+
+test('metrics: a drained real is in the table at 0, a ctl weight replaces the configured one', async () => {
+  const { config, status } = checkedFleet(2, (i) => `127.0.9.${i + 1}`);
+  const [drained, weighted] = status.virtuals[0]!.reals;
+  const since = new Date().toISOString();
+  drained!.override = { kind: 'drain', since };
+  drained!.serving = false; // as the status view says of a drained real
+  weighted!.override = { kind: 'weight', weight: 7, since };
+  const text = await new Metrics(config, { status: () => status }).text();
+  const weights = text.split('\n').filter((l) => l.startsWith('ldirectord_real_weight{'));
+  assert.deepEqual(
+    weights.map((l) => l.replace(/\{.*real="([^"]+)".*\}/, ' $1')),
+    ['ldirectord_real_weight 127.0.9.1:80 0', 'ldirectord_real_weight 127.0.9.2:80 7'],
   );
 });

@@ -1,4 +1,5 @@
-// The original's lexical rules (§2.1) and where ldirectord-ts is lenient about them.
+// The original's lexical rules (docs/ldirectord-behavior.md §2.1) and where ldirectord-ts is
+// lenient about them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codes, errors, inVirtual, load, parseText } from '../support/config-helpers.ts';

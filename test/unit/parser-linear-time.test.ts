@@ -1,8 +1,8 @@
-// Parsing is linear in line length (issue 17, item 2): the lines that took seconds (the
-// original's unanchored patterns run by a backtracking engine), and a seeded fuzz of long runs
-// planted in the corpus, each parsed and resolved within a bound that a linear parser meets by
-// two orders of magnitude even on a loaded machine and a quadratic one misses by one. This
-// asserts linearity, not speed: timings are measured by bench/parse-fuzz.ts.
+// Parsing is linear in line length: the lines that took seconds (the original's unanchored patterns
+// run by a backtracking engine), and a seeded fuzz of long runs planted in the corpus, each parsed
+// and resolved within a bound that a linear parser meets by two orders of magnitude even on a
+// loaded machine and a quadratic one misses by one. This asserts linearity, not speed: timings are
+// measured by bench/parse-fuzz.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FOUND_SLOW, fuzzCorpus, mutateLong, PATHOLOGICAL, prng } from '../support/parse-fuzz.ts';

@@ -1,6 +1,6 @@
-// Long lines (issue 17, items 2 and 8): a directive line longer than the limit is one clear
-// error, and no diagnostic or `check` output quotes more than a bounded excerpt of a line,
-// however long the line is.
+// Long lines (docs/compatibility.md, "a line longer than 65,536 characters"): a directive line
+// longer than the limit is one clear error, and no diagnostic or `check` output quotes more than a
+// bounded excerpt of a line, however long the line is.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,8 @@
-// Every number has its real range (issue 17, item 5): times fit Node's timers (2^31-1 ms),
-// weights and thresholds ipvsadm's int, firewall marks 32 bits, persistence ipvsadm's 31 days.
-// A number past its range is a clear error at its line; no Infinity or NaN reaches the model.
-// And `check` warns where ipvsadm will refuse what the original passes on blindly.
+// Every number has its real range (docs/compatibility.md, "numbers past what Node's timers or
+// ipvsadm take"): times fit Node's timers (2^31-1 ms), weights and thresholds ipvsadm's int,
+// firewall marks 32 bits, persistence ipvsadm's 31 days. A number past its range is a clear error
+// at its line; no Infinity or NaN reaches the model. And `check` warns where ipvsadm will refuse
+// what the original passes on blindly.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Diagnostic } from '../../src/model/diagnostics.ts';
@@ -47,7 +48,7 @@ for (const name of TIMES) {
   });
 }
 
-test('negotiatetimeout=2147484 (the issue) is refused: it overflows a 32-bit timer', async () => {
+test('negotiatetimeout=2147484 is refused: it overflows a 32-bit timer', async () => {
   await rangeError(section(`negotiatetimeout=2147484`), 3);
 });
 

@@ -1,8 +1,7 @@
-// Differential test against the Perl original's own parser (the "parse dumper" of the
-// behaviour reference, Appendix A): every config of the valid corpus and the seeds must
+// Differential test against the Perl original's own parser (the "parse dumper" of
+// docs/ldirectord-behavior.md, Appendix A): every config of the valid corpus and the seeds must
 // resolve to the same values, except where a file says `# differs: <what>` — an intentional
-// difference listed in docs/compatibility.md, checked here to be reported as a migration
-// warning.
+// difference listed in docs/compatibility.md, checked here to be reported as a migration warning.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

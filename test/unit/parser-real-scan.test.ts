@@ -1,7 +1,6 @@
-// The hand-written scanners that replace the original's backtracking patterns (issue 17,
-// item 2) must give exactly the match those patterns give. The patterns are kept here, as the
-// oracle, and both run on many short random strings built from the characters that matter
-// (seeded, so a failure is reproducible).
+// The hand-written scanners that replace the original's backtracking patterns must give exactly the
+// match those patterns give. The patterns are kept here, as the oracle, and both run on many short
+// random strings built from the characters that matter (seeded, so a failure is reproducible).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cutTrailingComment, splitOnComma, trimTrailingSpace, WS } from '../../src/lib/perl.ts';

@@ -1,5 +1,6 @@
 // real=/real6= lines: the original's reading for the lines it accepts, the fixed bugs
-// (§6 items 9 and 11), and the lines it rejects but the documented syntax reads.
+// (docs/ldirectord-behavior.md §6 items 9 and 11), and the lines it rejects but the documented
+// syntax reads. § numbers in test names are of the same document.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseReal } from '../../src/parser/real.ts';

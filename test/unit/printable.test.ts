@@ -1,5 +1,5 @@
-// Text from outside shown in our messages (issue 17 items 6 and 8): on one line, printable,
-// and bounded, wherever it ends up: a diagnostic, a log line.
+// Text from outside shown in our messages: on one line, printable, and bounded, wherever it ends
+// up: a diagnostic, a log line.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

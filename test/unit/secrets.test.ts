@@ -1,7 +1,7 @@
-// The masking rule for passwd= and secret= values (issue 17 item 8): a secret is masked where it
-// appears as a value, a whole word, not wherever its characters happen to occur. passwd="20"
-// used to turn 127.20.1.30 into 127.********.1.30 in every log line. Every place that masks
-// (the log and status scrubber, check reasons, the deadline's reasons) follows the one rule.
+// The masking rule for passwd= and secret= values: a secret is masked where it appears as a value,
+// a whole word, not wherever its characters happen to occur. passwd="20" used to turn 127.20.1.30
+// into 127.********.1.30 in every log line. Every place that masks (the log and status scrubber,
+// check reasons, the deadline's reasons) follows the one rule.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { redact } from '../../src/checkers/support/result.ts';

@@ -221,18 +221,8 @@ const FORWARD_BY_FLAG: Record<string, IpvsForward> = { m: 'masq', i: 'ipip', g: 
 
 interface Entry {
   command?: Command;
-  svc: {
-    family: Family | 0;
-    protocol: Protocol;
-    address: string;
-    port: number;
-    fwmark: number;
-    scheduler: string;
-    flags: number;
-    timeout: number;
-    netmask: number;
-    pe: string;
-  };
+  /** The service as the command line gives it, its family and protocol maybe not yet known. */
+  svc: Omit<ServiceRequest, 'family' | 'protocol'> & { family: Family | 0; protocol: Protocol };
   dest: {
     family: Family | 0;
     address: string;

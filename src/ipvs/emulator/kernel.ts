@@ -12,6 +12,7 @@ import {
   parseIpv4Strict,
   parseIpv6,
 } from '../../lib/inet.ts';
+import { IPVS_SCHEDULERS } from '../../model/domain.ts';
 import {
   destinationKey,
   type IpvsDestination,
@@ -87,21 +88,8 @@ export interface KernelOptions {
   localAddresses?: readonly string[];
 }
 
-export const DEFAULT_SCHEDULERS = [
-  'rr',
-  'wrr',
-  'lc',
-  'wlc',
-  'lblc',
-  'lblcr',
-  'dh',
-  'sh',
-  'sed',
-  'nq',
-  'fo',
-  'ovf',
-  'mh',
-] as const;
+/** The scheduler modules of a Debian 6.1 kernel: all but twos. */
+export const DEFAULT_SCHEDULERS = IPVS_SCHEDULERS.filter((s) => s !== 'twos');
 
 interface IndexedService {
   service: KernelService;
@@ -190,24 +178,26 @@ export class IpvsKernel {
   }
 
   addDestination(u: ServiceRequest, d: DestinationRequest): Errno | 0 {
-    const found = this.#services.get(serviceKey(u));
-    if (!found) return 'ESRCH';
-    const invalid = this.#checkDestination(found.service, d);
-    if (invalid) return invalid;
-    const key = destinationKey(d);
-    if (found.destinations.has(key)) return 'EEXIST';
-    if (!validDestinationAddress(d)) return 'EINVAL';
-    found.destinations.set(key, this.#stored(d));
-    return 0;
+    return this.#setDestination(u, d, 'add');
   }
 
   editDestination(u: ServiceRequest, d: DestinationRequest): Errno | 0 {
+    return this.#setDestination(u, d, 'edit');
+  }
+
+  /** ip_vs_add_dest and ip_vs_edit_dest: the same checks, then a new entry or a replaced one. */
+  #setDestination(u: ServiceRequest, d: DestinationRequest, how: 'add' | 'edit'): Errno | 0 {
     const found = this.#services.get(serviceKey(u));
     if (!found) return 'ESRCH';
     const invalid = this.#checkDestination(found.service, d);
     if (invalid) return invalid;
     const key = destinationKey(d);
-    if (!found.destinations.has(key)) return 'ENOENT';
+    if (how === 'edit') {
+      if (!found.destinations.has(key)) return 'ENOENT';
+    } else {
+      if (found.destinations.has(key)) return 'EEXIST';
+      if (!validDestinationAddress(d)) return 'EINVAL';
+    }
     found.destinations.set(key, this.#stored(d));
     return 0;
   }
