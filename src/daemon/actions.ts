@@ -20,11 +20,12 @@ import {
 } from '../config/load.ts';
 import type { Config } from '../config/model.ts';
 import { locateIpvsadm } from '../ipvs/backend.ts';
+import { selfCommand } from '../lib/self-command.ts';
 import { DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
 import type { RunMode } from './daemon.ts';
 import { isLdirectordProcess, pidDirProblem, pidFilePath, readPidState } from './pidfile.ts';
 import { statusFilePath } from './status-file.ts';
-import { SubInstances } from './sub-instances.ts';
+import { type SelfInvocation, SubInstances } from './sub-instances.ts';
 
 const READY_FD_ENV = 'LDIRECTORD_TS_READY_FD';
 const DEFAULT_LOG = '/var/log/ldirectord.log';
@@ -109,11 +110,7 @@ export async function runAction(
     located.cfgname,
     args.pidDir ?? (process.env.LDIRECTORD_TS_PID_DIR || undefined),
   );
-  const self = {
-    execPath: process.execPath,
-    script: process.argv[1]!,
-    options: globalOptions(args),
-  };
+  const self: SelfInvocation = { command: selfCommand(), options: globalOptions(args) };
 
   try {
     switch (action) {
@@ -170,7 +167,7 @@ async function status(
   args: LegacyArgs,
   logger: DaemonLogger,
   context: ActionContext,
-  self: { execPath: string; script: string; options: string[] },
+  self: SelfInvocation,
 ): Promise<number> {
   const state = readPidState(pidFile);
   if (args.json) {
@@ -298,7 +295,7 @@ async function start(
     ...(mode === 'daemon' ? { pidFile, statusFile: statusFilePath(pidFile) } : {}),
     ...(ipvsadm ? { ipvsadm } : {}),
     dryRun: args.dryRun,
-    self: { execPath: process.execPath, script: process.argv[1]!, options: globalOptions(args) },
+    self: { command: selfCommand(), options: globalOptions(args) },
     onReady: () => report.ready(),
     ...(process.env.LDIRECTORD_TS_SMTP_PORT
       ? { smtpPort: Number(process.env.LDIRECTORD_TS_SMTP_PORT) }
@@ -316,7 +313,9 @@ async function start(
 /** Starts a detached copy of this command and waits for it to report ready or failed. */
 function daemonize(context: ActionContext): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    const self = selfCommand();
+    const child = spawn(self.file, [...self.prefix, ...process.argv.slice(2)], {
+      argv0: self.argv0,
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
       env: { ...process.env, [READY_FD_ENV]: '3' },
