@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { alive, DaemonScratch, eventually, Switchable } from '../support/daemon-harness.ts';
 import { executable, withoutModule } from '../support/executable.ts';
+import { gone } from '../support/ldts.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const SEED = join(root, 'test/fixtures/configs/seeds/annotated-http-quiescent.cf');
@@ -112,7 +113,7 @@ test('as ldirectord: start daemonizes, execute= starts a second instance, status
   );
 
   assert.equal(s.action('stop').code, 0);
-  assert.ok(!alive(pid), 'stop returns once the daemon is gone');
+  await gone(pid, 'stop returns once the daemon is gone');
   await eventually(() => !alive(secondPid), 'the execute= instance stopped with it');
   assert.equal(s.table(), '', 'both clean stops emptied the table');
   assert.equal(s.action('status').code, 3);

@@ -134,3 +134,12 @@ export function alive(pid: number | undefined): boolean {
     return false;
   }
 }
+
+/**
+ * Waits (2 s at most) for a stopped daemon to be gone. `stop` returns once the process no longer
+ * runs ldirectord (its command line is empty while it exits); the kernel's last steps of the
+ * exit may follow a moment later.
+ */
+export async function gone(pid: number, what: string): Promise<void> {
+  await eventually(() => !alive(pid), what, 2000);
+}
