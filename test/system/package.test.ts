@@ -325,9 +325,13 @@ test(
     root.ok(`${rs} web.cf stop`);
     await gone(pid, 'stopped');
 
-    // Removing the drop-in: the Perl files are back, byte for byte, and the original runs.
+    // Removing the drop-in while a daemon runs: the Perl files are back, byte for byte; the
+    // daemon goes on, and the original's stop stops it.
+    root.ok(`${rs} --dry-run web.cf start`);
+    const running = Number(readFileSync(root.path('/run/ldirectord.web.cf.pid'), 'utf8'));
     root.ok('cp /var/lib/dpkg/info/ldirectord-ts-dropin.postrm /tmp/dropin.postrm');
     root.ok('dpkg -r ldirectord-ts-dropin');
+    assert.ok(alive(running), 'removing the drop-in stopped nothing');
     assert.deepEqual(
       perlPaths.map((p) => identity(root.dir, p)),
       before,
@@ -339,9 +343,22 @@ test(
       before,
     );
     root.ok('perl -c /usr/sbin/ldirectord 2>&1');
+    const perlRunning = root.run('ldirectord web.cf status');
+    assert.equal(perlRunning.code, 0, perlRunning.stderr);
+    assert.match(perlRunning.stderr, new RegExp(`running with pid: ${running}`));
+    root.ok('ldirectord web.cf stop');
+    await gone(running, 'the Perl ldirectord stopped ldirectord-ts');
     const perlStatus = root.run('ldirectord web.cf status');
     assert.equal(perlStatus.code, 3, perlStatus.stderr);
     assert.match(`${perlStatus.stdout}${perlStatus.stderr}`, /stopped/);
+
+    // Removing ldirectord-ts itself while its daemon runs does not stop it either.
+    root.ok('ldirectord-ts --dry-run web.cf start');
+    const orphan = Number(readFileSync(root.path('/run/ldirectord.web.cf.pid'), 'utf8'));
+    root.ok('dpkg -r ldirectord-ts');
+    assert.ok(alive(orphan), 'removing the package stopped nothing');
+    process.kill(orphan, 'SIGTERM');
+    await eventually(() => !alive(orphan), 'the daemon stopped on SIGTERM');
 
     root.ok('dpkg --purge ldirectord-ts-dropin ldirectord-ts');
     assertNothingOfOurs(root);
@@ -411,6 +428,17 @@ test(
     const status = root.run('ldirectord-ts status', { env });
     assert.equal(status.code, 0);
     assert.match(status.stderr, new RegExp(`running with pid: ${pid}`));
+    const logBefore = readFileSync(root.path('/var/log/ldirectord.log'), 'utf8').length;
+    root.ok(shellWords(unit.ExecReload!), { env, binds });
+    await eventually(
+      () =>
+        readFileSync(root.path('/var/log/ldirectord.log'), 'utf8')
+          .slice(logBefore)
+          .includes('Reloading Linux Director Daemon config'),
+      'the daemon reloaded',
+    );
+    assert.ok(alive(pid), 'reloaded in place');
+    assert.equal(readFileSync(state, 'utf8'), tableBefore, 'the reload changed nothing');
 
     // Stopped when the operator says so (the new executable stopping the old daemon).
     root.ok(shellWords(unit.ExecStop!), { env, binds });
