@@ -13,9 +13,9 @@ import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkers, negotiateCheckers } from '../src/checkers/index.ts';
+import { checkers, negotiateChecker } from '../src/checkers/index.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { DryRunBackend } from '../src/ipvs/backend.ts';
+import { DryRunBackend } from '../src/ipvs/emulator/dry-run.ts';
 import { planIpvs } from '../src/ipvs/plan.ts';
 import { Monitor } from '../src/monitor/index.ts';
 import { benchConfig, RealServers, realAddress } from './support/real-servers.ts';
@@ -53,7 +53,7 @@ const monitor = new Monitor({
   config,
   backend: new DryRunBackend(),
   planner: planIpvs,
-  checkers: { negotiate: (s) => negotiateCheckers[s], ...checkers },
+  checkers: { negotiate: negotiateChecker, ...checkers },
 });
 await monitor.start();
 await new Promise((r) => setTimeout(r, Number(values.interval) * 1000));

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RealServer, VirtualService } from '../src/config/model.ts';
 import { IpvsadmBackend } from '../src/ipvs/backend.ts';
-import { listText } from '../src/ipvs/commands.ts';
+import { listText } from '../src/ipvs/emulator/ipvsadm-format.ts';
 import { parseTable } from '../src/ipvs/listing.ts';
 import type { IpvsTable } from '../src/ipvs/model.ts';
 import { planIpvs } from '../src/ipvs/plan.ts';

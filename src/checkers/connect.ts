@@ -6,9 +6,21 @@ import type { Socket } from 'node:net';
 import { runWithin } from './support/deadline.ts';
 import { up } from './support/result.ts';
 import { connectTcp } from './support/tcp.ts';
-import type { Checker } from './types.ts';
+import type { Checker, CheckTarget } from './types.ts';
 
-export const checkConnect: Checker = (target, signal) => {
+/** What a connect check reads of its target; reals that agree on these share one check. */
+export const CONNECT_READS = [
+  'family',
+  'protocol',
+  'host',
+  'port',
+  'timeoutMs',
+] as const satisfies readonly (keyof CheckTarget)[];
+
+export const checkConnect: Checker<Pick<CheckTarget, (typeof CONNECT_READS)[number]>> = (
+  target,
+  signal,
+) => {
   let socket: Socket | undefined;
   return runWithin(
     signal,

@@ -8,13 +8,13 @@
 import { randomInt } from 'node:crypto';
 import { connect, isIP, isIPv4 } from 'node:net';
 import dnsPacket, { type DecodedPacket, type Question } from 'dns-packet';
-import { ipv6Groups } from '../lib/address.ts';
+import { ipv6Groups } from '../lib/inet.ts';
 import { perlBytes } from '../lib/perl-regex.ts';
 import { runWithin } from './support/deadline.ts';
 import { receivePattern } from './support/receive.ts';
 import { down, TIMEOUT, up } from './support/result.ts';
 import { udpExchange } from './support/udp-exchange.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 /** The original's word for every resolver failure: refused, NXDOMAIN, no answer, timeout. */
 const FAILED = down('Connection timed out');
@@ -23,9 +23,15 @@ const UDP_RETRANSMIT_MS = 1000;
 
 type Outcome = { kind: 'answer'; message: Buffer } | { kind: 'failed' } | { kind: 'aborted' };
 
-export const checkDns: Checker = (target, signal) => runWithin(signal, () => query(target, signal));
+export const checkDns: Checker<NegotiateTarget> = (target, signal) =>
+  runWithin(signal, () => query(target, signal));
 
-async function query(target: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+/** service=dns: receive matches the address (or name) of an A or PTR answer. */
+export const dnsServices = {
+  dns: { check: checkDns, port: 53, receive: 'regex' },
+} satisfies ServiceDescriptors;
+
+async function query(target: NegotiateTarget, signal: AbortSignal): Promise<CheckResult> {
   const question = questionFor(target.request.replace(/^\//, ''));
   const id = randomInt(0, 0x10000);
   const query: Parameters<typeof dnsPacket.encode>[0] = {

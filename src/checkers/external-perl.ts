@@ -7,7 +7,7 @@
 // Difference (docs/compatibility.md): in the original, `exit` inside the script is not
 // intercepted (the CORE::GLOBAL::exit override is installed after the sub is compiled), so it
 // ends ldirectord itself; and the compiled script is cached for the life of the process.
-import { externalArguments, runExternal } from './external.ts';
+import { type ExternalTarget, externalArguments, runExternal } from './external.ts';
 import type { Checker } from './types.ts';
 
 /** Perl that loads the script as the original does and runs it with @ARGV = the arguments. */
@@ -24,7 +24,7 @@ $sub->(@ARGV);
 exit 0;
 `;
 
-export const checkExternalPerl: Checker = (target, signal) =>
+export const checkExternalPerl: Checker<ExternalTarget> = (target, signal) =>
   runExternal(
     'perl',
     ['-e', LOADER, '--', target.checkcommand, ...externalArguments(target)],

@@ -10,14 +10,31 @@
 // status 0 from `$? >> 8` and counts it up); a timeout kills the child's whole process group
 // (the original sends SIGTERM to the child alone), and so does its exit, so nothing it started
 // is left running (the original leaves it).
-import { bracket } from '../lib/address.ts';
+import { bracket } from '../lib/inet.ts';
 import { type RunResult, runCommand } from '../lib/run-command.ts';
 import { runWithin } from './support/deadline.ts';
 import { down, errorText, TIMEOUT, up } from './support/result.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
+/**
+ * What an external (or external-perl) check reads of its target; reals that agree on these
+ * share one check.
+ */
+export const EXTERNAL_READS = [
+  'family',
+  'checkcommand',
+  'protocol',
+  'virtualAddress',
+  'virtualPort',
+  'fwmark',
+  'host',
+  'realPort',
+  'timeoutMs',
+] as const satisfies readonly (keyof CheckTarget)[];
+export type ExternalTarget = Pick<CheckTarget, (typeof EXTERNAL_READS)[number]>;
+
 /** The four arguments the original passes: vip (or fwmark), vport, rip, rport. */
-export function externalArguments(target: CheckTarget): string[] {
+export function externalArguments(target: ExternalTarget): string[] {
   const vip = target.protocol === 'fwm' ? String(target.fwmark) : bracket(target.virtualAddress);
   const vport = target.protocol === 'fwm' ? 0 : target.virtualPort;
   return [vip, String(vport), bracket(target.host), String(target.realPort)];
@@ -49,5 +66,5 @@ function firstLine(text: string): string {
   return line.trim().slice(0, 200);
 }
 
-export const checkExternal: Checker = (target, signal) =>
+export const checkExternal: Checker<ExternalTarget> = (target, signal) =>
   runExternal(target.checkcommand, externalArguments(target), signal);

@@ -12,7 +12,7 @@ import { runWithin } from './support/deadline.ts';
 import { CheckFailure, failureOf, oneLine } from './support/dialogue.ts';
 import { hasReceive, receivePattern } from './support/receive.ts';
 import { down, redact, up } from './support/result.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 /** Bytes of the retrieved file kept for matching receive; the rest is read and dropped. */
 const KEEP_BYTES = 1024 * 1024;
@@ -35,7 +35,7 @@ class Head extends Writable {
 
 async function negotiate(
   client: Client,
-  target: CheckTarget,
+  target: NegotiateTarget,
   pattern: RegExp | undefined,
 ): Promise<CheckResult> {
   try {
@@ -63,7 +63,7 @@ async function negotiate(
   }
 }
 
-export const checkFtp: Checker = async (target, signal) => {
+export const checkFtp: Checker<NegotiateTarget> = async (target, signal) => {
   const pattern = hasReceive(target.receive) ? receivePattern(target.receive) : undefined;
   if (typeof pattern === 'string') return down(pattern);
   const client = new Client(target.timeoutMs);
@@ -74,3 +74,16 @@ export const checkFtp: Checker = async (target, signal) => {
   );
   return redact(result, target);
 };
+
+/**
+ * service=ftp: receive matches the file retrieved. service= sets the original's anonymous
+ * login when none was given before it.
+ */
+export const ftpServices = {
+  ftp: {
+    check: checkFtp,
+    port: 21,
+    receive: 'regex',
+    defaults: (hostname) => ({ login: 'anonymous', passwd: `ldirectord@${hostname}` }),
+  },
+} satisfies ServiceDescriptors;

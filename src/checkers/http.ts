@@ -5,7 +5,7 @@
 // HEAD has no body, so HEAD with a receive string is always down, as in the original.
 import { STATUS_CODES } from 'node:http';
 import { buildConnector, Client, type Dispatcher } from 'undici';
-import { bracket, hostPort } from '../lib/address.ts';
+import { bracket, hostPort } from '../lib/inet.ts';
 import { perlSubject } from '../lib/perl-regex.ts';
 import { VERSION } from '../version.ts';
 import { runWithin } from './support/deadline.ts';
@@ -20,7 +20,7 @@ import {
   up,
 } from './support/result.ts';
 import { isCertificateError, verifyChainOnly } from './support/tls.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 export interface HttpCheckOptions {
   /** A PEM file of CA certificates trusted in addition to the system store. */
@@ -38,7 +38,7 @@ const MAX_REASON = 2048;
 export const USER_AGENT = `ldirectord-ts/${VERSION} (libwww-perl compatible)`;
 
 /** The URL to check and whether it goes through the real as a proxy (ld_setup's rules). */
-export function checkUrl(target: CheckTarget): { url: string; proxy?: string } {
+export function checkUrl(target: NegotiateTarget): { url: string; proxy?: string } {
   const scheme = target.service === 'https' ? 'https' : 'http';
   const uri = target.request.replace(/^\//, '');
   const realOrigin = `${scheme}://${hostPort(target.host, target.port)}`;
@@ -48,7 +48,7 @@ export function checkUrl(target: CheckTarget): { url: string; proxy?: string } {
   return { url, proxy: realOrigin };
 }
 
-export function createHttpChecker(options: HttpCheckOptions = {}): Checker {
+export function createHttpChecker(options: HttpCheckOptions = {}): Checker<NegotiateTarget> {
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   return (target, signal) => {
     const clients: Client[] = [];
@@ -71,7 +71,7 @@ export function createHttpChecker(options: HttpCheckOptions = {}): Checker {
 }
 
 async function check(
-  target: CheckTarget,
+  target: NegotiateTarget,
   signal: AbortSignal,
   dispatcherFor: (origin: string) => Dispatcher,
   maxBody: number,
@@ -196,4 +196,13 @@ function connectorFor(tls: boolean, timeoutMs: number, caFile?: string): buildCo
   return connector;
 }
 
-export const checkHttp: Checker = createHttpChecker();
+export const checkHttp: Checker<NegotiateTarget> = createHttpChecker();
+
+const http = { check: checkHttp, receive: 'regex', virtualhost: true, httpmethod: true } as const;
+
+/** service=http, https and http_proxy: receive matches the body of the answer. */
+export const httpServices = {
+  http: { ...http, port: 80 },
+  https: { ...http, port: 443 },
+  http_proxy: { ...http, port: 3128 },
+} satisfies ServiceDescriptors;

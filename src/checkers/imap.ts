@@ -10,7 +10,7 @@ import {
   type TlsCheckOptions,
 } from './support/dialogue.ts';
 import { up } from './support/result.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 /** An IMAP quoted string (RFC 3501 §4.3); a line break cannot be quoted. */
 function quoted(text: string): string {
@@ -18,7 +18,7 @@ function quoted(text: string): string {
   return `"${text.replace(/["\\]/g, '\\$&')}"`;
 }
 
-async function negotiate(dialogue: Dialogue, target: CheckTarget): Promise<CheckResult> {
+async function negotiate(dialogue: Dialogue, target: NegotiateTarget): Promise<CheckResult> {
   const greeting = await dialogue.readLine();
   if (!/^\* (OK|PREAUTH)\b/i.test(greeting)) {
     throw new CheckFailure(`greeting: ${oneLine(greeting)}`);
@@ -33,8 +33,14 @@ async function negotiate(dialogue: Dialogue, target: CheckTarget): Promise<Check
   return up(oneLine(greeting));
 }
 
-export function createImapChecker(options: TlsCheckOptions = {}): Checker {
+export function createImapChecker(options: TlsCheckOptions = {}): Checker<NegotiateTarget> {
   return dialogueChecker(negotiate, { ...options, implicitTls: 'imaps' });
 }
 
-export const checkImap: Checker = createImapChecker();
+export const checkImap: Checker<NegotiateTarget> = createImapChecker();
+
+/** service=imap and imaps. */
+export const imapServices = {
+  imap: { check: checkImap, port: 143, receive: 'unused' },
+  imaps: { check: checkImap, port: 993, receive: 'unused' },
+} satisfies ServiceDescriptors;

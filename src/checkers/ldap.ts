@@ -10,20 +10,21 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { Client, ResultCodeError } from 'ldapts';
-import { bracket } from '../lib/address.ts';
+import { bracket } from '../lib/inet.ts';
 import { perlBytes } from '../lib/perl-regex.ts';
+import { perlTrue } from '../lib/perl.ts';
 import { backstopMs, runWithin } from './support/deadline.ts';
-import { hasReceive, perlTrue, receivePattern } from './support/receive.ts';
+import { hasReceive, receivePattern } from './support/receive.ts';
 import { down, errorText, up } from './support/result.ts';
 import { verifyChainOnly } from './support/tls.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 export interface LdapCheckOptions {
   /** A PEM file of CA certificates trusted for ldaps in addition to the system store. */
   caFile?: string;
 }
 
-export function createLdapChecker(options: LdapCheckOptions = {}): Checker {
+export function createLdapChecker(options: LdapCheckOptions = {}): Checker<NegotiateTarget> {
   return (target, signal) => {
     const sockets: Socket[] = [];
     const track = <S extends Socket>(socket: S): S => {
@@ -53,9 +54,15 @@ export function createLdapChecker(options: LdapCheckOptions = {}): Checker {
   };
 }
 
-export const checkLdap: Checker = createLdapChecker();
+export const checkLdap: Checker<NegotiateTarget> = createLdapChecker();
 
-async function bindAndSearch(client: Client, target: CheckTarget): Promise<CheckResult> {
+/** service=ldap and ldaps: receive matches the DN of the entry found. */
+export const ldapServices = {
+  ldap: { check: checkLdap, port: 389, receive: 'regex' },
+  ldaps: { check: checkLdap, port: 636, receive: 'regex' },
+} satisfies ServiceDescriptors;
+
+async function bindAndSearch(client: Client, target: NegotiateTarget): Promise<CheckResult> {
   try {
     // Perl's `$$v{login} && $$v{passwd}`: '' and '0' are false.
     if (perlTrue(target.login) && perlTrue(target.passwd)) {

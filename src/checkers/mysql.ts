@@ -8,23 +8,17 @@
 // the connection is then closed politely (COM_QUIT), or destroyed on error or deadline.
 import { type Connection, createConnection } from 'mysql2';
 import { runWithin } from './support/deadline.ts';
-import { down, errorText, redact, up } from './support/result.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import { down, errorText, redact } from './support/result.ts';
+import { rowsResult, sqlPrerequisite } from './support/sql.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 /** Connections sent COM_QUIT after their query; destroyed only if the server lingers. */
 const quitting = new WeakSet<Connection>();
 
-/** Perl's truth: '' and '0' are false. */
-const perlTrue = (text: string): boolean => text !== '' && text !== '0';
-
-export const checkMysql: Checker = async (target, signal) => {
+export const checkMysql: Checker<NegotiateTarget> = async (target, signal) => {
   const query = target.request.replace(/^\//, '');
-  if (!perlTrue(target.login) || !perlTrue(query)) {
-    return down(
-      'Error: Must specify a login and request string for MySQL, Oracle and PostgreSQL checks. ' +
-        `Not adding ${target.host}.`,
-    );
-  }
+  const missing = sqlPrerequisite(target, query);
+  if (missing) return missing;
   let connection: Connection | undefined;
   const result = await runWithin(
     signal,
@@ -49,6 +43,11 @@ export const checkMysql: Checker = async (target, signal) => {
   return redact(result, target);
 };
 
+/** service=mysql: up when the query returns a row; receive is not read. */
+export const mysqlServices = {
+  mysql: { check: checkMysql, port: 3306, receive: 'rows' },
+} satisfies ServiceDescriptors;
+
 /**
  * mysql2's destroy() only half-closes its socket (stream.end()), which leaves it open against a
  * server that never answers; destroy the socket itself too.
@@ -61,7 +60,7 @@ function destroy(connection: Connection): void {
 function runQuery(
   connection: Connection,
   sql: string,
-  target: CheckTarget,
+  target: NegotiateTarget,
   resolve: (result: CheckResult) => void,
 ): void {
   let rows = 0;
@@ -87,8 +86,6 @@ function runQuery(
       settled = true;
       quitting.add(connection);
       connection.end(() => {});
-      resolve(
-        rows > 0 ? up(`${rows} row${rows === 1 ? '' : 's'}`) : down('Query returned no rows'),
-      );
+      resolve(rowsResult(rows));
     });
 }

@@ -3,11 +3,11 @@
 import { runWithin } from './support/deadline.ts';
 import { CheckFailure, Dialogue, endpoint, oneLine } from './support/dialogue.ts';
 import { up } from './support/result.ts';
-import type { Checker } from './types.ts';
+import type { Checker, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 const GREETING_BYTES = 64;
 
-export const checkNntp: Checker = (target, signal) => {
+export const checkNntp: Checker<NegotiateTarget> = (target, signal) => {
   let dialogue: Dialogue | undefined;
   return runWithin(
     signal,
@@ -21,3 +21,8 @@ export const checkNntp: Checker = (target, signal) => {
     () => dialogue?.close(),
   );
 };
+
+/** service=nntp. */
+export const nntpServices = {
+  nntp: { check: checkNntp, port: 119, receive: 'unused' },
+} satisfies ServiceDescriptors;

@@ -17,7 +17,7 @@ import { backstopMs, runWithin } from './support/deadline.ts';
 import { loadOptional } from './support/optional-module.ts';
 import { redact } from './support/result.ts';
 import { rowsResult, sqlPrerequisite } from './support/sql.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 const socketsOfCheck = new AsyncLocalStorage<Set<Socket>>();
 let collecting = false;
@@ -30,7 +30,7 @@ function collectSockets(): void {
   });
 }
 
-export const checkOracle: Checker = async (target, signal) => {
+export const checkOracle: Checker<NegotiateTarget> = async (target, signal) => {
   const query = target.request.replace(/^\//, '');
   const missing = sqlPrerequisite(target, query);
   if (missing) return missing;
@@ -43,7 +43,12 @@ export const checkOracle: Checker = async (target, signal) => {
   return redact(await runWithin(signal, work, release), target);
 };
 
-async function run(target: CheckTarget, query: string): Promise<CheckResult> {
+/** service=oracle: up when the query returns a row; receive is not read. */
+export const oracleServices = {
+  oracle: { check: checkOracle, port: 1521, receive: 'rows' },
+} satisfies ServiceDescriptors;
+
+async function run(target: NegotiateTarget, query: string): Promise<CheckResult> {
   const { default: oracledb } = await loadOptional(
     'oracledb',
     'service=oracle',
@@ -68,7 +73,9 @@ async function run(target: CheckTarget, query: string): Promise<CheckResult> {
 }
 
 /** As the original's `dbi:Oracle:sid=<database>;host=<rip>;port=<port>`. */
-export function connectDescriptor(target: Pick<CheckTarget, 'host' | 'port' | 'database'>): string {
+export function connectDescriptor(
+  target: Pick<NegotiateTarget, 'host' | 'port' | 'database'>,
+): string {
   return (
     `(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=${target.host})(PORT=${target.port}))` +
     `(CONNECT_DATA=(SID=${target.database})))`

@@ -10,9 +10,9 @@ import pg from 'pg';
 import { backstopMs, runWithin } from './support/deadline.ts';
 import { redact } from './support/result.ts';
 import { rowsResult, sqlPrerequisite } from './support/sql.ts';
-import type { Checker, CheckResult } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
-export const checkPgsql: Checker = async (target, signal) => {
+export const checkPgsql: Checker<NegotiateTarget> = async (target, signal) => {
   const query = target.request.replace(/^\//, '');
   const missing = sqlPrerequisite(target, query);
   if (missing) return missing;
@@ -37,6 +37,11 @@ export const checkPgsql: Checker = async (target, signal) => {
   const result = await runWithin(signal, work, () => socket.destroy());
   return redact(result, target);
 };
+
+/** service=pgsql: up when the query returns a row; receive is not read. */
+export const pgsqlServices = {
+  pgsql: { check: checkPgsql, port: 5432, receive: 'rows' },
+} satisfies ServiceDescriptors;
 
 async function run(client: pg.Client, query: string): Promise<CheckResult> {
   try {

@@ -10,10 +10,19 @@ import { runWithin } from './support/deadline.ts';
 import { down, errorText, up } from './support/result.ts';
 import type { Checker, CheckResult, CheckTarget } from './types.ts';
 
+/** What a ping reads of its target; reals that agree on these share one check. */
+export const PING_READS = [
+  'family',
+  'host',
+  'timeoutMs',
+  'checkcount',
+] as const satisfies readonly (keyof CheckTarget)[];
+type PingTarget = Pick<CheckTarget, (typeof PING_READS)[number]>;
+
 const PING = 'ping';
 const SPAWN_ALLOWANCE_MS = 100;
 
-export function pingArguments(target: CheckTarget, waitMs: number): string[] {
+export function pingArguments(target: PingTarget, waitMs: number): string[] {
   const seconds = Math.max(waitMs, 1) / 1000;
   return [
     target.family === 6 ? '-6' : '-4',
@@ -27,7 +36,7 @@ export function pingArguments(target: CheckTarget, waitMs: number): string[] {
   ];
 }
 
-export const checkPing: Checker = (target, signal) =>
+export const checkPing: Checker<PingTarget> = (target, signal) =>
   runWithin(signal, async () => {
     const attempts = Math.max(1, target.checkcount);
     const started = performance.now();

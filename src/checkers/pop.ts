@@ -10,7 +10,7 @@ import {
   type TlsCheckOptions,
 } from './support/dialogue.ts';
 import { up } from './support/result.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 async function expectOk(dialogue: Dialogue, what: string): Promise<string> {
   const line = await dialogue.readLine();
@@ -18,7 +18,7 @@ async function expectOk(dialogue: Dialogue, what: string): Promise<string> {
   return line;
 }
 
-async function negotiate(dialogue: Dialogue, target: CheckTarget): Promise<CheckResult> {
+async function negotiate(dialogue: Dialogue, target: NegotiateTarget): Promise<CheckResult> {
   const greeting = await expectOk(dialogue, 'greeting');
   if (target.login !== '') {
     if (/[\r\n]/.test(target.login + target.passwd)) {
@@ -33,8 +33,14 @@ async function negotiate(dialogue: Dialogue, target: CheckTarget): Promise<Check
   return up(oneLine(greeting));
 }
 
-export function createPopChecker(options: TlsCheckOptions = {}): Checker {
+export function createPopChecker(options: TlsCheckOptions = {}): Checker<NegotiateTarget> {
   return dialogueChecker(negotiate, { ...options, implicitTls: 'pops' });
 }
 
-export const checkPop: Checker = createPopChecker();
+export const checkPop: Checker<NegotiateTarget> = createPopChecker();
+
+/** service=pop and pops. */
+export const popServices = {
+  pop: { check: checkPop, port: 110, receive: 'unused' },
+  pops: { check: checkPop, port: 995, receive: 'unused' },
+} satisfies ServiceDescriptors;

@@ -6,7 +6,7 @@
 // Buffer constructor.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import { ipv6Groups } from '../lib/address.ts';
+import { ipv6Groups } from '../lib/inet.ts';
 
 export const CODE = {
   accessRequest: 1,

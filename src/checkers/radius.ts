@@ -7,13 +7,13 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { CODE, classifyReply, codeName, encodeAccessRequest } from './radius-packet.ts';
 import { down, errorText, redact, TIMEOUT, up } from './support/result.ts';
 import { udpExchange } from './support/udp-exchange.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 /** A lost datagram is sent again (same identifier and authenticator) after this long. */
 const RETRANSMIT_MS = 1000;
 
 // Not run inside runWithin: on abort it must be able to say that a forged reply was seen.
-export const checkRadius: Checker = async (target, signal) => {
+export const checkRadius: Checker<NegotiateTarget> = async (target, signal) => {
   try {
     return redact(await exchange(target, signal), target);
   } catch (error) {
@@ -21,7 +21,12 @@ export const checkRadius: Checker = async (target, signal) => {
   }
 };
 
-async function exchange(target: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+/** service=radius. */
+export const radiusServices = {
+  radius: { check: checkRadius, port: 1812, receive: 'unused' },
+} satisfies ServiceDescriptors;
+
+async function exchange(target: NegotiateTarget, signal: AbortSignal): Promise<CheckResult> {
   const request = {
     identifier: randomInt(0, 256),
     authenticator: randomBytes(16),

@@ -14,7 +14,7 @@ import { runWithin } from './support/deadline.ts';
 import { hasReceive, receivePattern } from './support/receive.ts';
 import { down, up } from './support/result.ts';
 import { connectTcp, lineSplitter } from './support/tcp.ts';
-import type { Checker, CheckTarget } from './types.ts';
+import type { Checker, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 /** Stop reading after this much without a matching line: a server cannot exhaust memory. */
 const MAX_READ = 1024 * 1024;
@@ -25,13 +25,13 @@ export function simpletcpPayload(request: string): Buffer {
   return Buffer.from(request.slice(1).replaceAll('\\n', '\n'), 'utf8');
 }
 
-function matcher(target: CheckTarget): ((line: string) => boolean) | string {
+function matcher(target: NegotiateTarget): ((line: string) => boolean) | string {
   if (!hasReceive(target.receive)) return (line) => line !== '';
   const pattern = receivePattern(target.receive);
   return typeof pattern === 'string' ? pattern : (line) => pattern.test(line);
 }
 
-export const checkSimpletcp: Checker = (target, signal) => {
+export const checkSimpletcp: Checker<NegotiateTarget> = (target, signal) => {
   const matches = matcher(target);
   if (typeof matches === 'string') return Promise.resolve(down(matches));
   let socket: Socket | undefined;
@@ -57,9 +57,14 @@ export const checkSimpletcp: Checker = (target, signal) => {
   );
 };
 
+/** service=simpletcp: no port of its own; receive matches the first line answered. */
+export const simpletcpServices = {
+  simpletcp: { check: checkSimpletcp, receive: 'regex' },
+} satisfies ServiceDescriptors;
+
 function exchangeTcp(
   socket: Socket,
-  target: CheckTarget,
+  target: NegotiateTarget,
   matches: (line: string) => boolean,
 ): Promise<{ up: boolean; reason: string }> {
   return new Promise((resolve) => {
@@ -93,7 +98,7 @@ function exchangeTcp(
 
 function exchangeUdp(
   socket: UdpSocket,
-  target: CheckTarget,
+  target: NegotiateTarget,
   matches: (line: string) => boolean,
 ): Promise<{ up: boolean; reason: string }> {
   return new Promise((resolve) => {

@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { bracket } from '../lib/address.ts';
+import { bracket } from '../lib/inet.ts';
 import { runWithin } from './support/deadline.ts';
 import { CheckFailure, Dialogue, endpoint, failureOf, oneLine } from './support/dialogue.ts';
 import { up } from './support/result.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 /** The original's request; the Via always says UDP, as there. */
 export function optionsRequest(login: string, localAddress: string, localPort: number): string {
@@ -35,7 +35,7 @@ function judge(status: string): CheckResult {
   throw new CheckFailure(status === '' ? 'No OK' : oneLine(status));
 }
 
-async function overTcp(dialogue: Dialogue, target: CheckTarget): Promise<CheckResult> {
+async function overTcp(dialogue: Dialogue, target: NegotiateTarget): Promise<CheckResult> {
   const { address, port } = dialogue.localAddress();
   dialogue.send(optionsRequest(target.login, address, port));
   for (;;) {
@@ -48,7 +48,7 @@ async function overTcp(dialogue: Dialogue, target: CheckTarget): Promise<CheckRe
 const T1_MS = 500;
 
 /** Sends until a final response, an ICMP error, or release (which closes the socket). */
-function overUdp(socket: UdpSocket, target: CheckTarget): Promise<CheckResult> {
+function overUdp(socket: UdpSocket, target: NegotiateTarget): Promise<CheckResult> {
   let retransmit: NodeJS.Timeout | undefined;
   return new Promise<CheckResult>((resolve, reject) => {
     const finish = (settle: () => void): void => {
@@ -84,7 +84,7 @@ function overUdp(socket: UdpSocket, target: CheckTarget): Promise<CheckResult> {
   });
 }
 
-export const checkSip: Checker = (target, signal) => {
+export const checkSip: Checker<NegotiateTarget> = (target, signal) => {
   let dialogue: Dialogue | undefined;
   let datagram: UdpSocket | undefined;
   return runWithin(
@@ -107,3 +107,13 @@ export const checkSip: Checker = (target, signal) => {
     },
   );
 };
+
+/** service=sip. service= sets the original's login when none was given before it. */
+export const sipServices = {
+  sip: {
+    check: checkSip,
+    port: 5060,
+    receive: 'unused',
+    defaults: (hostname) => ({ login: `ldirectord@${hostname}` }),
+  },
+} satisfies ServiceDescriptors;

@@ -11,7 +11,7 @@ import {
 } from './support/dialogue.ts';
 import { up } from './support/result.ts';
 import { verifyChainOnly } from './support/tls.ts';
-import type { Checker, CheckResult, CheckTarget } from './types.ts';
+import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
 
 /** Net::SMTP's default Hello domain. */
 const HELLO_DOMAIN = 'localhost.localdomain';
@@ -40,7 +40,7 @@ const offersStartTls = (ehlo: string[]): boolean =>
 
 async function negotiate(
   dialogue: Dialogue,
-  target: CheckTarget,
+  target: NegotiateTarget,
   options: TlsCheckOptions,
 ): Promise<CheckResult> {
   const greeting = await dialogue.readReply(isLastLine);
@@ -62,8 +62,14 @@ async function negotiate(
   return up(oneLine(lastLine(greeting)) + tls);
 }
 
-export function createSmtpChecker(options: TlsCheckOptions = {}): Checker {
+export function createSmtpChecker(options: TlsCheckOptions = {}): Checker<NegotiateTarget> {
   return dialogueChecker((dialogue, target) => negotiate(dialogue, target, options));
 }
 
-export const checkSmtp: Checker = createSmtpChecker();
+export const checkSmtp: Checker<NegotiateTarget> = createSmtpChecker();
+
+/** service=smtp and submission. */
+export const smtpServices = {
+  smtp: { check: checkSmtp, port: 25, receive: 'unused' },
+  submission: { check: checkSmtp, port: 587, receive: 'unused' },
+} satisfies ServiceDescriptors;

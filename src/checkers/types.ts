@@ -1,7 +1,7 @@
 // The one interface every checker implements. A checker is a function of a target and an
 // AbortSignal; the scheduler (src/monitor) owns the deadline and aborts the signal when it
 // passes. On abort a checker must release its socket or child process at once.
-import type { Family, Protocol, Service } from '../config/model.ts';
+import type { Family, Protocol, Service } from '../model/domain.ts';
 
 export interface CheckTarget {
   service: Service;
@@ -43,4 +43,58 @@ export interface CheckResult {
   reason: string;
 }
 
-export type Checker = (target: CheckTarget, signal: AbortSignal) => Promise<CheckResult>;
+/** A check of one real; `T` is what it reads of the target (the whole of it by default). */
+export type Checker<T = CheckTarget> = (target: T, signal: AbortSignal) => Promise<CheckResult>;
+
+/**
+ * What no negotiate check reads: the real's own port (they dial the check port), the virtual
+ * it is behind, and what only the external and ping checks use. The monitor runs one check
+ * for reals whose targets agree on everything else (monitor/target.ts checkKey), so a field
+ * added to CheckTarget keeps their checks apart unless it is listed here.
+ */
+export const NEGOTIATE_IGNORES = [
+  'realPort',
+  'virtualAddress',
+  'virtualPort',
+  'fwmark',
+  'checkcommand',
+  'checkcount',
+] as const satisfies readonly (keyof CheckTarget)[];
+export type NegotiateTarget = Omit<CheckTarget, (typeof NEGOTIATE_IGNORES)[number]>;
+
+/**
+ * How a service's negotiate check reads receive=:
+ * - 'regex': a Perl regular expression the answer must match (compiled when the config is read);
+ * - 'rows': not at all: the check is up when the query returns a row (the SQL services);
+ * - 'unused': not at all.
+ */
+export type ReceiveUse = 'regex' | 'rows' | 'unused';
+
+/**
+ * What a service is, for the config and the monitor: its negotiate check and the facts the
+ * original ties to the service. Each checker file holds the descriptors of its services;
+ * index.ts gathers them.
+ */
+export interface ServiceDescriptor {
+  /** The negotiate check (checktype=negotiate, and the negotiate turn of checktype=N). */
+  check: Checker<NegotiateTarget>;
+  /**
+   * The well-known port (ld_service_to_port, ld_port_to_service): the check port of a real
+   * given without one, and the service a virtual on this port negotiates. None for none and
+   * simpletcp.
+   */
+  port?: number;
+  receive: ReceiveUse;
+  /** The check is an HTTP request: virtualhost sets its Host header. */
+  virtualhost?: boolean;
+  /** The check is an HTTP request: httpmethod (GET or HEAD) is its method. */
+  httpmethod?: boolean;
+  /**
+   * login= and passwd= as service= sets them when they were not given before it (the
+   * original's ftp and sip defaults); `hostname` is the director's.
+   */
+  defaults?: (hostname: string) => { login?: string; passwd?: string };
+}
+
+/** The descriptors one checker file holds, by service. */
+export type ServiceDescriptors = Partial<Record<Service, ServiceDescriptor>>;

@@ -6,13 +6,6 @@
 // 1 some file could not be checked (not found, unreadable), or start would refuse the pid folder.
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import {
-  type Diagnostic,
-  type DiagnosticCategory,
-  formatDiagnostic,
-  hasErrors,
-  shownDiagnostic,
-} from '../config/diagnostics.ts';
 import { ConfigNotFoundError, loadConfig, locateConfig } from '../config/load.ts';
 import {
   type ConfigSummary,
@@ -22,7 +15,14 @@ import {
   summarize,
 } from '../config/report.ts';
 import { DEFAULT_PID_DIR, pidDirProblem, pidFilePath } from '../daemon/pidfile.ts';
-import { hostPort } from '../lib/address.ts';
+import { hostPort } from '../lib/inet.ts';
+import {
+  type Diagnostic,
+  type DiagnosticCategory,
+  formatDiagnostic,
+  hasErrors,
+  shownDiagnostic,
+} from '../model/diagnostics.ts';
 
 export interface CheckIO {
   stdout: { write(text: string): unknown };
@@ -113,17 +113,19 @@ function formatText(report: FileReport): string {
   const out: string[] = [];
   const migration = report.diagnostics.filter((d) => d.category !== undefined);
   const plain = report.diagnostics.filter((d) => d.category === undefined);
-  for (const d of plain) out.push(formatDiagnostic(d));
   const errors = report.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = report.diagnostics.length - errors;
   const where = report.argument;
   if (report.status !== 'valid') {
-    for (const d of migration) out.push(formatDiagnostic(d));
+    // Nothing runs: every diagnostic in line order (the migration notes too).
+    for (const d of report.diagnostics) out.push(formatDiagnostic(d));
     out.push(
       `${where}: ${report.status === 'unreadable' ? 'cannot be read' : `INVALID: ${errors} error${errors === 1 ? '' : 's'}`}, ${warnings} warning${warnings === 1 ? '' : 's'}`,
     );
     return `${out.join('\n')}\n`;
   }
+  // Valid: the other warnings first, the migration notes in their own section below.
+  for (const d of plain) out.push(formatDiagnostic(d));
   if (report.pidFolderProblem !== undefined) out.push(`error: ${report.pidFolderProblem}`);
   const s = report.summary!;
   if (plain.length > 0) out.push('');

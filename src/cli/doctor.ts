@@ -9,7 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { CheckIO } from './check.ts';
 import { checkDirector, describeDirector } from '../doctor/director.ts';
 import { assertCanCheck, gatherDirector, gatherNet } from '../doctor/gather.ts';
-import { canonicalAddress } from '../doctor/net.ts';
+import { canonicalAddress } from '../lib/inet.ts';
 import { SELF } from '../doctor/process-checks.ts';
 import { checkRealServer, describeRealServer } from '../doctor/real-server.ts';
 import {

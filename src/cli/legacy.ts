@@ -4,33 +4,13 @@
 // Getopt::Long with bundling and require_order: options stop at the first non-option word.
 // ldirectord-ts adds the global options --pid-dir DIR, --ipvsadm PATH, --log-format and
 // --dry-run.
+import { ACTIONS, type Action, type ActionOptions, runAction } from '../daemon/actions.ts';
 import { ORIGINAL_VERSION, VERSION } from '../version.ts';
 
-export const ACTIONS = [
-  'start',
-  'stop',
-  'restart',
-  'try-restart',
-  'reload',
-  'force-reload',
-  'status',
-] as const;
-export type Action = (typeof ACTIONS)[number];
-
-export interface LegacyArgs {
-  debug: boolean;
+/** The command line read: the action's options, -h and -v, and the action if one was given. */
+export interface LegacyArgs extends Omit<ActionOptions, 'action'> {
   help: boolean;
   version: boolean;
-  pidDir?: string;
-  ipvsadm?: string;
-  /** Extension: `--log-format json` writes pino's JSON records instead of the original's lines. */
-  logFormat?: 'text' | 'json';
-  /** Extension: `status --json`. */
-  json: boolean;
-  /** Extension: IPVS changes go to an in-memory table and are logged, not run (no ipvsadm). */
-  dryRun: boolean;
-  /** The config argument as given; undefined means the default `ldirectord.cf`. */
-  config?: string;
   action?: Action;
 }
 
@@ -206,10 +186,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION_TEXT}\nldirectord-ts ${VERSION}\n`);
     return 0;
   }
-  if (args.action === undefined || !(ACTIONS as readonly string[]).includes(args.action)) {
+  const { help: _help, version: _version, action, ...options } = args;
+  if (action === undefined || !(ACTIONS as readonly string[]).includes(action)) {
     process.stdout.write(USAGE_TEXT);
     return 255;
   }
-  const { runAction } = await import('../daemon/actions.ts');
-  return runAction(args);
+  return runAction({ ...options, action });
 }

@@ -5,11 +5,11 @@
 // in `ipvsadm -R` syntax, so `ldirectord-ts plan x.cf | ipvsadm -R` builds that table.
 // Exit status: 0 planned; 2 configuration errors; 1 other failures (file not found).
 import { Command, CommanderError } from 'commander';
-import { formatDiagnostic, formatOriginalStyle } from '../config/diagnostics.ts';
 import { ConfigNotFoundError, loadConfig, locateConfig } from '../config/load.ts';
 import type { RealServer, VirtualService } from '../config/model.ts';
 import { restoreInput } from '../ipvs/commands.ts';
 import { planIpvs } from '../ipvs/plan.ts';
+import { formatDiagnostic, formatOriginalStyle } from '../model/diagnostics.ts';
 
 export interface PlanIO {
   stdout: { write(text: string): unknown };

@@ -1,6 +1,6 @@
-// What the resolver needs from the machine, behind interfaces so that tests inject their own:
-// host name resolution, /etc/services, the host name, and the file checks the original makes
-// while parsing (logfile and monitorfile opened for append, maintenancedir tested).
+// What the resolver needs from the machine, the real thing (tests give their own): host name
+// resolution, /etc/services, the host name, and the file checks the original makes while
+// parsing (logfile and monitorfile opened for append, maintenancedir tested).
 
 import { lookup } from 'node:dns/promises';
 import { closeSync, constants, readFileSync } from 'node:fs';
@@ -9,12 +9,11 @@ import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { dirname } from 'node:path';
 import { appendTargetProblem, openForAppend } from '../lib/append-file.ts';
-import type { Family } from './model.ts';
-import { canonicalIPv6 } from './numeric-address.ts';
+import { ipv6Groups, ipv6ToString } from '../lib/inet.ts';
+import type { FileChecker } from './resolve/files.ts';
+import type { HostResolver } from './resolve/hosts.ts';
+import type { ResolveEnvironment } from './resolve/resolve.ts';
 import { type ServiceLookup, servicesLookup } from './services.ts';
-
-/** Resolve a host name (or numeric address) in one family; undefined when it does not. */
-export type HostResolver = (name: string, family: Family) => Promise<string | undefined>;
 
 /**
  * The original's ld_gethostbyname: getaddrinfo in the family, first result, numeric. Node's
@@ -25,12 +24,12 @@ export const defaultResolveHost: HostResolver = async (name, family) => {
   const literal = isIP(name);
   if (literal !== 0) {
     if (literal !== family) return undefined;
-    return family === 6 ? canonicalIPv6(name) : name;
+    return family === 6 ? ipv6ToString(ipv6Groups(name)) : name;
   }
   if (name === '') return undefined;
   try {
     const result = await lookup(name, { family });
-    return family === 6 ? canonicalIPv6(result.address) : result.address;
+    return family === 6 ? ipv6ToString(ipv6Groups(result.address)) : result.address;
   } catch {
     return undefined;
   }
@@ -65,16 +64,6 @@ export function defaultHostname(): string {
  * - 'none': no test at all.
  */
 export type FileCheckMode = 'open' | 'access' | 'none';
-
-export interface FileChecker {
-  /**
-   * undefined when the file can be opened for append, else the reason (strerror text, or what
-   * kind of file it is when it is one that is never written to: a FIFO, a socket...).
-   * `createMode`: the mode a file created by the check gets (see openForAppend).
-   */
-  appendable(path: string, createMode?: number): Promise<string | undefined>;
-  isDirectory(path: string): Promise<boolean>;
-}
 
 const STRERROR: Record<string, string> = {
   ENOENT: 'No such file or directory',
@@ -138,5 +127,17 @@ export function fileChecker(mode: FileCheckMode): FileChecker {
       }
     },
     isDirectory,
+  };
+}
+
+/** The machine's environment, with what `options` replaces (tests). */
+export function machineEnvironment(
+  options: Partial<ResolveEnvironment> & { fileChecks?: FileCheckMode },
+): ResolveEnvironment {
+  return {
+    resolveHost: options.resolveHost ?? defaultResolveHost,
+    lookupService: options.lookupService ?? defaultLookupService,
+    hostname: options.hostname ?? defaultHostname(),
+    files: options.files ?? fileChecker(options.fileChecks ?? 'access'),
   };
 }

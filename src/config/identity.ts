@@ -1,6 +1,6 @@
 // The original's identity strings (§2.9 of the behaviour reference). They appear in log lines
 // and in the monitorfile, so their exact form is part of the compatibility contract.
-import { bracket, hostPort } from '../lib/address.ts';
+import { bracket, hostPort } from '../lib/inet.ts';
 import type { RealServer, VirtualService } from './model.ts';
 
 /** `tcp:10.1.1.1:80`, `tcp:[2001:db8::1]:80`, `fwm:5`, `fwm6:5`. */

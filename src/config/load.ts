@@ -4,11 +4,21 @@
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
-import { sortDiagnostics } from '../parser/diagnostic-helpers.ts';
+import { type Diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.ts';
 import { parse } from '../parser/parse.ts';
-import { type Diagnostic, hasErrors } from './diagnostics.ts';
+import { type FileCheckMode, machineEnvironment } from './environment.ts';
 import type { Config } from './model.ts';
-import { type ResolveOptions, resolveConfig } from './resolve.ts';
+import { type ResolveEnvironment, type ResolveLimits, resolveConfig } from './resolve/resolve.ts';
+
+/**
+ * How a file is resolved: the machine's environment unless replaced here (tests), how the
+ * files it names are probed ('access' unless said), and the resolver's limits.
+ */
+export type LoadOptions = Partial<ResolveEnvironment> &
+  ResolveLimits & {
+    /** How logfile, monitorfile and maintenancedir are tested; default 'access'. */
+    fileChecks?: FileCheckMode;
+  };
 
 export interface LoadResult {
   /** Present only when there is no error (warnings may accompany it). */
@@ -21,7 +31,7 @@ export interface LoadResult {
  * is its absolute path. An unreadable file is one error at line 0 with the original's text
  * ("can not open file <file>").
  */
-export async function loadConfig(file: string, options: ResolveOptions = {}): Promise<LoadResult> {
+export async function loadConfig(file: string, options: LoadOptions = {}): Promise<LoadResult> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -48,10 +58,10 @@ export async function loadConfig(file: string, options: ResolveOptions = {}): Pr
 export async function loadConfigText(
   text: string,
   file: string,
-  options: ResolveOptions = {},
+  options: LoadOptions = {},
 ): Promise<LoadResult> {
   const parsed = parse(text, file);
-  const resolved = await resolveConfig(parsed.tree, options);
+  const resolved = await resolveConfig(parsed.tree, machineEnvironment(options), options);
   const diagnostics = sortDiagnostics([...parsed.diagnostics, ...resolved.diagnostics]);
   if (hasErrors(diagnostics) || !resolved.config) return { diagnostics };
   return { config: { ...resolved.config, file: resolvePath(file) }, diagnostics };

@@ -1,58 +1,14 @@
-// The resolved configuration: what the daemon runs. Produced by src/config/resolve.ts from the
+// The resolved configuration: what the daemon runs. Produced by src/config/resolve/ from the
 // syntax tree of src/parser; consumed by the monitor, the checkers and the IPVS planner.
 // Pure data: no methods, no I/O. Every effective value is filled in (defaults, inheritance
 // from the global section and the derived defaults of the original are already applied).
 
-export type Family = 4 | 6;
-export type Protocol = 'tcp' | 'udp' | 'fwm';
-export type Forward = 'gate' | 'masq' | 'ipip';
+import type { CheckType, Family, Forward, Protocol, Service } from '../model/domain.ts';
 
-export const CHECK_TYPES = [
-  'connect',
-  'negotiate',
-  'ping',
-  'off',
-  'on',
-  'external',
-  'external-perl',
-  'combined',
-] as const;
-export type CheckType = (typeof CHECK_TYPES)[number];
-
-/** The services the original can negotiate, in the order of its error message. */
-export const SERVICES = [
-  'dns',
-  'ftp',
-  'http',
-  'https',
-  'http_proxy',
-  'imap',
-  'imaps',
-  'ldap',
-  'ldaps',
-  'mysql',
-  'nntp',
-  'none',
-  'oracle',
-  'pop',
-  'pops',
-  'radius',
-  'pgsql',
-  'simpletcp',
-  'sip',
-  'smtp',
-  'submission',
-] as const;
-export type Service = (typeof SERVICES)[number];
-
-export type DaemonStatus = 'starting' | 'running' | 'stopping' | 'reloading';
-/** emailalertstatus bit mask, as the original: starting 1, running 2, stopping 4, reloading 8. */
-export const EMAIL_STATUS_BITS: Record<DaemonStatus, number> = {
-  starting: 1,
-  running: 2,
-  stopping: 4,
-  reloading: 8,
-};
+// Some files of ipvs, monitor and daemon still import these from here; their home is
+// src/model/domain.ts.
+export type { DaemonStatus, Family, Forward, Protocol, Service } from '../model/domain.ts';
+export { EMAIL_STATUS_BITS } from '../model/domain.ts';
 
 /** Where an effective value came from, for `ldirectord-ts check`. */
 export type ValueSource = 'default' | 'global' | 'virtual' | 'real' | 'derived';

@@ -3,16 +3,15 @@
 // long values cut to an excerpt.
 // Pure: it formats data, the CLI prints it.
 
-import { hostPort } from '../lib/address.ts';
+import { hostPort } from '../lib/inet.ts';
+import { excerpt } from '../lib/printable.ts';
 import { MASK } from '../lib/secrets.ts';
-import { excerpt } from '../parser/perl.ts';
+import { DIRECTIVE, isDirectiveName } from '../parser/directives.ts';
 import { virtualId } from './identity.ts';
 import type { Config, Origin, RealServer, VirtualService } from './model.ts';
 import { effectiveCheckPort } from './services.ts';
 
 export { MASK };
-/** Settings never shown or exported in clear. */
-export const SECRET_SETTINGS = ['passwd', 'secret'] as const;
 
 /** A copy of the config with passwd and secret masked (when set). */
 export function maskSecrets(config: Config): Config {
@@ -92,7 +91,7 @@ function statusNames(mask: number): string {
 }
 
 function settings(
-  record: Record<string, unknown>,
+  record: ReadonlyMap<string, unknown>,
   origins: Record<string, Origin>,
   skip: ReadonlySet<string>,
 ): Setting[] {
@@ -100,10 +99,10 @@ function settings(
     .filter((name) => !skip.has(name))
     .sort()
     .map((name) => {
-      let value = show(record[name]);
-      if ((SECRET_SETTINGS as readonly string[]).includes(name) && record[name] !== '')
-        value = MASK;
-      if (name === 'emailalertstatus') value = statusNames(record[name] as number);
+      const raw = record.get(name);
+      let value = show(raw);
+      if (isDirectiveName(name) && DIRECTIVE[name].secret && raw !== '') value = MASK;
+      if (name === 'emailalertstatus' && typeof raw === 'number') value = statusNames(raw);
       return { name, value, origin: origins[name]! };
     });
 }
@@ -129,12 +128,11 @@ function realSummary(v: VirtualService, r: RealServer): RealSummary {
 }
 
 export function summarize(config: Config): ConfigSummary {
-  const g = config.global as unknown as Record<string, unknown>;
   return {
-    global: settings(g, config.global.origins, new Set()),
+    global: settings(new Map(Object.entries(config.global)), config.global.origins, new Set()),
     virtuals: config.virtuals.map((v) => {
-      const record = { ...(v as unknown as Record<string, unknown>) };
-      if (v.checktype === 'combined') record.checktype = `${v.combinedCount} (combined)`;
+      const record = new Map<string, unknown>(Object.entries(v));
+      if (v.checktype === 'combined') record.set('checktype', `${v.combinedCount} (combined)`);
       return {
         id: virtualId(v),
         line: v.line,

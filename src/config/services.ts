@@ -1,30 +1,15 @@
-// The original's port <-> service tables (ld_port_to_service, ld_service_to_port, §2.8), the
-// check port rule (ld_checkport), and a reader for /etc/services (getservbyname).
-import type { RealServer, Service, VirtualService } from './model.ts';
+// The original's port rules over the services' well-known ports (each service's descriptor in
+// src/checkers holds its port): ld_port_to_service, ld_service_to_port (§2.8) and the check
+// port rule (ld_checkport); and a reader for /etc/services (getservbyname).
+import { SERVICE_DESCRIPTORS } from '../checkers/index.ts';
+import { SERVICES, type Service } from '../model/domain.ts';
+import type { RealServer, VirtualService } from './model.ts';
 
-const PORTS: ReadonlyArray<readonly [number, Service]> = [
-  [21, 'ftp'],
-  [25, 'smtp'],
-  [53, 'dns'],
-  [80, 'http'],
-  [110, 'pop'],
-  [119, 'nntp'],
-  [143, 'imap'],
-  [389, 'ldap'],
-  [443, 'https'],
-  [587, 'submission'],
-  [636, 'ldaps'],
-  [993, 'imaps'],
-  [995, 'pops'],
-  [1521, 'oracle'],
-  [1812, 'radius'],
-  [3128, 'http_proxy'],
-  [3306, 'mysql'],
-  [5060, 'sip'],
-  [5432, 'pgsql'],
-];
-const SERVICE_BY_PORT = new Map<number, Service>(PORTS);
-const PORT_BY_SERVICE = new Map<Service, number>(PORTS.map(([p, s]) => [s, p]));
+const SERVICE_BY_PORT = new Map<number, Service>();
+for (const service of SERVICES) {
+  const port = SERVICE_DESCRIPTORS[service].port;
+  if (port !== undefined) SERVICE_BY_PORT.set(port, service);
+}
 
 /** ld_port_to_service: the service negotiated on a virtual port; 'none' if unknown. */
 export function serviceForPort(port: number): Service {
@@ -33,7 +18,7 @@ export function serviceForPort(port: number): Service {
 
 /** ld_service_to_port: the well-known port of a service; undefined for none. */
 export function portForService(service: Service): number | undefined {
-  return PORT_BY_SERVICE.get(service);
+  return SERVICE_DESCRIPTORS[service].port;
 }
 
 /**

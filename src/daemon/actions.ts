@@ -10,8 +10,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LegacyArgs } from '../cli/legacy.ts';
-import { type Diagnostic, formatDiagnostic, formatOriginalStyle } from '../config/diagnostics.ts';
 import {
   ConfigNotFoundError,
   type LocatedConfig,
@@ -22,10 +20,40 @@ import type { Config } from '../config/model.ts';
 import { locateIpvsadm } from '../ipvs/backend.ts';
 import { selfCommand } from '../lib/self-command.ts';
 import { DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
+import { type Diagnostic, formatDiagnostic, formatOriginalStyle } from '../model/diagnostics.ts';
 import type { RunMode } from './daemon.ts';
 import { isLdirectordProcess, pidDirProblem, pidFilePath, readPidState } from './pidfile.ts';
 import { statusFilePath } from './status-file.ts';
 import { type SelfInvocation, SubInstances } from './sub-instances.ts';
+
+/** ldirectord's actions, the words after the config on its command line. */
+export const ACTIONS = [
+  'start',
+  'stop',
+  'restart',
+  'try-restart',
+  'reload',
+  'force-reload',
+  'status',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** What an action is asked to do (src/cli/legacy.ts reads it from ldirectord's argv). */
+export interface ActionOptions {
+  action: Action;
+  /** The config argument as given; undefined means the default `ldirectord.cf`. */
+  config?: string;
+  /** -d: in the foreground, logging verbosely to the terminal; ./ipvsadm preferred. */
+  debug: boolean;
+  pidDir?: string;
+  ipvsadm?: string;
+  /** Extension: `--log-format json` writes pino's JSON records instead of the original's lines. */
+  logFormat?: 'text' | 'json';
+  /** Extension: `status --json`. */
+  json: boolean;
+  /** Extension: IPVS changes go to an in-memory table and are logged, not run (no ipvsadm). */
+  dryRun: boolean;
+}
 
 const READY_FD_ENV = 'LDIRECTORD_TS_READY_FD';
 const DEFAULT_LOG = '/var/log/ldirectord.log';
@@ -46,10 +74,10 @@ function defaultContext(): ActionContext {
 }
 
 export async function runAction(
-  args: LegacyArgs,
+  args: ActionOptions,
   context: ActionContext = defaultContext(),
 ): Promise<number> {
-  const action = args.action!;
+  const action = args.action;
   const readyFd = process.env[READY_FD_ENV] ? Number(process.env[READY_FD_ENV]) : undefined;
   // Between `start` and its daemon only: no program the daemon runs (checks, fallbackcommand,
   // callback, ipvsadm, sub-instances) may inherit it.
@@ -151,7 +179,7 @@ function printConfigErrors(diagnostics: Diagnostic[], context: ActionContext): v
 }
 
 /** The global options a daemon child or execute= instance must get again. */
-function globalOptions(args: LegacyArgs): string[] {
+function globalOptions(args: ActionOptions): string[] {
   const options: string[] = [];
   if (args.pidDir) options.push('--pid-dir', args.pidDir);
   if (args.ipvsadm) options.push('--ipvsadm', args.ipvsadm);
@@ -164,7 +192,7 @@ async function status(
   located: LocatedConfig,
   pidFile: string,
   config: Config,
-  args: LegacyArgs,
+  args: ActionOptions,
   logger: DaemonLogger,
   context: ActionContext,
   self: SelfInvocation,
@@ -236,7 +264,7 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
 }
 
 async function restart(
-  args: LegacyArgs,
+  args: ActionOptions,
   located: LocatedConfig,
   config: Config,
   logger: DaemonLogger,
@@ -250,7 +278,7 @@ async function restart(
 }
 
 async function start(
-  args: LegacyArgs,
+  args: ActionOptions,
   located: LocatedConfig,
   config: Config,
   logger: DaemonLogger,

@@ -4,15 +4,16 @@
 // Every change of state (reload, stop) runs one at a time, in the order it was asked for.
 import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { checkers, negotiateCheckers } from '../checkers/index.ts';
-import { formatOriginalStyle } from '../config/diagnostics.ts';
+import { checkers, negotiateChecker } from '../checkers/index.ts';
 import { type LoadResult, loadConfig, loadConfigText } from '../config/load.ts';
 import type { Config, DaemonStatus } from '../config/model.ts';
-import { DryRunBackend, IpvsadmBackend } from '../ipvs/backend.ts';
+import { IpvsadmBackend } from '../ipvs/backend.ts';
+import { DryRunBackend } from '../ipvs/emulator/dry-run.ts';
 import { planIpvs } from '../ipvs/plan.ts';
 import type { IpvsBackend } from '../ipvs/types.ts';
 import { runCommand } from '../lib/run-command.ts';
 import { type DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
+import { formatOriginalStyle } from '../model/diagnostics.ts';
 import { Monitor, type MonitorEvent, splitCommand } from '../monitor/index.ts';
 import { ORIGINAL_VERSION, VERSION } from '../version.ts';
 import { ConfigWatcher } from './config-watch.ts';
@@ -100,7 +101,7 @@ export class LdirectordDaemon {
       config: options.config,
       backend,
       planner: planIpvs,
-      checkers: { negotiate: (service) => negotiateCheckers[service], ...checkers },
+      checkers: { negotiate: negotiateChecker, ...checkers },
       logger: this.log,
       onEvent: (event) => this.onMonitorEvent(event),
     });
@@ -268,8 +269,8 @@ export class LdirectordDaemon {
     if (event.type === 'ipvs' && this.options.dryRun) {
       this.log.info(`Dry run: ipvsadm ${event.command.line}`, { ipvsadm: event.command.line });
     }
-    if (event.type === 'ipvs' && event.virtual) {
-      this.track(this.alerter.notify(event.command, event.virtual, this.status));
+    if (event.type === 'ipvs') {
+      this.track(this.alerter.notify(event.command, this.status));
     }
     this.statusFile?.changed();
   }

@@ -14,7 +14,7 @@ import {
   type VirtualService,
 } from '../config/model.ts';
 import type { PlannedCommand } from '../ipvs/types.ts';
-import { hostPort } from '../lib/address.ts';
+import { hostPort } from '../lib/inet.ts';
 
 export interface OutgoingMail {
   /** The header, as configured (emailalertfrom) or user@hostname. */
@@ -49,15 +49,6 @@ export interface EmailAlerterOptions {
   sendmailPath?: string;
 }
 
-const MAIL_EVENTS = new Set([
-  'added',
-  'restored',
-  'quiescent',
-  'readd-quiescent',
-  'deleted',
-  'purged',
-]);
-
 interface Reminder {
   virtual: VirtualService;
   server: string;
@@ -80,13 +71,13 @@ export class EmailAlerter {
     this.send = options.send ?? nodemailerSender(options.smtpPort ?? 25, options.sendmailPath);
   }
 
-  /** After an applied ipvsadm command; virtual-level commands send no mail, as the original. */
-  async notify(
-    command: PlannedCommand,
-    virtual: VirtualService,
-    status: DaemonStatus,
-  ): Promise<void> {
-    if (!MAIL_EVENTS.has(command.event) || !command.target) return;
+  /**
+   * After an applied ipvsadm command: the alert the original sends for it, if any (none for
+   * commands on a virtual service itself).
+   */
+  async notify(command: PlannedCommand, status: DaemonStatus): Promise<void> {
+    if (command.alert === undefined || !command.target) return;
+    const virtual = command.virtual;
     const server = hostPort(command.target.address, command.target.port);
     const key = reminderKey(server, virtual);
     const startsReminder =
@@ -100,9 +91,7 @@ export class EmailAlerter {
     } else {
       this.reminders.delete(key);
     }
-    // The original mails "Quiescent ..." for a re-added quiescent real, and logs "Readd ...".
-    const subject = command.message.replace(/^Readd Quiescent/, 'Quiescent');
-    await this.deliver(subject, virtual, status);
+    await this.deliver(command.alert, virtual, status);
   }
 
   /** Reminders for reals still down: called once per check cycle (the original: after each sleep). */

@@ -1,6 +1,6 @@
 // What heartbeat's haresources and Pacemaker's CIB say about this director: which addresses
 // they bring up and whether they start ldirectord. Pure text reading.
-import { canonicalAddress } from './net.ts';
+import { canonicalAddress } from '../lib/inet.ts';
 
 /**
  * The resources of haresources: one line per node group (`node1 IPaddr::10.0.0.1/24/eth0

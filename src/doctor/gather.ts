@@ -10,7 +10,8 @@ import { DEFAULT_PID_DIR, pidFilePath, readPidState } from '../daemon/pidfile.ts
 import { IpvsadmBackend, IpvsReadError, locateIpvsadm } from '../ipvs/backend.ts';
 import { runCommand } from '../lib/run-command.ts';
 import { CONNTRACK_ESTABLISHED, parseTimeouts } from './ipvs-checks.ts';
-import { canonicalAddress, confName } from './net.ts';
+import { canonicalAddress } from '../lib/inet.ts';
+import { confName } from './net.ts';
 import {
   type Address,
   CannotCheckError,

@@ -1,7 +1,6 @@
 // Pure helpers over the network facts of a namespace: sysctl names and effective values,
 // addresses, route lookups, and the fixes both the director and the real-server checks give.
-import { isIPv6 } from 'node:net';
-import { canonicalIpv6, inCidr } from '../ipvs/address.ts';
+import { familyOf, inCidr } from '../lib/inet.ts';
 import type { Address, Finding, Link, NetFacts, PersistentForm, Route } from './types.ts';
 
 export const IFUPDOWN_FILE = '/etc/network/interfaces';
@@ -20,19 +19,6 @@ export function effectiveConf(net: NetFacts, device: string, key: string): numbe
   const own = net.sysctl[confName(device, key)];
   if (all === undefined) return own;
   return own === undefined ? all : Math.max(all, own);
-}
-
-/** The canonical form of an address argument (IPv6 lower case, compressed), or undefined. */
-export function canonicalAddress(text: string): string | undefined {
-  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
-  if (isIPv6(bare)) return canonicalIpv6(bare);
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(bare) && bare.split('.').every((b) => Number(b) < 256)
-    ? bare
-    : undefined;
-}
-
-export function familyOf(address: string): 4 | 6 {
-  return address.includes(':') ? 6 : 4;
 }
 
 export function hostPrefix(address: string): number {

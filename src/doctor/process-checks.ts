@@ -1,7 +1,7 @@
 // The director's process side: the config reads without errors, a daemon runs for it (or a
 // cluster manager starts it), its log file can be written, and the package's diversion and
 // alternatives state when it is installed as a package. Pure: facts in, findings out.
-import { formatDiagnostic } from '../config/diagnostics.ts';
+import { formatDiagnostic } from '../model/diagnostics.ts';
 import type { ClusterView } from './cluster.ts';
 import type { DirectorFacts, Finding } from './types.ts';
 

@@ -9,7 +9,6 @@ import {
   confName,
   defaultRoute,
   effectiveConf,
-  familyOf,
   hostPrefix,
   linkNamed,
   routeTo,
@@ -17,6 +16,7 @@ import {
   sysctlFinding,
   withPrefix,
 } from './net.ts';
+import { familyOf } from '../lib/inet.ts';
 import type { Finding, Link, NetFacts, PersistentForm, RealServerOptions } from './types.ts';
 
 export const REAL_SERVER_SYSCTL_FILE = '/etc/sysctl.d/90-lvs-real-server.conf';

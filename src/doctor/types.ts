@@ -1,10 +1,10 @@
 // What `ldirectord-ts doctor` works on and what it says. The checks (director.ts,
 // real-server.ts) are pure functions from facts to findings; gather.ts is the only place that
 // reads /proc, /sys or runs a program; report.ts prints. Nothing here sends traffic anywhere.
-import type { Diagnostic } from '../config/diagnostics.ts';
 import type { Config } from '../config/model.ts';
 import type { PidState } from '../daemon/pidfile.ts';
 import type { IpvsTable } from '../ipvs/model.ts';
+import type { Diagnostic } from '../model/diagnostics.ts';
 
 /** error: traffic fails or will; warning: probably wrong, or cannot tell; info: said, not wrong. */
 export type Severity = 'error' | 'warning' | 'info';

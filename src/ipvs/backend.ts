@@ -13,12 +13,10 @@ import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { printable } from '../lib/printable.ts';
 import { runCommand } from '../lib/run-command.ts';
-import { commandTarget, restoreInput } from './commands.ts';
-import { type CommandFault, runIpvsadm } from './ipvsadm.ts';
-import { IpvsKernel, type KernelOptions } from './kernel.ts';
+import { restoreInput } from './commands.ts';
 import { ListingParseError, parseReadOutput } from './listing.ts';
 import type { IpvsTable } from './model.ts';
-import { diffTables, entryKey, fromKernel, ipvsServiceKey, toKernel } from './table.ts';
+import { diffTables, entryKey, ipvsServiceKey } from './table.ts';
 import type { ApplyResult, IpvsBackend, Plan, PlannedCommand } from './types.ts';
 
 export type { ApplyResult, IpvsBackend } from './types.ts';
@@ -86,7 +84,7 @@ function readOutput(stdout: string): { table: IpvsTable } | { problem: string } 
   }
 }
 
-/** The applier over any runner; IpvsadmBackend and DryRunBackend are both this. */
+/** The applier over any runner; IpvsadmBackend and the emulator's DryRunBackend are both this. */
 export class IpvsadmApplier implements IpvsBackend {
   readonly #run: IpvsadmRunner;
   readonly #onFault: IpvsFaultReporter;
@@ -145,11 +143,10 @@ export class IpvsadmApplier implements IpvsBackend {
 
     // One at a time for the entries that differ.
     const present = new Set(table.services.map(ipvsServiceKey));
-    const again = plan.commands.filter((c) => {
+    const again = plan.commands.filter(
       // A real of a virtual service that is missing altogether goes in again with it.
-      const { service } = commandTarget(c.args);
-      return differs(c, diff) || (diff.services.has(service) && !present.has(service));
-    });
+      (c) => differs(c, diff) || (diff.services.has(c.service) && !present.has(c.service)),
+    );
     let failed: ApplyResult['failed'] = [];
     const ran: PlannedCommand[] = [];
     /** How each failed command failed, as a fault line would say it. */
@@ -211,10 +208,9 @@ export function tookEffect(
 
 /** Whether the entry `command` changes is among the differences `diff`. */
 function differs(command: PlannedCommand, diff: ReturnType<typeof diffTables>): boolean {
-  const t = commandTarget(command.args);
-  return t.destination === undefined
-    ? diff.services.has(t.service)
-    : diff.destinations.has(entryKey(t.service, t.destination));
+  return command.destination === undefined
+    ? diff.services.has(command.service)
+    : diff.destinations.has(entryKey(command.service, command.destination));
 }
 
 /** The first line of a listing; a batch prints its commands' complaints on stderr, not here. */
@@ -289,63 +285,5 @@ function exists(path: string, mode: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-export interface DryRunOptions {
-  /** The table to start from. */
-  table?: IpvsTable;
-  kernel?: KernelOptions;
-  /** Faults to inject, as the fake ipvsadm takes them. */
-  fault?: (args: readonly string[]) => CommandFault | undefined;
-  /**
-   * Keep every run in `runs` (default true). The daemon's --dry-run logs each command instead:
-   * kept, they would grow without bound over its life.
-   */
-  record?: boolean;
-}
-
-/**
- * An in-memory kernel with the kernel's semantics that records the commands instead of running
- * a program: for `plan`, the demo and tests. It runs the same ipvsadm emulation as the fake.
- */
-export class DryRunBackend extends IpvsadmApplier {
-  readonly kernel: IpvsKernel;
-  /** Every emulated ipvsadm run: its arguments and what it read on stdin. */
-  readonly runs: Array<{ args: string[]; input: string }> = [];
-
-  constructor(options: DryRunOptions = {}) {
-    const kernel = new IpvsKernel(toKernel(options.table ?? { services: [] }), options.kernel);
-    const runs: Array<{ args: string[]; input: string }> = [];
-    const record = options.record ?? true;
-    super(async (args, input) => {
-      if (record) runs.push({ args: [...args], input: input ?? '' });
-      const r = runIpvsadm(args, {
-        kernel,
-        stdin: input ?? '',
-        ...(options.fault ? { beforeCommand: options.fault } : {}),
-      });
-      return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
-    });
-    this.kernel = kernel;
-    this.runs = runs;
-  }
-
-  /** The table now. */
-  get table(): IpvsTable {
-    return fromKernel(this.kernel.snapshot());
-  }
-
-  /** The command lines sent so far, in order (the lines of -R batches and single runs). */
-  get commandLines(): string[] {
-    const lines: string[] = [];
-    for (const run of this.runs) {
-      if (run.args[0] === '-R') {
-        for (const line of run.input.split('\n')) {
-          if (line !== '' && !line.startsWith('-L ')) lines.push(line);
-        }
-      } else lines.push(run.args.join(' '));
-    }
-    return lines;
   }
 }

@@ -1,12 +1,7 @@
 // The ipvsadm command forms of the Perl original (§3.2, §3.3 of the behaviour reference), word
-// for word and in its flag order, and helpers to turn commands and tables into ipvsadm text.
+// for word and in its flag order, and the `ipvsadm -R` input of a list of commands.
 import type { Forward, VirtualService } from '../config/model.ts';
-import { hostPort } from '../lib/address.ts';
-import { inetAton } from './address.ts';
-import { FMT_NUMERIC, FMT_RULE, FMT_THRESHOLDS, listAll } from './ipvsadm-format.ts';
-import { IpvsKernel } from './kernel.ts';
-import type { IpvsTable } from './model.ts';
-import { destinationKey, familyOf, serviceKey, toKernel } from './table.ts';
+import { hostPort, inetAton } from '../lib/inet.ts';
 
 const FORWARD_FLAG: Record<Forward, string> = { gate: '-g', masq: '-m', ipip: '-i' };
 
@@ -94,64 +89,6 @@ export function deleteRealArgs(v: VirtualService, r: { address: string; port: nu
 /** The lines of an `ipvsadm -R` batch for these commands. */
 export function restoreInput(commands: ReadonlyArray<{ args: readonly string[] }>): string {
   return commands.map((c) => `${c.args.join(' ')}\n`).join('');
-}
-
-/** The table as `ipvsadm -S -n` prints it (feed it to `ipvsadm -R` to rebuild the table). */
-export function saveText(table: IpvsTable): string {
-  return listAll(new IpvsKernel(toKernel(table)).listServices(), FMT_RULE | FMT_NUMERIC);
-}
-
-/** The table as `ipvsadm -L -n` (or with --thresholds) prints it. */
-export function listText(table: IpvsTable, thresholds = false): string {
-  const format = FMT_NUMERIC | (thresholds ? FMT_THRESHOLDS : 0);
-  return listAll(new IpvsKernel(toKernel(table)).listServices(), format);
-}
-
-/**
- * What a command of ours changes in the table: the service key, and the destination key at the
- * port the kernel gives it. For the applier's one-at-a-time fallback.
- */
-export function commandTarget(args: readonly string[]): { service: string; destination?: string } {
-  let protocol: 'tcp' | 'udp' | 'fwm' = 'tcp';
-  let where = '';
-  let v6 = false;
-  let real: string | undefined;
-  let forward: string | undefined;
-  for (let i = 1; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '-t' || a === '-u' || a === '-f') {
-      protocol = a === '-u' ? 'udp' : a === '-f' ? 'fwm' : 'tcp';
-      where = args[++i] ?? '';
-    } else if (a === '-6') v6 = true;
-    else if (a === '-r') real = args[++i];
-    else if (a === '-g' || a === '-m' || a === '-i') forward = a;
-    else if (['-s', '-p', '-M', '-b', '-w', '-x', '-y'].includes(a)) i++;
-  }
-  const split = (text: string): { address: string; port: number } => {
-    const colon = text.lastIndexOf(':');
-    const host = text.slice(0, colon);
-    return {
-      address: host.startsWith('[') ? host.slice(1, -1) : host,
-      port: Number(text.slice(colon + 1)),
-    };
-  };
-  const service =
-    protocol === 'fwm'
-      ? serviceKey({ family: v6 ? 6 : 4, protocol, address: '', port: 0, fwmark: Number(where) })
-      : (() => {
-          const s = split(where);
-          return serviceKey({ family: familyOf(s.address), protocol, ...s, fwmark: 0 });
-        })();
-  if (real === undefined) return { service };
-  const r = split(real);
-  const forced =
-    protocol !== 'fwm' && (args[0] === '-a' || args[0] === '-e') && forward !== '-m'
-      ? split(where).port
-      : r.port;
-  return {
-    service,
-    destination: destinationKey({ family: familyOf(r.address), address: r.address, port: forced }),
-  };
 }
 
 /** A configured IPv4 netmask as ipvsadm prints it (`255.255.255.0`). */

@@ -4,7 +4,7 @@
 // `-S -n` prints neither thresholds nor Local.
 import type { Family, Protocol } from '../config/model.ts';
 import { printable } from '../lib/printable.ts';
-import { canonicalIpv6 } from './address.ts';
+import { canonicalIpv6 } from '../lib/inet.ts';
 import type { IpvsDestination, IpvsForward, IpvsService, IpvsTable } from './model.ts';
 import { ipvsDestinationKey, ipvsServiceKey } from './table.ts';
 

@@ -4,7 +4,7 @@
 // Pure: no I/O, no timers. Differences from the original are in docs/compatibility.md.
 import { virtualId, virtualString } from '../config/identity.ts';
 import type { FallbackServer, Forward, RealServer, VirtualService } from '../config/model.ts';
-import { hostPort } from '../lib/address.ts';
+import { hostPort } from '../lib/inet.ts';
 import {
   addVirtualArgs,
   deleteRealArgs,
@@ -15,19 +15,23 @@ import {
   type RealSpec,
   realArgs,
 } from './commands.ts';
-import type { IpvsDestination, IpvsService, IpvsTable } from './model.ts';
+import {
+  type IpvsDestination,
+  type IpvsService,
+  type IpvsTable,
+  schedFlagsText,
+  serviceFlags,
+} from './model.ts';
 import {
   ipvsDestinationKey,
   ipvsServiceKey,
   kernelPort,
   sameServiceSettings,
-  schedFlagsText,
-  serviceFlags,
   virtualKey,
 } from './table.ts';
-import type { Plan, PlanEvent, PlanInput, PlannedCommand } from './types.ts';
+import type { Plan, PlanEvent, PlanInput, PlannedCommand, RealPair } from './types.ts';
 
-export type { Plan, PlanEvent, PlanInput, PlannedCommand, PlanScope } from './types.ts';
+export type { Plan, PlanEvent, PlanInput, PlannedCommand, PlanScope, RealPair } from './types.ts';
 
 export function planIpvs(input: PlanInput): Plan {
   const planner = new Planner(input);
@@ -77,6 +81,8 @@ class Planner {
   readonly #input: PlanInput;
   /** The table as the commands so far leave it. */
   readonly #work = new Map<string, WorkingService>();
+  /** Each virtual's key in the table and virtualId, made once per plan. */
+  readonly #virtualNames = new Map<VirtualService, { key: string; id: string }>();
 
   constructor(input: PlanInput) {
     this.#input = input;
@@ -100,7 +106,7 @@ class Planner {
   /** -A when the virtual is missing, -E when its settings differ. */
   ensureVirtual(v: VirtualService): void {
     const want = desiredService(v);
-    const have = this.#work.get(virtualKey(v));
+    const have = this.#work.get(this.#names(v).key);
     if (!have) {
       this.#emit(
         v,
@@ -108,7 +114,7 @@ class Planner {
         `Added virtual server: ${virtualString(v)}`,
         'virtual-added',
       );
-      this.#work.set(virtualKey(v), { service: want, destinations: new Map() });
+      this.#work.set(this.#names(v).key, { service: want, destinations: new Map() });
     } else if (!sameServiceSettings(have.service, want)) {
       this.#emit(
         v,
@@ -131,17 +137,18 @@ class Planner {
     if (fallback && anyUp) this.#fallbackOut(v, fallback);
     const known = new Set(groups.map((g) => g.key));
     if (fallback) known.add(fallback.key);
-    const service = this.#work.get(virtualKey(v));
+    const service = this.#work.get(this.#names(v).key);
     for (const d of [...(service?.destinations.values() ?? [])]) {
-      if (known.has(ipvsDestinationKey(d))) continue;
-      this.#emit(
+      const key = ipvsDestinationKey(d);
+      if (known.has(key)) continue;
+      this.#emitEntry(
         v,
         deleteRealArgs(v, d),
         `Purged real server (start): ${hostPort(d.address, d.port)} (${virtualString(v)})`,
         'purged',
-        { kind: 'real', address: d.address, port: d.port },
+        { key, kind: 'real', address: d.address, port: d.port, serves: [] },
       );
-      service?.destinations.delete(ipvsDestinationKey(d));
+      service?.destinations.delete(key);
     }
   }
 
@@ -170,17 +177,17 @@ class Planner {
 
   /** §3.8: purge the reals that are up, then the virtual. */
   stopVirtual(v: VirtualService): void {
-    const service = this.#work.get(virtualKey(v));
+    const service = this.#work.get(this.#names(v).key);
     if (!service) return;
     for (const g of this.#groups(v)) {
       if (!g.up || !service.destinations.has(g.key)) continue;
       const r = g.chosen;
-      this.#emit(
+      this.#emitEntry(
         v,
         deleteRealArgs(v, g),
         `Purged real server (stop): ${hostPort(r.address, r.port)} (${virtualString(v)})`,
         'purged',
-        { kind: 'real', address: r.address, port: r.port },
+        { key: g.key, kind: 'real', address: r.address, port: r.port, serves: pairs(v, g.reals) },
       );
       service.destinations.delete(g.key);
     }
@@ -188,14 +195,14 @@ class Planner {
   }
 
   purgeVirtual(v: VirtualService, tag: 'start' | 'stop'): void {
-    if (!this.#work.has(virtualKey(v))) return;
+    if (!this.#work.has(this.#names(v).key)) return;
     this.#emit(
       v,
       deleteVirtualArgs(v),
       `Purged virtual server (${tag}): ${virtualString(v)}`,
       'virtual-purged',
     );
-    this.#work.delete(virtualKey(v));
+    this.#work.delete(this.#names(v).key);
   }
 
   #groups(v: VirtualService): RealGroup[] {
@@ -243,7 +250,7 @@ class Planner {
       // The kernel refuses a lower threshold above the upper one (0 = no upper threshold).
       lowerThreshold: Math.min(r.lowerThreshold, r.upperThreshold),
     };
-    this.#put(v, g.key, g.port, spec, 'real');
+    this.#put(v, g.key, g.port, spec, 'real', pairs(v, g.reals));
   }
 
   #fallbackIn(v: VirtualService, f: FallbackServer & { key: string; kernelPort: number }): void {
@@ -255,24 +262,31 @@ class Planner {
       upperThreshold: 0,
       lowerThreshold: 0,
     };
-    this.#put(v, f.key, f.kernelPort, spec, 'fallback');
+    this.#put(v, f.key, f.kernelPort, spec, 'fallback', pairs(v, v.reals));
   }
 
   #fallbackOut(v: VirtualService, f: FallbackServer & { key: string; kernelPort: number }): void {
     const service = this.#service(v);
     if (!service.destinations.has(f.key)) return;
-    this.#emit(
+    this.#emitEntry(
       v,
       deleteRealArgs(v, { address: f.address, port: f.kernelPort }),
       `Deleted fallback server: ${hostPort(f.address, f.port)} (${virtualString(v)})`,
       'deleted',
-      { kind: 'fallback', address: f.address, port: f.port },
+      { key: f.key, kind: 'fallback', address: f.address, port: f.port, serves: pairs(v, v.reals) },
     );
     service.destinations.delete(f.key);
   }
 
   /** Add or restore a destination at full weight unless it is already right. */
-  #put(v: VirtualService, key: string, port: number, spec: RealSpec, kind: 'real' | 'fallback') {
+  #put(
+    v: VirtualService,
+    key: string,
+    port: number,
+    spec: RealSpec,
+    kind: 'real' | 'fallback',
+    serves: RealPair[],
+  ) {
     const service = this.#service(v);
     const have = service.destinations.get(key);
     const want: IpvsDestination = {
@@ -284,14 +298,14 @@ class Planner {
       lowerThreshold: spec.lowerThreshold,
     };
     const name = `${kind} server: ${hostPort(spec.address, spec.port)} (${virtualString(v)})`;
-    const target = { kind, address: spec.address, port: spec.port };
+    const entry = { key, kind, address: spec.address, port: spec.port, serves };
     if (!have) {
-      this.#emit(
+      this.#emitEntry(
         v,
         realArgs('-a', v, spec),
         `Added ${name} (Weight set to ${spec.weight})`,
         'added',
-        target,
+        entry,
       );
     } else if (
       have.weight !== want.weight ||
@@ -299,12 +313,12 @@ class Planner {
       have.lowerThreshold !== want.lowerThreshold ||
       !sameForward(have.forward, spec.forward)
     ) {
-      this.#emit(
+      this.#emitEntry(
         v,
         realArgs('-e', v, spec),
         `Restored ${name} (Weight set to ${spec.weight})`,
         'restored',
-        target,
+        entry,
       );
     } else return;
     service.destinations.set(key, want);
@@ -320,10 +334,16 @@ class Planner {
     const have = service.destinations.get(g.key);
     const readd = this.#input.config.global.readdquiescent;
     const name = `real server: ${hostPort(r.address, r.port)} (${virtualString(v)})`;
-    const target = { kind: 'real' as const, address: r.address, port: r.port };
+    const entry = {
+      key: g.key,
+      kind: 'real' as const,
+      address: r.address,
+      port: r.port,
+      serves: pairs(v, g.reals),
+    };
     if (!v.quiescent) {
       if (!have) return;
-      this.#emit(v, deleteRealArgs(v, g), `Deleted ${name}`, 'deleted', target);
+      this.#emitEntry(v, deleteRealArgs(v, g), `Deleted ${name}`, 'deleted', entry);
       service.destinations.delete(g.key);
       return;
     }
@@ -343,29 +363,39 @@ class Planner {
         sameForward(have.forward, r.forward) &&
         (when === 'running' || readd || (have.upperThreshold === 0 && have.lowerThreshold === 0));
       if (settled) return;
-      this.#emit(
+      this.#emitEntry(
         v,
         quiescentArgs('-e', v, r),
         `Quiescent ${name} (Weight set to 0)`,
         'quiescent',
-        target,
+        entry,
       );
     } else {
       if (when === 'running' && !readd) return;
-      this.#emit(
+      // The original mails "Quiescent ..." for it, and logs "Readd Quiescent ...".
+      this.#emitEntry(
         v,
         quiescentArgs('-a', v, r),
         `Readd Quiescent ${name} (Weight set to 0)`,
         'readd-quiescent',
-        target,
+        { ...entry, alert: `Quiescent ${name} (Weight set to 0)` },
       );
     }
     service.destinations.set(g.key, quiesced);
   }
 
+  #names(v: VirtualService): { key: string; id: string } {
+    let names = this.#virtualNames.get(v);
+    if (!names) {
+      names = { key: virtualKey(v), id: virtualId(v) };
+      this.#virtualNames.set(v, names);
+    }
+    return names;
+  }
+
   /** The working service of a virtual; a command on a missing one fails in the kernel. */
   #service(v: VirtualService): WorkingService {
-    const key = virtualKey(v);
+    const key = this.#names(v).key;
     let service = this.#work.get(key);
     if (!service) {
       service = { service: desiredService(v), destinations: new Map() };
@@ -374,23 +404,57 @@ class Planner {
     return service;
   }
 
-  #emit(
-    v: VirtualService,
-    args: string[],
-    message: string,
-    event: PlanEvent,
-    target?: PlannedCommand['target'],
-  ): void {
-    const command: PlannedCommand = {
+  /** A command on the virtual service itself. */
+  #emit(v: VirtualService, args: string[], message: string, event: PlanEvent): void {
+    this.commands.push({
       args,
       line: args.join(' '),
       message,
       event,
-      virtualId: virtualId(v),
-    };
-    if (target) command.target = target;
-    this.commands.push(command);
+      virtual: v,
+      virtualId: this.#names(v).id,
+      service: this.#names(v).key,
+      serves: [],
+    });
   }
+
+  /**
+   * A command on one destination (a real or the fallback): its key in the table, the server
+   * as configured, the reals it serves, and the alert the original mails (its log line unless
+   * given).
+   */
+  #emitEntry(
+    v: VirtualService,
+    args: string[],
+    message: string,
+    event: PlanEvent,
+    entry: {
+      key: string;
+      kind: 'real' | 'fallback';
+      address: string;
+      port: number;
+      serves: RealPair[];
+      alert?: string;
+    },
+  ): void {
+    this.commands.push({
+      args,
+      line: args.join(' '),
+      message,
+      alert: entry.alert ?? message,
+      event,
+      virtual: v,
+      virtualId: this.#names(v).id,
+      service: this.#names(v).key,
+      destination: entry.key,
+      target: { kind: entry.kind, address: entry.address, port: entry.port },
+      serves: entry.serves,
+    });
+  }
+}
+
+function pairs(virtual: VirtualService, reals: readonly RealServer[]): RealPair[] {
+  return reals.map((real) => ({ virtual, real }));
 }
 
 /** A Local entry (older kernels) stands for whatever method was asked for. */

@@ -1,26 +1,14 @@
-// Helpers over the IPVS table model: identity keys, the port the kernel ends up with for a real,
-// comparison and differences, and conversion to and from the kernel emulation's table.
-import type { Family, Forward, Protocol, VirtualService } from '../config/model.ts';
-import { inetAton, ipv4ToString, parseIpv4Strict } from './address.ts';
+// Helpers over the IPVS table model: the keys of configured virtuals and of table entries, the
+// port the kernel ends up with for a real, lookups, comparison and differences.
+import type { Forward, Protocol, VirtualService } from '../config/model.ts';
+import { familyOf } from '../lib/inet.ts';
 import {
   destinationKey,
-  type KernelDestination,
-  type KernelService,
-  type KernelTable,
-  SVC_F_ONEPACKET,
-  SVC_F_PERSISTENT,
-  SVC_F_SCHED1,
-  SVC_F_SCHED2,
-  SVC_F_SCHED3,
+  type IpvsDestination,
+  type IpvsService,
+  type IpvsTable,
   serviceKey,
-} from './kernel.ts';
-import type { IpvsDestination, IpvsService, IpvsTable } from './model.ts';
-
-export { destinationKey, serviceKey };
-
-export function familyOf(address: string): Family {
-  return address.includes(':') ? 6 : 4;
-}
+} from './model.ts';
 
 /** The key of a configured virtual service in a table. */
 export function virtualKey(v: VirtualService): string {
@@ -135,116 +123,6 @@ export function diffTables(expected: IpvsTable, actual: IpvsTable): TableDiffere
 export function tablesEqual(a: IpvsTable, b: IpvsTable): boolean {
   const d = diffTables(a, b);
   return d.services.size === 0 && d.destinations.size === 0;
-}
-
-const SCHED_FLAG_NAMES: Record<string, number> = {
-  'flag-1': SVC_F_SCHED1,
-  'flag-2': SVC_F_SCHED2,
-  'flag-3': SVC_F_SCHED3,
-  'sh-fallback': SVC_F_SCHED1,
-  'sh-port': SVC_F_SCHED2,
-  'mh-fallback': SVC_F_SCHED1,
-  'mh-port': SVC_F_SCHED2,
-};
-
-/** The kernel's service flags for a model service. */
-export function serviceFlags(s: {
-  persistent?: number;
-  ops: boolean;
-  schedflags?: string;
-}): number {
-  let flags = s.persistent === undefined ? 0 : SVC_F_PERSISTENT;
-  if (s.ops) flags |= SVC_F_ONEPACKET;
-  for (const name of (s.schedflags ?? '').split(',')) flags |= SCHED_FLAG_NAMES[name] ?? 0;
-  return flags;
-}
-
-/** Scheduler flags as ipvsadm prints them for this scheduler (undefined when none). */
-export function schedFlagsText(scheduler: string, flags: number): string | undefined {
-  const names =
-    scheduler === 'sh'
-      ? ['sh-fallback', 'sh-port', 'flag-3']
-      : scheduler === 'mh'
-        ? ['mh-fallback', 'mh-port', 'flag-3']
-        : ['flag-1', 'flag-2', 'flag-3'];
-  const bits = [SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3];
-  const text = names.filter((_, i) => flags & bits[i]!).join(',');
-  return text === '' ? undefined : text;
-}
-
-/** The table as ipvsadm shows it, from the kernel emulation's table. */
-export function fromKernel(kernel: KernelTable): IpvsTable {
-  return {
-    services: kernel.services.map((s) => {
-      const persistent = s.flags & SVC_F_PERSISTENT ? s.timeout : undefined;
-      const defaultMask = s.family === 4 ? 0xffffffff : 128;
-      const netmask =
-        persistent === undefined || s.netmask === defaultMask
-          ? undefined
-          : s.family === 4
-            ? ipv4ToString(s.netmask)
-            : String(s.netmask);
-      const service: IpvsService = {
-        protocol: s.protocol,
-        family: s.family,
-        address: s.address,
-        port: s.port,
-        fwmark: s.fwmark,
-        scheduler: s.scheduler,
-        ops: (s.flags & SVC_F_ONEPACKET) !== 0,
-        destinations: s.destinations.map((d) => ({
-          address: d.address,
-          port: d.port,
-          forward: d.forward,
-          weight: d.weight,
-          upperThreshold: d.upperThreshold,
-          lowerThreshold: d.lowerThreshold,
-        })),
-      };
-      if (persistent !== undefined) service.persistent = persistent;
-      if (netmask !== undefined) service.netmask = netmask;
-      const flags = schedFlagsText(s.scheduler, s.flags);
-      if (flags !== undefined) service.schedflags = flags;
-      return service;
-    }),
-  };
-}
-
-/** The kernel emulation's table holding this table (destinations in the listed order). */
-export function toKernel(table: IpvsTable): KernelTable {
-  return {
-    services: table.services.map((s): KernelService => ({
-      family: s.family,
-      protocol: s.protocol,
-      address: s.address,
-      port: s.port,
-      fwmark: s.fwmark,
-      scheduler: s.scheduler,
-      flags: serviceFlags(s),
-      timeout: s.persistent ?? 0,
-      netmask:
-        s.family === 4
-          ? s.netmask === undefined
-            ? 0xffffffff
-            : (parseIpv4Strict(s.netmask) ?? inetAton(s.netmask) ?? 0xffffffff)
-          : s.netmask === undefined
-            ? 128
-            : Number(s.netmask),
-      pe: '',
-      destinations: s.destinations.map((d): KernelDestination => ({
-        family: familyOf(d.address),
-        address: d.address,
-        port: d.port,
-        forward: d.forward,
-        weight: d.weight,
-        upperThreshold: d.upperThreshold,
-        lowerThreshold: d.lowerThreshold,
-        tunnelType: 'ipip',
-        tunnelPort: 0,
-        tunnelChecksum: 'nocsum',
-      })),
-    })),
-  };
 }
 
 export function emptyTable(): IpvsTable {

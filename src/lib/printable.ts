@@ -33,3 +33,6 @@ export function printable(text: string, max: number = EXCERPT_LENGTH): string {
   const end = /[\ud800-\udbff]/.test(text.charAt(max - 1)) ? max - 1 : max;
   return `${text.slice(0, end).replace(CONTROL, escapeControl)}... (${text.length - end} more characters)`;
 }
+
+/** A value from the input quoted inside a message: printable() at the default length. */
+export { printable as excerpt };

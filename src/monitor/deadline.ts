@@ -4,6 +4,7 @@
 // as an exception or arrive after the result. The deadline counts only time in which the
 // daemon ran (src/monitor/stall.ts): a stall of the daemon is added to it.
 import type { Checker, CheckResult, CheckTarget } from '../checkers/types.ts';
+import { errorMessage } from '../lib/error-message.ts';
 import { maskSecrets } from '../lib/secrets.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { StallWatch } from './stall.ts';
@@ -89,8 +90,7 @@ export function runWithDeadline(
     pending.then(
       (value) => finish(normalise(value, target), false),
       (error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        finish({ up: false, reason: cleanReason(`error: ${message}`, target) }, false);
+        finish({ up: false, reason: cleanReason(`error: ${errorMessage(error)}`, target) }, false);
       },
     );
   });

@@ -2,40 +2,32 @@
 // backend; never runs ipvsadm itself. Transitions within a short window become one `entries`
 // plan and one apply, so a mass change is one ipvsadm batch. Commands that fail are kept
 // pending and retried (with backoff) until the table converges. All applies run one at a time.
+// The monitor gives it a view of the desired state (config and states) and hears of each
+// command that took effect; a planned command names the reals it serves, so a failure is
+// retried for exactly those.
 import type { Config, RealServer, VirtualService } from '../config/model.ts';
 import { tookEffect } from '../ipvs/backend.ts';
 import type { IpvsTable } from '../ipvs/model.ts';
-import type { IpvsBackend, PlannedCommand, PlanScope } from '../ipvs/types.ts';
+import type { IpvsBackend, PlannedCommand, PlanScope, RealPair } from '../ipvs/types.ts';
+import { errorMessage } from '../lib/error-message.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock, TimerHandle } from './clock.ts';
-import type { MonitorEvent, Planner } from './types.ts';
+import type { Planner } from './types.ts';
 
-/** A (virtual, real) pair as the monitor tracks it. */
-export interface SyncMember {
-  virtual: VirtualService;
-  real: RealServer;
-  /** False once a reload dropped it. */
-  live: boolean;
+/** What the table should hold: the config in force and the monitor's state of each real. */
+export interface DesiredState {
+  config(): Config;
+  isUp(virtual: VirtualService, real: RealServer): boolean;
 }
 
-export interface IpvsSyncHost<M extends SyncMember> {
+export interface IpvsSyncOptions {
   backend: IpvsBackend;
   planner: Planner;
   clock: Clock;
   logger: Logger;
-  emit(event: MonitorEvent): void;
-  /** The current config and states. */
-  config(): Config;
-  isUp(virtual: VirtualService, real: RealServer): boolean;
-  /** The live member of this pair, if any. */
-  memberOf(virtual: VirtualService, real: RealServer): M | undefined;
-  /**
-   * The live members of a virtual (by virtualId); with an address, the reals at that address
-   * and port, else (a mapped port) every real at that address.
-   */
-  members(virtualId: string, address?: string, port?: number): M[];
-  /** Finds the virtual a command names, in the current config or the previous one. */
-  virtualById(virtualId: string): VirtualService | undefined;
+  desired: DesiredState;
+  /** Told of each command that took effect, with the kind of plan it came in. */
+  applied(command: PlannedCommand, scope: PlanScope['kind']): void;
   coalesceMs: number;
   retryInitialMs: number;
   retryMaxMs: number;
@@ -43,12 +35,42 @@ export interface IpvsSyncHost<M extends SyncMember> {
 
 type FullScope = Extract<PlanScope, { kind: 'start' } | { kind: 'reload' }>;
 
-export class IpvsSync<M extends SyncMember> {
-  #host: IpvsSyncHost<M>;
+/** A set of (virtual, real) pairs, by identity of both. */
+class PairSet {
+  readonly #byVirtual = new Map<VirtualService, Set<RealServer>>();
+
+  add({ virtual, real }: RealPair): void {
+    let reals = this.#byVirtual.get(virtual);
+    if (!reals) this.#byVirtual.set(virtual, (reals = new Set()));
+    reals.add(real);
+  }
+
+  has(virtual: VirtualService, real: RealServer): boolean {
+    return this.#byVirtual.get(virtual)?.has(real) ?? false;
+  }
+
+  get empty(): boolean {
+    return this.#byVirtual.size === 0;
+  }
+
+  clear(): void {
+    this.#byVirtual.clear();
+  }
+
+  *[Symbol.iterator](): IterableIterator<RealPair> {
+    for (const [virtual, reals] of this.#byVirtual)
+      for (const real of reals) yield { virtual, real };
+  }
+}
+
+export class IpvsSync {
+  #options: IpvsSyncOptions;
   #table: IpvsTable = { services: [] };
   #tableStale = false;
-  #dirty = new Set<M>();
-  #pending = new Set<M>();
+  /** Reals that changed state since the last plan. */
+  #dirty = new PairSet();
+  /** Reals whose commands failed, for the next retry. */
+  #pending = new PairSet();
   #pendingFull: FullScope | undefined;
   #chain: Promise<void> = Promise.resolve();
   #windowTimer: TimerHandle | undefined;
@@ -65,9 +87,9 @@ export class IpvsSync<M extends SyncMember> {
   #unconfirmed: Array<{ command: PlannedCommand; expected: IpvsTable; scope: PlanScope['kind'] }> =
     [];
 
-  constructor(host: IpvsSyncHost<M>) {
-    this.#host = host;
-    this.#retryDelay = host.retryInitialMs;
+  constructor(options: IpvsSyncOptions) {
+    this.#options = options;
+    this.#retryDelay = options.retryInitialMs;
   }
 
   get table(): IpvsTable {
@@ -76,36 +98,35 @@ export class IpvsSync<M extends SyncMember> {
 
   /** The table as read at start-up. */
   async readTable(): Promise<IpvsTable> {
-    this.#table = await this.#host.backend.read();
+    this.#table = await this.#options.backend.read();
     this.#tableStale = false;
     return this.#table;
   }
 
-  isPending(member: M): boolean {
-    return this.#dirty.has(member) || this.#pending.has(member);
+  isPending(virtual: VirtualService, real: RealServer): boolean {
+    return this.#dirty.has(virtual, real) || this.#pending.has(virtual, real);
   }
 
   pendingSummary(): { reals: number; reconcile: boolean } {
-    const reals = new Set([...this.#dirty, ...this.#pending]).size;
-    return { reals, reconcile: this.#pendingFull !== undefined };
+    return { reals: this.#waiting().length, reconcile: this.#pendingFull !== undefined };
   }
 
-  /** A member changed state: bring its entry in line within the coalescing window. */
-  markDirty(member: M): void {
+  /** A real changed state: bring its entry in line within the coalescing window. */
+  markDirty(pair: RealPair): void {
     if (this.#stopped) return;
-    this.#dirty.add(member);
+    this.#dirty.add(pair);
     if (this.#windowTimer === undefined) {
-      this.#windowTimer = this.#host.clock.setTimeout(() => {
+      this.#windowTimer = this.#options.clock.setTimeout(() => {
         this.#windowTimer = undefined;
         void this.#enqueue(() => this.#flush());
-      }, this.#host.coalesceMs);
+      }, this.#options.coalesceMs);
     }
   }
 
   /** Apply whatever is dirty or pending now, without waiting for the window. */
   flushNow(): Promise<void> {
     if (this.#windowTimer !== undefined) {
-      this.#host.clock.clearTimeout(this.#windowTimer);
+      this.#options.clock.clearTimeout(this.#windowTimer);
       this.#windowTimer = undefined;
     }
     return this.#enqueue(() => this.#flush());
@@ -124,7 +145,7 @@ export class IpvsSync<M extends SyncMember> {
   stop(): Promise<void> {
     this.#stopped = true;
     for (const timer of [this.#windowTimer, this.#retryTimer])
-      if (timer !== undefined) this.#host.clock.clearTimeout(timer);
+      if (timer !== undefined) this.#options.clock.clearTimeout(timer);
     this.#windowTimer = undefined;
     this.#retryTimer = undefined;
     this.#dirty.clear();
@@ -133,9 +154,17 @@ export class IpvsSync<M extends SyncMember> {
     return this.#enqueue(() => this.#apply({ kind: 'stop' }));
   }
 
+  /** The reals dirty or pending, each once. */
+  #waiting(): RealPair[] {
+    const waiting = new PairSet();
+    for (const pair of this.#dirty) waiting.add(pair);
+    for (const pair of this.#pending) waiting.add(pair);
+    return [...waiting];
+  }
+
   #enqueue(work: () => Promise<void>): Promise<void> {
     const run = this.#chain.then(work).catch((error: unknown) => {
-      this.#host.logger.error(`IPVS update failed: ${describe(error)}`);
+      this.#options.logger.error(`IPVS update failed: ${errorMessage(error)}`);
     });
     this.#chain = run;
     return run;
@@ -151,41 +180,37 @@ export class IpvsSync<M extends SyncMember> {
       await this.#apply(scope);
       return;
     }
-    const members = [...new Set([...this.#dirty, ...this.#pending])].filter((m) => m.live);
+    const reals = this.#waiting();
     this.#dirty.clear();
     this.#pending.clear();
-    if (members.length === 0) return;
-    await this.#apply({
-      kind: 'entries',
-      reals: members.map((m) => ({ virtual: m.virtual, real: m.real })),
-    });
+    if (reals.length === 0) return;
+    await this.#apply({ kind: 'entries', reals });
   }
 
   async #apply(scope: PlanScope): Promise<void> {
-    const host = this.#host;
+    const { logger, desired } = this.#options;
     const epoch = this.#epoch;
-    const entries = scope.kind === 'entries' ? scope.reals : [];
     if (this.#tableStale) {
       try {
         await this.readTable();
       } catch (error) {
-        host.logger.error(`Could not read the IPVS table: ${describe(error)}`);
-        this.#repend(scope, entries, undefined);
+        logger.error(`Could not read the IPVS table: ${errorMessage(error)}`);
+        this.#repend(scope, epoch, undefined);
         return;
       }
       this.#confirm();
     }
     let plan: ReturnType<Planner>;
     try {
-      plan = host.planner({
-        config: host.config(),
+      plan = this.#options.planner({
+        config: desired.config(),
         actual: this.#table,
-        isUp: (v, r) => host.isUp(v, r),
+        isUp: (v, r) => desired.isUp(v, r),
         scope,
       });
     } catch (error) {
-      host.logger.error(`IPVS planning failed (${scope.kind}): ${describe(error)}`);
-      this.#repend(scope, entries, undefined);
+      logger.error(`IPVS planning failed (${scope.kind}): ${errorMessage(error)}`);
+      this.#repend(scope, epoch, undefined);
       return;
     }
     if (plan.commands.length === 0) {
@@ -194,16 +219,16 @@ export class IpvsSync<M extends SyncMember> {
     }
     let result: Awaited<ReturnType<IpvsBackend['apply']>>;
     try {
-      result = await host.backend.apply(plan);
+      result = await this.#options.backend.apply(plan);
     } catch (error) {
-      host.logger.error(`IPVS apply failed (${scope.kind}): ${describe(error)}`);
+      logger.error(`IPVS apply failed (${scope.kind}): ${errorMessage(error)}`);
       this.#tableStale = true;
       if (scope.kind !== 'stop') {
         for (const command of plan.commands) {
           this.#unconfirmed.push({ command, expected: plan.expected, scope: scope.kind });
         }
       }
-      this.#repend(scope, entries, undefined);
+      this.#repend(scope, epoch, undefined);
       return;
     }
     this.#table = result.table;
@@ -216,18 +241,12 @@ export class IpvsSync<M extends SyncMember> {
     for (const command of plan.commands) {
       const message = failures.get(command) ?? failures.get(command.line);
       // The original's line is logged for every command, as it does (§6 item 22); a failure
-      // follows it with ipvsadm's own message, and only what took effect becomes an event.
-      host.logger.info(command.message, { ipvsadm: command.line, virtual: command.virtualId });
-      if (message === undefined) {
-        host.emit({
-          type: 'ipvs',
-          scope: scope.kind,
-          command,
-          virtual: host.virtualById(command.virtualId),
-        });
-      } else {
+      // follows it with ipvsadm's own message, and only what took effect is reported.
+      logger.info(command.message, { ipvsadm: command.line, virtual: command.virtualId });
+      if (message === undefined) this.#options.applied(command, scope.kind);
+      else {
         failed.push(command);
-        host.logger.error(`system(ipvsadm ${command.line}) failed: ${message.trim()}`, {
+        logger.error(`system(ipvsadm ${command.line}) failed: ${message.trim()}`, {
           ipvsadm: command.line,
           virtual: command.virtualId,
         });
@@ -235,7 +254,7 @@ export class IpvsSync<M extends SyncMember> {
     }
     if (scope.kind === 'stop' || epoch !== this.#epoch) return;
     if (failed.length === 0) this.#settled(scope);
-    else this.#repend(scope, [], failed);
+    else this.#repend(scope, epoch, failed);
   }
 
   /** The unconfirmed commands that the table just read shows took effect: logged now. */
@@ -244,55 +263,38 @@ export class IpvsSync<M extends SyncMember> {
     this.#unconfirmed = [];
     for (const { command, expected, scope } of unconfirmed) {
       if (!tookEffect(command, expected, this.#table)) continue;
-      this.#host.logger.info(command.message, {
+      this.#options.logger.info(command.message, {
         ipvsadm: command.line,
         virtual: command.virtualId,
       });
-      this.#host.emit({
-        type: 'ipvs',
-        scope,
-        command,
-        virtual: this.#host.virtualById(command.virtualId),
-      });
+      this.#options.applied(command, scope);
     }
   }
 
   #settled(scope: PlanScope): void {
     if (scope.kind === 'stop') return;
-    if (this.#pending.size === 0 && this.#pendingFull === undefined)
-      this.#retryDelay = this.#host.retryInitialMs;
+    if (this.#pending.empty && this.#pendingFull === undefined)
+      this.#retryDelay = this.#options.retryInitialMs;
   }
 
   /**
-   * Keep what did not take effect for the next try: the reals of failed commands (a failed
-   * fallback command re-plans one real of its virtual, which brings the fallback along); a
-   * whole plan when nothing finer names the failure.
+   * Keep what did not take effect for the next try: the reals the failed commands serve (for a
+   * failed fallback command one real of its virtual, whose plan brings the fallback along); a
+   * whole plan when nothing finer names the failure. A full plan since then covers it all.
    */
-  #repend(
-    scope: PlanScope,
-    entries: Array<{ virtual: VirtualService; real: RealServer }>,
-    failed: PlannedCommand[] | undefined,
-  ): void {
-    if (this.#stopped || scope.kind === 'stop') return;
+  #repend(scope: PlanScope, epoch: number, failed: PlannedCommand[] | undefined): void {
+    if (this.#stopped || scope.kind === 'stop' || epoch !== this.#epoch) return;
     if (failed === undefined) {
-      if (scope.kind === 'entries') {
-        for (const { virtual, real } of entries) {
-          const member = this.#host.memberOf(virtual, real);
-          if (member) this.#pending.add(member);
-        }
-      } else this.#pendingFull = scope;
+      if (scope.kind === 'entries') for (const pair of scope.reals) this.#pending.add(pair);
+      else this.#pendingFull = scope;
     } else {
       for (const command of failed) {
-        const members =
-          command.target?.kind === 'real'
-            ? this.#host.members(command.virtualId, command.target.address, command.target.port)
-            : command.target?.kind === 'fallback'
-              ? this.#host.members(command.virtualId).slice(0, 1)
-              : [];
-        if (members.length > 0) for (const m of members) this.#pending.add(m);
+        const reals =
+          command.target?.kind === 'fallback' ? command.serves.slice(0, 1) : command.serves;
+        if (reals.length > 0) for (const pair of reals) this.#pending.add(pair);
         else if (scope.kind !== 'entries') this.#pendingFull = scope;
         else
-          this.#host.logger.warn(`Not retrying ipvsadm ${command.line}: no real of the config`, {
+          this.#options.logger.warn(`Not retrying ipvsadm ${command.line}: no real of the config`, {
             ipvsadm: command.line,
           });
       }
@@ -302,16 +304,12 @@ export class IpvsSync<M extends SyncMember> {
 
   #scheduleRetry(): void {
     if (this.#retryTimer !== undefined || this.#stopped) return;
-    if (this.#pending.size === 0 && this.#pendingFull === undefined) return;
+    if (this.#pending.empty && this.#pendingFull === undefined) return;
     const delay = this.#retryDelay;
-    this.#retryDelay = Math.min(this.#retryDelay * 2, this.#host.retryMaxMs);
-    this.#retryTimer = this.#host.clock.setTimeout(() => {
+    this.#retryDelay = Math.min(this.#retryDelay * 2, this.#options.retryMaxMs);
+    this.#retryTimer = this.#options.clock.setTimeout(() => {
       this.#retryTimer = undefined;
       void this.#enqueue(() => this.#flush());
     }, delay);
   }
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

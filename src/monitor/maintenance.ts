@@ -4,7 +4,7 @@
 // background, and the directory listing is shared by every check for a short while.
 import { lookupService } from 'node:dns/promises';
 import { readdir } from 'node:fs/promises';
-import { bracket } from '../lib/address.ts';
+import { bracket } from '../lib/inet.ts';
 import type { Clock } from './clock.ts';
 
 /** The first label of a host name, if it looks like one (the original's rule, any case). */

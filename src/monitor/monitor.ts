@@ -3,8 +3,10 @@
 //
 // - Each distinct check (src/monitor/target.ts checkKey) is a job that runs every
 //   checkinterval of its virtual, at a stable phase within the interval, under a concurrency
-//   cap and a hard deadline. Its result goes to every (virtual, real) pair sharing it; each
-//   pair keeps its own failure count.
+//   cap (src/monitor/scheduler.ts) and a hard deadline. Its result goes to every (virtual,
+//   real) pair sharing it; each pair keeps its own failure count. Which pairs and jobs there
+//   are, and what survives a reload, is src/monitor/membership.ts; status() is
+//   src/monitor/status.ts.
 // - The daemon's own stalls are not the reals' (src/monitor/stall.ts): a check's deadline
 //   counts only time in which the daemon ran, a check that fails after the daemon stalled
 //   during it is run once more before its verdict counts, and the checks whose start fell in
@@ -13,29 +15,33 @@
 // - fallbackcommand runs when a virtual loses its last real or gets its first one back.
 // Everything that does I/O or tells time is injected (src/monitor/types.ts).
 import type { Checker } from '../checkers/types.ts';
-import { realId, realIdText, virtualId } from '../config/identity.ts';
-import type { Config, RealServer, VirtualService } from '../config/model.ts';
+import { realId, realIdText } from '../config/identity.ts';
+import type { Config, VirtualService } from '../config/model.ts';
 import type { IpvsTable } from '../ipvs/model.ts';
-import { hostPort } from '../lib/address.ts';
+import { errorMessage } from '../lib/error-message.ts';
+import { hostPort } from '../lib/inet.ts';
 import { runCommand } from '../lib/run-command.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import { type Clock, systemClock, type TimerHandle } from './clock.ts';
-import { Semaphore } from './concurrency.ts';
 import { runWithDeadline, type TimedResult } from './deadline.ts';
 import { fallbackCommandArgs, splitCommand } from './fallback-command.ts';
-import { describe, IpvsSync, type SyncMember } from './ipvs-sync.ts';
+import { IpvsSync } from './ipvs-sync.ts';
 import { createMaintenanceLookup, type MaintenanceLookup } from './maintenance.ts';
-import { createFileAppender, type FileAppender, monitorLine } from './monitorfile.ts';
-import { nextRun, phaseOffset } from './schedule.ts';
-import { StallWatch } from './stall.ts';
 import {
-  applyVerdict,
-  COMBINED_START,
-  kindForPass,
-  nextCombinedCounter,
-  type RealState,
-} from './state.ts';
-import { buildCheckTarget, type CheckKind, type CheckMode, checkKey, checkMode } from './target.ts';
+  emptyMembership,
+  type Job,
+  type Member,
+  type MemberText,
+  type Membership,
+  nextMembership,
+  type VirtualEntry,
+} from './membership.ts';
+import { createFileAppender, type FileAppender, monitorLine } from './monitorfile.ts';
+import { Scheduler } from './scheduler.ts';
+import { StallWatch } from './stall.ts';
+import { monitorStatus } from './status.ts';
+import { applyVerdict, kindForPass, nextCombinedCounter } from './state.ts';
+import { buildCheckTarget, type CheckKind } from './target.ts';
 import type {
   CheckerSet,
   CheckRecord,
@@ -44,67 +50,7 @@ import type {
   MonitorOptions,
   MonitorPhase,
   MonitorStatus,
-  Planner,
 } from './types.ts';
-
-interface Member extends SyncMember {
-  vid: string;
-  /** `<virtual-id> <rip:rport> #<n>`: what survives a reload. */
-  identity: string;
-  mode: CheckMode;
-  /** The job's key; undefined for checktype=off (never checked). */
-  key: string | undefined;
-  state: RealState;
-  /** The last check; its time as a number, made ISO 8601 only for status(). */
-  last?: Omit<CheckRecord, 'at'> & { atMs: number };
-  maintenance?: string;
-  /** Its first check since it appeared has not completed yet. */
-  awaitingFirst: boolean;
-  entry: VirtualEntry;
-  /**
-   * Strings for logs and the monitorfile, made when first needed and kept until the next
-   * config load (most reals never change state: kept for all, they cost ~0.4 KiB each).
-   */
-  text: MemberText | undefined;
-}
-
-interface MemberText {
-  realId: string;
-  monitor: string;
-  where: string;
-}
-
-interface VirtualEntry {
-  virtual: VirtualService;
-  vid: string;
-  members: Member[];
-  /** The fallbackcommand to run, split; undefined when none (or refused). */
-  command: string[] | undefined;
-  /** The last status decided; the original's fallbackcommand_status. */
-  commandState: 'start' | 'stop' | undefined;
-  /** Every real has had its first check: fallbackcommand may run. */
-  settled: boolean;
-  /** Runs of its fallbackcommand, one after the other. */
-  chain: Promise<void>;
-}
-
-interface Job {
-  key: string;
-  mode: CheckMode;
-  intervalMs: number;
-  phase: number;
-  members: Member[];
-  /** The connect counter of checktype=N. */
-  counter: number;
-  timer: TimerHandle | undefined;
-  /** When its timer is due (monotonic ms). */
-  dueAt: number;
-  queued: boolean;
-  controller: AbortController | undefined;
-  alive: boolean;
-  /** Until its first check after start, reload or new members is done; then dropped. */
-  first: PromiseWithResolvers<void> | undefined;
-}
 
 interface Outcome {
   maintenance: Map<Member, string>;
@@ -112,11 +58,8 @@ interface Outcome {
   result?: TimedResult;
 }
 
-const MIN_INTERVAL_MS = 100;
-
 export class Monitor {
   #config: Config;
-  #previous: Config | undefined;
   #checkers: CheckerSet;
   #clock: Clock;
   #logger: Logger;
@@ -126,16 +69,13 @@ export class Monitor {
   #maintenance: MaintenanceLookup;
   #pid: number;
   #fallbackTimeoutMs: number;
-  #slots: Semaphore;
-  #sync: IpvsSync<Member>;
+  #sync: IpvsSync;
   #stalls: StallWatch;
+  #scheduler: Scheduler<Job, Outcome>;
 
   #phase: MonitorPhase = 'idle';
   #stopping = false;
-  #epoch = 0;
-  #entries: VirtualEntry[] = [];
-  #byVirtual = new Map<VirtualService, Map<RealServer, Member>>();
-  #jobs = new Map<string, Job>();
+  #members: Membership = emptyMembership();
   #lifecycle: Promise<void> = Promise.resolve();
   #failingMonitorFiles = new Set<string>();
   /** monitorfile writes in flight, for stop() to wait for. */
@@ -155,28 +95,33 @@ export class Monitor {
     this.#pid = options.pid ?? process.pid;
     this.#fallbackTimeoutMs = options.fallbackCommandTimeoutMs ?? 30_000;
     this.#maintenanceWaitMs = options.maintenanceNamesWaitMs ?? 3000;
-    this.#slots = new Semaphore(options.concurrency ?? 1000);
     this.#stalls = new StallWatch(this.#clock, (ms) => {
       if (ms >= 1000)
         this.#logger.info(
           `The daemon did not run for ${(ms / 1000).toFixed(1)} s (stopped, paused or stalled): checks do not count that time`,
         );
     });
-    const planner: Planner = options.planner;
-    this.#sync = new IpvsSync<Member>({
+    this.#sync = new IpvsSync({
       backend: options.backend,
-      planner,
+      planner: options.planner,
       clock: this.#clock,
       logger: this.#logger,
-      emit: (event) => this.#emit(event),
-      config: () => this.#config,
-      isUp: (v, r) => this.#byVirtual.get(v)?.get(r)?.state.up ?? false,
-      memberOf: (v, r) => this.#byVirtual.get(v)?.get(r),
-      members: (vid, address, port) => this.#membersOf(vid, address, port),
-      virtualById: (vid) => this.#virtualById(vid),
+      desired: {
+        config: () => this.#config,
+        isUp: (v, r) => this.#members.byVirtual.get(v)?.get(r)?.state.up ?? false,
+      },
+      applied: (command, scope) => this.#emit({ type: 'ipvs', scope, command }),
       coalesceMs: options.coalesceMs ?? 100,
       retryInitialMs: options.retryInitialMs ?? 1000,
       retryMaxMs: options.retryMaxMs ?? 30_000,
+    });
+    this.#scheduler = new Scheduler<Job, Outcome>({
+      clock: this.#clock,
+      concurrency: options.concurrency ?? 1000,
+      stalls: this.#stalls,
+      logger: this.#logger,
+      check: (job, controller) => this.#check(job, controller),
+      complete: (job, outcome) => this.#complete(job, outcome),
     });
   }
 
@@ -195,7 +140,7 @@ export class Monitor {
     return this.#serially(async () => {
       if (this.#phase !== 'idle') throw new Error(`cannot start a monitor that is ${this.#phase}`);
       this.#phase = 'starting';
-      this.#epoch = this.#clock.now();
+      this.#scheduler.begin();
       let table: IpvsTable;
       try {
         table = await this.#sync.readTable();
@@ -220,11 +165,11 @@ export class Monitor {
       if (this.#phase !== 'running')
         throw new Error(`cannot reload a monitor that is ${this.#phase}`);
       this.#phase = 'reloading';
-      this.#previous = this.#config;
+      const previous = this.#config;
       this.#config = config;
       const { fresh, grown } = this.#build(config, this.#sync.table);
-      await this.#sync.reconcile({ kind: 'reload', previous: this.#previous });
-      for (const job of grown) this.#runSoon(job);
+      await this.#sync.reconcile({ kind: 'reload', previous });
+      for (const job of grown) this.#scheduler.runSoon(job);
       await this.#launch(fresh, grown);
       if (!this.#stopping) this.#phase = 'running';
     });
@@ -243,55 +188,27 @@ export class Monitor {
       return;
     }
     this.#phase = 'stopping';
-    for (const job of this.#jobs.values()) this.#kill(job);
-    this.#slots.clear();
+    this.#scheduler.stop(this.#members.jobs.values());
     const done = this.#serially(async () => {
       this.#phase = 'stopping';
       // A start or reload that was under way when stop() came may have made new jobs.
-      for (const job of this.#jobs.values()) this.#kill(job);
+      for (const job of this.#members.jobs.values()) this.#scheduler.kill(job);
       await this.#sync.stop();
-      await Promise.all([...this.#entries.map((e) => e.chain), ...this.#writes]);
+      await Promise.all([...this.#members.entries.map((e) => e.chain), ...this.#writes]);
       this.#phase = 'stopped';
     });
     return done;
   }
 
   status(): MonitorStatus {
-    return {
+    return monitorStatus({
       phase: this.#phase,
-      virtuals: this.#entries.map((e) => {
-        const v = e.virtual;
-        const anyUp = e.members.some((m) => m.state.up);
-        return {
-          id: e.vid,
-          checktype: v.checktype === 'combined' ? String(v.combinedCount) : v.checktype,
-          service: v.service,
-          checkinterval: v.checkinterval,
-          ...(v.fallback ? { fallback: hostPort(v.fallback.address, v.fallback.port) } : {}),
-          fallbackActive: v.fallback !== undefined && !anyUp,
-          ...(e.commandState ? { fallbackCommand: e.commandState } : {}),
-          reals: e.members.map((m) => ({
-            address: m.real.address,
-            port: m.real.port,
-            weight: m.real.weight,
-            forward: m.real.forward,
-            up: m.state.up,
-            failcount: m.state.failcount,
-            failurecount: v.failurecount,
-            ...(m.maintenance ? { maintenance: m.maintenance } : {}),
-            ...(m.last ? { lastCheck: lastCheck(m.last) } : {}),
-            pending: this.#sync.isPending(m),
-          })),
-        };
-      }),
-      checks: {
-        jobs: this.#jobs.size,
-        running: this.#slots.active,
-        queued: this.#slots.queued,
-        concurrency: this.#slots.limit,
-      },
+      entries: this.#members.entries,
+      jobs: this.#members.jobs.size,
+      load: this.#scheduler.load,
+      isPending: (m) => this.#sync.isPending(m.virtual, m.real),
       pending: this.#sync.pendingSummary(),
-    };
+    });
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -305,8 +222,8 @@ export class Monitor {
   /** Start the first checks of these jobs, wait for them, and apply what they changed. */
   async #launch(fresh: Job[], others: Job[] = []): Promise<void> {
     await this.#waitForNames();
-    for (const job of fresh) this.#due(job);
-    for (const entry of this.#entries) this.#decideFallback(entry);
+    for (const job of fresh) this.#scheduler.due(job);
+    for (const entry of this.#members.entries) this.#decideFallback(entry);
     await Promise.all([...fresh, ...others].map((job) => job.first?.promise));
     if (!this.#stopping) await this.#sync.flushNow();
   }
@@ -325,136 +242,20 @@ export class Monitor {
     this.#clock.clearTimeout(timer);
   }
 
-  /** Build members, jobs and virtual entries for a config, carrying over what did not change. */
+  /** The membership of a config, carried over from the one in force; its jobs retired. */
   #build(config: Config, table: IpvsTable): { fresh: Job[]; grown: Job[] } {
-    const oldEntries = new Map(this.#entries.map((e) => [e.vid, e]));
-    const oldMembers = new Map<string, Member>();
-    for (const e of this.#entries) for (const m of e.members) oldMembers.set(m.identity, m);
-    const oldJobs = this.#jobs;
-    const jobs = new Map<string, Job>();
-    const fresh = new Set<Job>();
-    const grown = new Set<Job>();
-    const entries: VirtualEntry[] = [];
-    const byVirtual = new Map<VirtualService, Map<RealServer, Member>>();
-
-    for (const v of config.virtuals) {
-      const vid = virtualId(v);
-      let entry = oldEntries.get(vid);
-      oldEntries.delete(vid);
-      if (entry) {
-        entry.virtual = v;
-        entry.members = [];
-      } else {
-        entry = {
-          virtual: v,
-          vid,
-          members: [],
-          command: undefined,
-          commandState: undefined,
-          settled: false,
-          chain: Promise.resolve(),
-        };
-      }
-      entry.command = this.#fallbackCommandOf(v, config, vid);
-      const mode = checkMode(v);
-      const seen = new Map<string, number>();
-      const reals = new Map<RealServer, Member>();
-      for (const r of v.reals) {
-        const base = `${vid} ${hostPort(r.address, r.port)}`;
-        const n = seen.get(base) ?? 0;
-        seen.set(base, n + 1);
-        // join() makes one flat string; a template literal keeps a tree of pieces per real.
-        const identity = [base, `#${n}`].join(' ');
-        const key = mode === 'off' ? undefined : checkKey(v, r);
-        let member = oldMembers.get(identity);
-        const carried = member !== undefined && member.mode === mode && member.key === key;
-        if (member && carried) {
-          oldMembers.delete(identity);
-          member.virtual = v;
-          member.real = r;
-          member.entry = entry;
-          member.text = undefined;
-        } else {
-          member = {
-            virtual: v,
-            real: r,
-            live: true,
-            vid,
-            identity,
-            mode,
-            key,
-            state: { up: initiallyUp(v, r, mode, table), failcount: 0 },
-            awaitingFirst: mode !== 'off',
-            entry,
-            text: undefined,
-          };
-        }
-        entry.members.push(member);
-        reals.set(r, member);
-        if (key === undefined) continue;
-        let job = jobs.get(key);
-        if (!job) {
-          const old = oldJobs.get(key);
-          if (old?.alive) {
-            job = old;
-            job.members = [];
-          } else {
-            job = this.#newJob(key, mode, v);
-            fresh.add(job);
-          }
-          jobs.set(key, job);
-        }
-        job.members.push(member);
-        if (!carried && !fresh.has(job)) grown.add(job);
-      }
-      byVirtual.set(v, reals);
-      entries.push(entry);
+    const change = nextMembership(this.#members, config, table);
+    for (const entry of change.entries) {
+      entry.command = this.#fallbackCommandOf(entry.virtual, config, entry.vid);
     }
-
-    // push() left room for 16 more members in each; most jobs have one, for good.
-    for (const job of jobs.values()) job.members = job.members.slice();
-    for (const m of oldMembers.values()) m.live = false;
-    for (const [key, job] of oldJobs) if (jobs.get(key) !== job) this.#kill(job);
-    this.#entries = entries;
-    this.#byVirtual = byVirtual;
-    this.#jobs = jobs;
+    for (const job of change.retired) this.#scheduler.kill(job);
+    const { entries, byVirtual, jobs } = change;
+    this.#members = { entries, byVirtual, jobs };
     this.#namesResolved = this.#maintenance.prepare(
       config.global.maintenancedir,
       config.virtuals.flatMap((v) => v.reals.map((r) => r.address)),
     );
-    return { fresh: [...fresh], grown: [...grown] };
-  }
-
-  #newJob(key: string, mode: CheckMode, v: VirtualService): Job {
-    const intervalMs = Math.max(MIN_INTERVAL_MS, Math.round(v.checkinterval * 1000));
-    return {
-      key,
-      mode,
-      intervalMs,
-      phase: phaseOffset(key, intervalMs),
-      members: [],
-      counter: COMBINED_START,
-      timer: undefined,
-      dueAt: 0,
-      queued: false,
-      controller: undefined,
-      alive: true,
-      first: Promise.withResolvers<void>(),
-    };
-  }
-
-  #kill(job: Job): void {
-    job.alive = false;
-    if (job.timer !== undefined) this.#clock.clearTimeout(job.timer);
-    job.timer = undefined;
-    job.controller?.abort(new DOMException('check cancelled', 'AbortError'));
-    this.#firstDone(job);
-  }
-
-  /** The job's first check is done (or will never run): whoever waits for it goes on. */
-  #firstDone(job: Job): void {
-    job.first?.resolve();
-    job.first = undefined;
+    return { fresh: change.fresh, grown: change.grown };
   }
 
   #fallbackCommandOf(v: VirtualService, config: Config, vid: string): string[] | undefined {
@@ -469,81 +270,7 @@ export class Monitor {
     return undefined;
   }
 
-  // ---- scheduling ------------------------------------------------------------------------
-
-  /** The job's time has come: queue it for a slot unless it is already queued or running. */
-  #due(job: Job): void {
-    job.timer = undefined;
-    if (!job.alive || this.#stopping) {
-      this.#firstDone(job);
-      return;
-    }
-    if (job.queued || job.controller) return;
-    job.queued = true;
-    this.#slots.acquire(() => {
-      job.queued = false;
-      if (!job.alive || this.#stopping) {
-        this.#slots.release();
-        this.#firstDone(job);
-        return;
-      }
-      void this.#runJob(job);
-    });
-  }
-
-  /** Run a job now (it has new members) instead of at its next slot; `first` waits for it. */
-  #runSoon(job: Job): void {
-    job.first = Promise.withResolvers<void>();
-    if (job.timer !== undefined) this.#clock.clearTimeout(job.timer);
-    this.#due(job);
-  }
-
-  async #runJob(job: Job): Promise<void> {
-    const controller = new AbortController();
-    job.controller = controller;
-    const started = this.#clock.now();
-    let outcome: Outcome | undefined;
-    try {
-      outcome = await this.#check(job, controller);
-    } catch (error) {
-      this.#logger.error(`Check failed unexpectedly: ${describe(error)}`);
-    } finally {
-      job.controller = undefined;
-      this.#slots.release();
-    }
-    if (!job.alive || this.#stopping) return;
-    try {
-      if (outcome) this.#complete(job, outcome);
-    } catch (error) {
-      this.#logger.error(`Applying a check result failed: ${describe(error)}`);
-    }
-    this.#firstDone(job);
-    const now = this.#clock.now();
-    this.#arm(job, nextRun(this.#epoch, job.phase, job.intervalMs, started, now) - now);
-  }
-
-  #arm(job: Job, delayMs: number): void {
-    job.dueAt = this.#stalls.now() + delayMs;
-    job.timer = this.#clock.setTimeout(() => this.#fire(job), delayMs);
-  }
-
-  /**
-   * The job's timer fired. When its time came while the daemon was stalled, it runs as long
-   * after the stall as it was due after the stall began (at most an interval): the checks
-   * that fell due in a stall keep their order and spacing instead of all starting at once.
-   */
-  #fire(job: Job): void {
-    job.timer = undefined;
-    const stallStart = this.#stalls.observe(job.dueAt);
-    if (stallStart !== undefined && job.alive && !this.#stopping) {
-      const delay = Math.min(job.dueAt - stallStart, job.intervalMs);
-      if (delay >= 1) {
-        this.#arm(job, delay);
-        return;
-      }
-    }
-    this.#due(job);
-  }
+  // ---- checks --------------------------------------------------------------------------
 
   /** The maintenance test of every member, then one check for those not in maintenance. */
   async #check(job: Job, controller: AbortController): Promise<Outcome> {
@@ -713,7 +440,7 @@ export class Monitor {
         // The original dies here; a monitorfile is not worth the daemon. Said once per outage.
         if (this.#failingMonitorFiles.has(file)) return;
         this.#failingMonitorFiles.add(file);
-        this.#logger.error(`Error writing to monitorfile '${file}': ${describe(error)}`);
+        this.#logger.error(`Error writing to monitorfile '${file}': ${errorMessage(error)}`);
       },
     );
     this.#writes.add(write);
@@ -745,7 +472,7 @@ export class Monitor {
         timeoutMs: this.#fallbackTimeoutMs,
       }).catch((error: unknown) => ({ error }));
       let detail: string;
-      if ('error' in run) detail = describe(run.error);
+      if ('error' in run) detail = errorMessage(run.error);
       else if (run.spawnError) detail = run.spawnError.message;
       else if (run.timedOut) detail = `timed out after ${this.#fallbackTimeoutMs} ms`;
       else if (run.code === null) detail = `killed by ${run.signal}`;
@@ -756,64 +483,14 @@ export class Monitor {
     });
   }
 
-  // ---- lookups ---------------------------------------------------------------------------
-
-  #membersOf(vid: string, address?: string, port?: number): Member[] {
-    const members = this.#entries
-      .filter((e) => e.vid === vid)
-      .flatMap((e) => e.members)
-      .filter((m) => m.live && (address === undefined || m.real.address === address));
-    if (port === undefined) return members;
-    const exact = members.filter((m) => m.real.port === port);
-    return exact.length > 0 ? exact : members;
-  }
-
-  #virtualById(vid: string): VirtualService | undefined {
-    return (
-      this.#entries.find((e) => e.vid === vid)?.virtual ??
-      this.#previous?.virtuals.find((v) => virtualId(v) === vid)
-    );
-  }
-
   #emit(event: MonitorEvent): void {
     if (!this.#onEvent) return;
     try {
       this.#onEvent(event);
     } catch (error) {
-      this.#logger.error(`Event handler failed: ${describe(error)}`);
+      this.#logger.error(`Event handler failed: ${errorMessage(error)}`);
     }
   }
-}
-
-/** A real present in the kernel's table with weight > 0 starts up; `on` always, `off` never. */
-export function initiallyUp(
-  v: VirtualService,
-  r: RealServer,
-  mode: CheckMode,
-  table: IpvsTable,
-): boolean {
-  if (mode === 'on') return true;
-  if (mode === 'off') return false;
-  const service = table.services.find(
-    (s) =>
-      s.protocol === v.protocol &&
-      s.family === v.family &&
-      (v.protocol === 'fwm' ? s.fwmark === v.fwmark : s.address === v.address && s.port === v.port),
-  );
-  if (!service) return false;
-  const exact = service.destinations.find((d) => d.address === r.address && d.port === r.port);
-  // ipvsadm gives a gate or ipip real of an address:port virtual the virtual's port (§3.9).
-  const mapped =
-    exact ??
-    (v.protocol !== 'fwm' && r.forward !== 'masq'
-      ? service.destinations.find((d) => d.address === r.address && d.port === v.port)
-      : undefined);
-  return mapped !== undefined && mapped.weight > 0;
-}
-
-function lastCheck(last: NonNullable<Member['last']>): CheckRecord {
-  const { up, reason, kind, atMs, durationMs, timedOut } = last;
-  return { up, reason, kind, at: new Date(atMs).toISOString(), durationMs, timedOut };
 }
 
 /** The original's debug wording for the check a pass runs. */

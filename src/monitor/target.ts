@@ -1,45 +1,22 @@
 // What one check of a real looks like: which check runs, against which address and port,
 // under which deadline, and which checks of different virtuals are the same check (dedup).
 // Pure functions of the config.
-import type { CheckTarget } from '../checkers/types.ts';
+import { CONNECT_READS } from '../checkers/connect.ts';
+import { EXTERNAL_READS } from '../checkers/external.ts';
+import { PING_READS } from '../checkers/ping.ts';
+import { type CheckTarget, NEGOTIATE_IGNORES } from '../checkers/types.ts';
 import { effectiveRequest } from '../config/identity.ts';
-import type { RealServer, Service, VirtualService } from '../config/model.ts';
+import type { RealServer, VirtualService } from '../config/model.ts';
+import { effectiveCheckPort } from '../config/services.ts';
+import type { CheckKind, CheckType } from '../model/domain.ts';
 
 /** The check a virtual's checktype asks for, with the original's dispatch rules applied. */
-export type CheckMode =
-  'connect' | 'ping' | 'negotiate' | 'combined' | 'external' | 'external-perl' | 'on' | 'off';
+export type CheckMode = CheckType;
+export type { CheckKind };
 
-/** The check one pass runs ('combined' alternates between connect and negotiate). */
-export type CheckKind = 'connect' | 'ping' | 'negotiate' | 'external' | 'external-perl' | 'on';
-
-/** ld_service_to_port: the port a service is checked on when the real has none. */
-const SERVICE_PORTS: Partial<Record<Service, number>> = {
-  ftp: 21,
-  smtp: 25,
-  dns: 53,
-  http: 80,
-  pop: 110,
-  nntp: 119,
-  imap: 143,
-  ldap: 389,
-  https: 443,
-  submission: 587,
-  ldaps: 636,
-  imaps: 993,
-  pops: 995,
-  oracle: 1521,
-  radius: 1812,
-  http_proxy: 3128,
-  mysql: 3306,
-  sip: 5060,
-  pgsql: 5432,
-};
-
-/** ld_checkport: the virtual's checkport, else the real's port when > 0, else the service's. */
+/** ld_checkport, with 0 where the original has no port either (service none, simpletcp). */
 export function checkPort(v: VirtualService, r: RealServer): number {
-  if (v.checkport !== undefined) return v.checkport;
-  if (r.port > 0) return r.port;
-  return SERVICE_PORTS[v.service] ?? 0;
+  return effectiveCheckPort(v, r) ?? 0;
 }
 
 /** _check_real's dispatch: a UDP connect check is a ping (§4.3 item 3). */
@@ -92,9 +69,37 @@ export function buildCheckTarget(v: VirtualService, r: RealServer, kind: CheckKi
 }
 
 /**
- * Two (virtual, real) pairs with the same key run one shared check per interval. The key holds
- * everything that can change the outcome of the check the mode runs, and the interval (so each
- * virtual's failurecount counts failures at its own pace). It is broader than the original's
+ * What the check of each kind reads of its target (each checker declares it, and its type
+ * lets it read no more), as the values that make two checks the same.
+ */
+const READS: Record<CheckKind, (target: CheckTarget) => unknown[]> = {
+  connect: (t) => CONNECT_READS.map((field) => t[field]),
+  ping: (t) => PING_READS.map((field) => t[field]),
+  negotiate: (t) => Object.entries(t).filter(([field]) => !NEGOTIATE_IGNORED.has(field)),
+  external: (t) => EXTERNAL_READS.map((field) => t[field]),
+  'external-perl': (t) => EXTERNAL_READS.map((field) => t[field]),
+  // No check runs; sharing only saves timers. The maintenance test is per real anyway.
+  on: (t) => [t.family, t.host, t.realPort],
+};
+const NEGOTIATE_IGNORED: ReadonlySet<string> = new Set(NEGOTIATE_IGNORES);
+
+/** The kinds of check a mode runs (checktype=N alternates connect and negotiate). */
+const KINDS: Record<CheckMode, readonly CheckKind[]> = {
+  connect: ['connect'],
+  ping: ['ping'],
+  negotiate: ['negotiate'],
+  combined: ['connect', 'negotiate'],
+  external: ['external'],
+  'external-perl': ['external-perl'],
+  on: ['on'],
+  off: ['on'],
+};
+
+/**
+ * Two (virtual, real) pairs with the same key run one shared check per interval. The key is
+ * derived from the targets the mode's checks are built with (buildCheckTarget), keeping what
+ * each kind of check reads of them, plus the interval (so each virtual's failurecount counts
+ * failures at its own pace) and the N of checktype=N. It is broader than the original's
  * real-id, which ignores the credentials and the timeouts. External checks see the virtual's
  * address and port as arguments, so those are part of their key; the other checks never look
  * at the virtual, so the same real behind two virtual addresses is checked once.
@@ -102,47 +107,7 @@ export function buildCheckTarget(v: VirtualService, r: RealServer, kind: CheckKi
  */
 export function checkKey(v: VirtualService, r: RealServer): string {
   const mode = checkMode(v);
-  const common = [mode, v.checkinterval, v.family, r.address];
-  const { request, receive } = effectiveRequest(v, r);
-  const connect = [v.protocol, checkPort(v, r), v.checktimeout];
-  const negotiate = [
-    v.service,
-    v.protocol,
-    checkPort(v, r),
-    request,
-    receive,
-    v.login,
-    v.passwd,
-    v.database,
-    v.secret,
-    v.virtualhost ?? null,
-    v.httpmethod,
-    v.checktimeout,
-    v.negotiatetimeout,
-  ];
-  let specific: unknown[];
-  switch (mode) {
-    case 'connect':
-      specific = connect;
-      break;
-    case 'ping':
-      specific = [v.checktimeout, v.checkcount];
-      break;
-    case 'negotiate':
-      specific = negotiate;
-      break;
-    case 'combined':
-      specific = [...negotiate, v.combinedCount];
-      break;
-    case 'external':
-    case 'external-perl':
-      specific = [v.checkcommand, v.protocol, v.address, v.port, v.fwmark, r.port, v.checktimeout];
-      break;
-    case 'on':
-    case 'off':
-      // No check runs; sharing only saves timers. The maintenance test is per real anyway.
-      specific = [r.port];
-      break;
-  }
-  return JSON.stringify([...common, ...specific]);
+  const reads = KINDS[mode].map((kind) => READS[kind](buildCheckTarget(v, r, kind)));
+  const combinedCount = mode === 'combined' ? v.combinedCount : 0;
+  return JSON.stringify([mode, v.checkinterval, combinedCount, ...reads]);
 }

@@ -28,14 +28,11 @@ export type CommandRunner = (
 ) => Promise<RunResult>;
 
 export type MonitorEvent =
-  /** An ipvsadm command that took effect (failed ones are logged and retried, not sent). */
-  | {
-      type: 'ipvs';
-      scope: PlanScope['kind'];
-      command: PlannedCommand;
-      /** The virtual the command concerns (from the previous config for a reload purge). */
-      virtual?: VirtualService;
-    }
+  /**
+   * An ipvsadm command that took effect (failed ones are logged and retried, not sent); the
+   * command names its virtual, entry and reals.
+   */
+  | { type: 'ipvs'; scope: PlanScope['kind']; command: PlannedCommand }
   /** A real changed state in a virtual (before the IPVS table follows). */
   | { type: 'real'; virtual: VirtualService; real: RealServer; up: boolean; reason: string }
   /** fallbackcommand ran. */

@@ -6,12 +6,20 @@
 //  - the `check` report and the CONFIGURATION DIRECTIVES section of the man page.
 // The few directives with structure (virtual, real, fallback, checktype, supervised) have
 // their own value parsers, still called from here.
-import { EMAIL_STATUS_BITS, SERVICES } from '../config/model.ts';
-import { FALLBACK_SYNTAX_HINT, parseFallback } from './fallback.ts';
+import { cutTrailingComment, splitOnComma } from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
+import { inWords } from '../lib/words.ts';
+import {
+  CHECK_TYPES,
+  type CheckType,
+  EMAIL_STATUS_BITS,
+  SERVICES,
+  type Protocol,
+  type Service,
+} from '../model/domain.ts';
+import { FALLBACK_SYNTAX_HINT, type FallbackSpec, parseFallback } from './fallback.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { cutTrailingComment, excerpt, splitOnComma } from './perl.ts';
-import { parseReal, REAL_SYNTAX_HINT } from './real.ts';
-import type { Scope } from './tree.ts';
+import { REAL_SYNTAX_HINT, type RealSpec, realSpec } from './real.ts';
 import {
   anyText,
   digits,
@@ -20,6 +28,7 @@ import {
   outOfRange,
   RANGES,
   retired,
+  type Scope,
   type ValueContext,
   type ValueParser,
   yesNo,
@@ -36,12 +45,13 @@ import {
  */
 export type ValueForm = 'raw' | 'quoted' | 'quoted-or-raw' | 'leading-digits' | 'after-name';
 
-export interface ScopeRule {
+export interface ScopeRule<T = unknown> {
   form: ValueForm;
-  parse: ValueParser;
+  parse: ValueParser<T>;
 }
 
-export interface DirectiveSpec {
+/** One directive; `T` is the type of its checked value (what its parsers return). */
+export interface DirectiveSpec<T = unknown> {
   name: string;
   /** Value syntax, for the man page and hints. */
   syntax: string;
@@ -49,25 +59,33 @@ export interface DirectiveSpec {
   defaultText: string;
   /** One line of help. */
   help: string;
-  global?: ScopeRule;
-  virtual?: ScopeRule;
+  global?: ScopeRule<T>;
+  virtual?: ScopeRule<T>;
   /** In a virtual service, an absent directive takes the global directive's value. */
   inheritsGlobal?: boolean;
-  /** Model field filled from the value (same name when absent and the field exists). */
-  field?: string;
-  /** Default value in the model when neither scope sets it. */
-  defaultValue?: unknown;
+  /** Default value in the model when neither scope sets it (the parsers give T). */
+  defaultValue?: NoInfer<T>;
   /** A warning given wherever the directive appears (deprecated, no effect...). */
   notice?: Note;
   /** Not listed in the man page's own entries (virtual6, real6, fallback6 share an entry). */
   aliasOf?: string;
   /** A numeric value's range: parse refuses a larger number (and the man page says so). */
   range?: NumberRange;
+  /** A password: its value is never shown (messages, `check`, logs). */
+  secret?: boolean;
 }
 
-const CHECKTYPES = ['connect', 'negotiate', 'ping', 'off', 'on', 'external', 'external-perl'];
+/** The checktype words (checktype=N is `combined`). */
+const CHECKTYPES = CHECK_TYPES.filter((t) => t !== 'combined');
 
-const checktype: ValueParser = (text) => {
+/** checktype=: the word, or N of checktype=N (`combined`). */
+export interface CheckTypeValue {
+  checktype: CheckType;
+  /** N of checktype=N; 0 otherwise. */
+  combinedCount: number;
+}
+
+const checktype: ValueParser<CheckTypeValue> = (text) => {
   const number = /\d+/.exec(text);
   if (number) {
     const n = Number(number[0]);
@@ -84,7 +102,8 @@ const checktype: ValueParser = (text) => {
     return ok({ checktype: 'combined', combinedCount: n }, notes);
   }
   const word = /[\w-]+/.exec(text)?.[0];
-  if (word === undefined || !CHECKTYPES.includes(word)) {
+  const known = CHECKTYPES.find((t) => t === word);
+  if (word === undefined || known === undefined) {
     return fail(
       'invalid-checktype',
       'checktype must be "connect", "negotiate", "on", "off", "ping", "external", "external-perl" or a positive number',
@@ -100,7 +119,7 @@ const checktype: ValueParser = (text) => {
             message: `read as checktype=${excerpt(word)}; the rest is ignored`,
           },
         ];
-  return ok({ checktype: word, combinedCount: 0 }, notes);
+  return ok({ checktype: known, combinedCount: 0 }, notes);
 };
 
 const KNOWN_SCHEDULERS = [
@@ -143,7 +162,7 @@ export function schedFlagsRefusal(scheduler: string, flags: string): string | un
   return undefined;
 }
 
-const scheduler: ValueParser = (text) => {
+const scheduler: ValueParser<string> = (text) => {
   const run = /[a-z]+/.exec(text)?.[0];
   if (run === undefined) {
     return fail(
@@ -170,7 +189,7 @@ const scheduler: ValueParser = (text) => {
   return ok(run, notes);
 };
 
-const netmask: ValueParser = (text, ctx) => {
+const netmask: ValueParser<string> = (text, ctx) => {
   const trimmed = text.trimEnd();
   const check = (t: string): boolean => {
     if (ctx.family === 6) return /^\d+$/.test(t) && Number(t) >= 1 && Number(t) <= 128;
@@ -215,7 +234,7 @@ const netmask: ValueParser = (text, ctx) => {
   return ok(value, notes);
 };
 
-const protocol: ValueParser = (text, ctx) => {
+const protocol: ValueParser<Protocol> = (text, ctx) => {
   const word = /\w+/.exec(text)?.[0];
   if (word === undefined)
     return fail('invalid-protocol', 'invalid protocol', 'Write tcp, udp or fwm.');
@@ -237,19 +256,20 @@ const protocol: ValueParser = (text, ctx) => {
       );
 };
 
-const service: ValueParser = (text) => {
+const service: ValueParser<Service> = (text) => {
   const word = /\w+/.exec(text)?.[0];
-  if (word === undefined || !(SERVICES as readonly string[]).includes(word)) {
+  const known = SERVICES.find((s) => s === word);
+  if (known === undefined) {
     return fail(
       'invalid-service',
-      'service must be dns, ftp, http, https, http_proxy, imap, imaps, ldap, ldaps, mysql, nntp, none, oracle, pop, pops, radius, pgsql, simpletcp, sip, smtp or submission',
+      `service must be ${inWords(SERVICES, 'or')}`,
       'Service names are lower case.',
     );
   }
-  return ok(word);
+  return ok(known);
 };
 
-const httpmethod: ValueParser = (text) => {
+const httpmethod: ValueParser<'GET' | 'HEAD'> = (text) => {
   const word = /\w+/.exec(text)?.[0]?.toUpperCase();
   if (word !== 'GET' && word !== 'HEAD') {
     return fail('invalid-httpmethod', 'httpmethod must be GET or HEAD', 'Write GET or HEAD.');
@@ -257,7 +277,7 @@ const httpmethod: ValueParser = (text) => {
   return ok(word);
 };
 
-const checkport: ValueParser = (text) => {
+const checkport: ValueParser<number> = (text) => {
   const run = /\d+/.exec(text)?.[0];
   if (run === undefined)
     return fail('invalid-port', 'invalid port', 'A port number from 1 to 65535.');
@@ -275,12 +295,12 @@ const checkport: ValueParser = (text) => {
   );
 };
 
-const virtualhost: ValueParser = (text) => {
+const virtualhost: ValueParser<string> = (text) => {
   const value = /^"?([^"]*)"?/.exec(text)![1]!;
   return ok(value);
 };
 
-const smtp: ValueParser = (text) => {
+const smtp: ValueParser<string> = (text) => {
   const m = /^[0-9A-Za-z._+-]+/.exec(text);
   if (!m) {
     return fail(
@@ -302,14 +322,14 @@ const smtp: ValueParser = (text) => {
   return ok(m[0], notes);
 };
 
-const emailalert: ValueParser = (text) => {
+const emailalert: ValueParser<string> = (text) => {
   const addr = text.replace(/^"([^"]*)"$/s, '$1');
   return addr.length > 0
     ? ok(addr)
     : fail('empty-value', 'no email address specified', 'emailalert="admin@example.com"');
 };
 
-const emailalertfreq: ValueParser = (text) =>
+const emailalertfreq: ValueParser<number> = (text) =>
   /^\d+$/.test(text)
     ? ok(Number(text))
     : fail(
@@ -320,7 +340,7 @@ const emailalertfreq: ValueParser = (text) =>
 
 const STATUS_NAMES = ['all', 'none', 'starting', 'running', 'stopping', 'reloading'];
 
-const emailalertstatus: ValueParser = (text) => {
+const emailalertstatus: ValueParser<number> = (text) => {
   const items = splitOnComma(text);
   while (items.length > 0 && items[items.length - 1] === '') items.pop(); // Perl split
   const none = items.includes('none');
@@ -348,14 +368,14 @@ const emailalertstatus: ValueParser = (text) => {
   return ok(status);
 };
 
-function quotedText(message: string, hint: string): ValueParser {
+function quotedText(message: string, hint: string): ValueParser<string> {
   return nonEmpty(message, hint);
 }
 
-function familyChecked(
+function familyChecked<T>(
   name: 'real' | 'real6' | 'fallback' | 'fallback6',
-  inner: ValueParser,
-): ValueParser {
+  inner: ValueParser<T>,
+): ValueParser<T> {
   const wants = name.endsWith('6') ? 6 : 4;
   const base = name.replace('6', '');
   return (text, ctx) => {
@@ -372,10 +392,10 @@ function familyChecked(
   };
 }
 
-const real: ValueParser = (text) => parseReal(text);
-const fallback: ValueParser = (text) => parseFallback(text);
+const real: ValueParser<RealSpec> = realSpec;
+const fallback: ValueParser<FallbackSpec> = (text) => parseFallback(text);
 
-const supervised: ValueParser = (rest) => {
+const supervised: ValueParser<boolean> = (rest) => {
   const eq = /^[\t\n\v\f\r ]*=[\t\n\v\f\r ]*(.*)$/s.exec(rest);
   if (eq && (eq[1] === 'yes' || eq[1] === 'no')) return ok(eq[1] === 'yes');
   if (/^[\t\n\v\f\r ]*$/.test(rest)) {
@@ -411,45 +431,50 @@ const supervised: ValueParser = (rest) => {
 const TIMEOUT_HINT = 'A number of seconds greater than 0.';
 const COUNT_HINT = 'A whole number greater than 0.';
 
-export const DIRECTIVES: readonly DirectiveSpec[] = [
+/** Captures the type of a directive's value from its parsers. */
+function spec<T>(directive: DirectiveSpec<T>): DirectiveSpec<T> {
+  return directive;
+}
+
+const TABLE = {
   // ---- sections and servers
-  {
+  virtual: spec({
     name: 'virtual',
     syntax: '<ip|host>:<port|service> | <fwmark>',
     defaultText: '',
     help: `Starts a virtual service; the indented lines that follow configure it. A firewall mark is at most ${RANGES.fwmark.max}.`,
-  },
-  {
+  }),
+  virtual6: spec({
     name: 'virtual6',
     syntax: '[<ipv6>]:<port|service> | <host>:<port> | <fwmark>',
     defaultText: '',
     help: 'Starts an IPv6 virtual service.',
     aliasOf: 'virtual',
-  },
-  {
+  }),
+  real: spec({
     name: 'real',
     syntax: REAL_SYNTAX_HINT.replace(/^real=/, ''),
     defaultText: '',
     help: `A real server (or an IPv4 range a->b) of the virtual service; port 0 when omitted; weight and thresholds at most ${RANGES.weight.max}.`,
     virtual: { form: 'raw', parse: familyChecked('real', real) },
-  },
-  {
+  }),
+  real6: spec({
     name: 'real6',
     syntax: '[<ipv6>|<host>][:<port>] gate|masq|ipip [<weight>] ...',
     defaultText: '',
     help: 'A real server of an IPv6 virtual service.',
     virtual: { form: 'raw', parse: familyChecked('real6', real) },
     aliasOf: 'real',
-  },
-  {
+  }),
+  fallback: spec({
     name: 'fallback',
     syntax: FALLBACK_SYNTAX_HINT.replace(/^fallback=/, ''),
     defaultText: 'none',
     help: 'Server put in the table when no real server is up (weight 1); global or per virtual.',
     global: { form: 'raw', parse: familyChecked('fallback', fallback) },
     virtual: { form: 'raw', parse: familyChecked('fallback', fallback) },
-  },
-  {
+  }),
+  fallback6: spec({
     name: 'fallback6',
     syntax: '[<ipv6>][:<port>] [gate|masq|ipip]',
     defaultText: 'none',
@@ -457,31 +482,31 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     global: { form: 'raw', parse: familyChecked('fallback6', fallback) },
     virtual: { form: 'raw', parse: familyChecked('fallback6', fallback) },
     aliasOf: 'fallback',
-  },
+  }),
   // ---- checks
-  {
+  checktype: spec({
     name: 'checktype',
     syntax: 'connect|negotiate|ping|external|external-perl|on|off|<N>',
     defaultText: 'negotiate',
     help: 'How real servers are checked; N means N connect checks between negotiate checks.',
     virtual: { form: 'raw', parse: checktype },
     defaultValue: { checktype: 'negotiate', combinedCount: 0 },
-  },
-  {
+  }),
+  service: spec({
     name: 'service',
     syntax: SERVICES.join('|'),
     defaultText: 'from the virtual port',
     help: 'Protocol spoken by the negotiate check; derived from the virtual port when absent.',
     virtual: { form: 'raw', parse: service },
-  },
-  {
+  }),
+  checkport: spec({
     name: 'checkport',
     syntax: '<port>',
     defaultText: "the real server's port",
     help: 'Port the checks connect to, when it differs from the real server port.',
     virtual: { form: 'raw', parse: checkport },
-  },
-  {
+  }),
+  request: spec({
     name: 'request',
     syntax: '"<text>"',
     defaultText: '"/"',
@@ -494,63 +519,65 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
           : fail('empty-value', 'no request string specified', 'request="/index.html"'),
     },
     defaultValue: '/',
-  },
-  {
+  }),
+  receive: spec({
     name: 'receive',
     syntax: '"<perl regex>"',
     defaultText: '""',
     help: 'Perl regular expression the answer must match (empty: any answer).',
     virtual: { form: 'quoted', parse: quotedText('invalid receive string', 'receive="<regex>"') },
     defaultValue: '',
-  },
-  {
+  }),
+  httpmethod: spec({
     name: 'httpmethod',
     syntax: 'GET|HEAD',
     defaultText: 'GET',
     help: 'HTTP method of http/https checks.',
     virtual: { form: 'raw', parse: httpmethod },
     defaultValue: 'GET',
-  },
-  {
+  }),
+  virtualhost: spec({
     name: 'virtualhost',
     syntax: '<host name>',
     defaultText: "the real server's address",
     help: 'Host header sent by http/https checks.',
     virtual: { form: 'raw', parse: virtualhost },
-  },
-  {
+  }),
+  login: spec({
     name: 'login',
     syntax: '"<user>"',
     defaultText: '"" (ftp: anonymous, sip: ldirectord@<hostname>)',
     help: 'User name for ftp, imap, pop, ldap, sql, radius and sip checks.',
     virtual: { form: 'quoted', parse: quotedText('invalid login string', 'login="<user>"') },
     defaultValue: '',
-  },
-  {
+  }),
+  passwd: spec({
     name: 'passwd',
     syntax: '"<password>"',
     defaultText: '"" (ftp: ldirectord@<hostname>)',
     help: 'Password that goes with login (never shown by ldirectord-ts).',
     virtual: { form: 'quoted', parse: quotedText('invalid password', 'passwd="<password>"') },
     defaultValue: '',
-  },
-  {
+    secret: true,
+  }),
+  database: spec({
     name: 'database',
     syntax: '"<name>"',
     defaultText: '""',
     help: 'Database of mysql, pgsql and oracle checks.',
     virtual: { form: 'quoted', parse: quotedText('invalid database', 'database="<name>"') },
     defaultValue: '',
-  },
-  {
+  }),
+  secret: spec({
     name: 'secret',
     syntax: '"<secret>"',
     defaultText: '""',
     help: 'RADIUS shared secret (never shown by ldirectord-ts).',
     virtual: { form: 'quoted', parse: quotedText('invalid secret', 'secret="<secret>"') },
     defaultValue: '',
-  },
-  {
+    secret: true,
+  }),
+  checkcommand: spec({
     name: 'checkcommand',
     syntax: '<path>',
     defaultText: '/bin/true',
@@ -560,8 +587,8 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       parse: nonEmpty('invalid check command', 'checkcommand="/usr/local/bin/check-real"'),
     },
     defaultValue: '/bin/true',
-  },
-  {
+  }),
+  checktimeout: spec({
     name: 'checktimeout',
     syntax: '<seconds>',
     defaultText: 'negotiatetimeout, else 5',
@@ -569,8 +596,8 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     global: { form: 'raw', parse: digits('invalid check timeout value', 'positive', TIMEOUT_HINT) },
     virtual: { form: 'raw', parse: digits('invalid check timeout', 'nonzero', TIMEOUT_HINT) },
     range: RANGES.seconds,
-  },
-  {
+  }),
+  negotiatetimeout: spec({
     name: 'negotiatetimeout',
     syntax: '<seconds>',
     defaultText: 'checktimeout, else 30',
@@ -581,8 +608,8 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     },
     virtual: { form: 'raw', parse: digits('invalid negotiate timeout', 'nonzero', TIMEOUT_HINT) },
     range: RANGES.seconds,
-  },
-  {
+  }),
+  checkinterval: spec({
     name: 'checkinterval',
     syntax: '<seconds>',
     defaultText: '10',
@@ -592,8 +619,8 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     inheritsGlobal: true,
     defaultValue: 10,
     range: RANGES.seconds,
-  },
-  {
+  }),
+  failurecount: spec({
     name: 'failurecount',
     syntax: '<n>',
     defaultText: '1',
@@ -603,8 +630,8 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     inheritsGlobal: true,
     defaultValue: 1,
     range: RANGES.count,
-  },
-  {
+  }),
+  checkcount: spec({
     name: 'checkcount',
     syntax: '<n>',
     defaultText: '1',
@@ -620,8 +647,8 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       hint: 'It only sets the number of ping attempts of checktype=ping.',
     },
     range: RANGES.count,
-  },
-  {
+  }),
+  connecttimeout: spec({
     name: 'connecttimeout',
     syntax: '',
     defaultText: '',
@@ -640,8 +667,8 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
         'Write negotiatetimeout=<seconds>.',
       ),
     },
-  },
-  {
+  }),
+  timeout: spec({
     name: 'timeout',
     syntax: '',
     defaultText: '',
@@ -653,24 +680,24 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
         'Write checktimeout=<seconds> and negotiatetimeout=<seconds>.',
       ),
     },
-  },
+  }),
   // ---- the IPVS service
-  {
+  protocol: spec({
     name: 'protocol',
     syntax: 'tcp|udp|fwm',
     defaultText: 'udp for port 53, else tcp; fwm for a firewall mark',
     help: 'Protocol of the virtual service.',
     virtual: { form: 'raw', parse: protocol },
-  },
-  {
+  }),
+  scheduler: spec({
     name: 'scheduler',
     syntax: '<ipvs scheduler>',
     defaultText: 'wrr',
     help: 'IPVS scheduler (ipvsadm -s).',
     virtual: { form: 'raw', parse: scheduler },
     defaultValue: 'wrr',
-  },
-  {
+  }),
+  persistent: spec({
     name: 'persistent',
     syntax: '<seconds>',
     defaultText: 'none',
@@ -684,15 +711,15 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       ),
     },
     range: RANGES.persistent,
-  },
-  {
+  }),
+  netmask: spec({
     name: 'netmask',
     syntax: '<dotted quad> | <prefix length (IPv6)>',
     defaultText: 'none',
     help: 'Persistence granularity (ipvsadm -M); only with persistent.',
     virtual: { form: 'raw', parse: netmask },
-  },
-  {
+  }),
+  schedflags: spec({
     name: 'schedflags',
     syntax: '<flag>[,<flag>...]',
     defaultText: 'none',
@@ -706,17 +733,17 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
           : ok(word);
       },
     },
-  },
-  {
+  }),
+  ops: spec({
     name: 'ops',
     syntax: 'yes|no',
     defaultText: 'no',
     help: 'One-packet scheduling (ipvsadm -o); UDP services only.',
     virtual: { form: 'raw', parse: yesNo("ops must be 'yes' or 'no'") },
     defaultValue: false,
-  },
+  }),
   // ---- behaviour
-  {
+  quiescent: spec({
     name: 'quiescent',
     syntax: 'yes|no',
     defaultText: 'no',
@@ -725,16 +752,16 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     virtual: { form: 'raw', parse: yesNo("quiescent must be 'yes' or 'no'") },
     inheritsGlobal: true,
     defaultValue: false,
-  },
-  {
+  }),
+  readdquiescent: spec({
     name: 'readdquiescent',
     syntax: 'yes|no',
     defaultText: 'no',
     help: 'yes: re-add a quiesced real server missing from the table with weight 0.',
     global: { form: 'raw', parse: yesNo("readdquiescent must be 'yes' or 'no'") },
     defaultValue: false,
-  },
-  {
+  }),
+  cleanstop: spec({
     name: 'cleanstop',
     syntax: 'yes|no',
     defaultText: 'yes',
@@ -743,8 +770,8 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     virtual: { form: 'raw', parse: yesNo("cleanstop must be 'yes' or 'no'") },
     inheritsGlobal: true,
     defaultValue: true,
-  },
-  {
+  }),
+  fallbackcommand: spec({
     name: 'fallbackcommand',
     syntax: '<command>',
     defaultText: 'none',
@@ -758,39 +785,39 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       parse: nonEmpty('invalid fallback command', 'fallbackcommand="/path/to/script"'),
     },
     inheritsGlobal: true,
-  },
-  {
+  }),
+  fork: spec({
     name: 'fork',
     syntax: 'yes|no',
     defaultText: 'no',
     help: 'The original checked each virtual service in its own process; ldirectord-ts always checks concurrently.',
     global: { form: 'raw', parse: yesNo("fork must be 'yes' or 'no'") },
     defaultValue: false,
-  },
-  {
+  }),
+  autoreload: spec({
     name: 'autoreload',
     syntax: 'yes|no',
     defaultText: 'no',
     help: 'yes: reload the configuration when the file changes.',
     global: { form: 'raw', parse: yesNo("autoreload must be 'yes' or 'no'") },
     defaultValue: false,
-  },
-  {
+  }),
+  callback: spec({
     name: 'callback',
     syntax: '"<command>"',
     defaultText: 'none',
     help: 'Run with the config file name when the file changes.',
     global: { form: 'quoted', parse: anyText },
-  },
-  {
+  }),
+  supervised: spec({
     name: 'supervised',
     syntax: 'yes|no',
     defaultText: 'no',
     help: 'yes: stay in the foreground and log to standard output (for a supervisor).',
     global: { form: 'after-name', parse: supervised },
     defaultValue: false,
-  },
-  {
+  }),
+  maintenancedir: spec({
     name: 'maintenancedir',
     syntax: '<directory>',
     defaultText: 'none',
@@ -802,31 +829,31 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
         'maintenancedir=/etc/ha.d/maintenance',
       ),
     },
-  },
-  {
+  }),
+  execute: spec({
     name: 'execute',
     syntax: '<configuration>',
     defaultText: 'none',
     help: 'Another configuration started, stopped and reloaded together with this one.',
     global: { form: 'raw', parse: anyText },
-  },
+  }),
   // ---- logging and alerts
-  {
+  logfile: spec({
     name: 'logfile',
     syntax: '"<path>" | "<syslog facility>"',
     defaultText: '"/var/log/ldirectord.log"',
     help: 'Log file (a path starting with /) or syslog facility.',
     global: { form: 'quoted', parse: anyText },
     defaultValue: '/var/log/ldirectord.log',
-  },
-  {
+  }),
+  monitorfile: spec({
     name: 'monitorfile',
     syntax: '"<path>"',
     defaultText: 'none',
     help: 'File that gets a line for every check of this virtual service.',
     virtual: { form: 'quoted-or-raw', parse: anyText },
-  },
-  {
+  }),
+  emailalert: spec({
     name: 'emailalert',
     syntax: '"<address>"',
     defaultText: 'none',
@@ -835,8 +862,8 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     virtual: { form: 'raw', parse: emailalert },
     inheritsGlobal: true,
     defaultValue: '',
-  },
-  {
+  }),
+  emailalertfreq: spec({
     name: 'emailalertfreq',
     syntax: '<seconds>',
     defaultText: '0 (no reminders)',
@@ -846,8 +873,8 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     inheritsGlobal: true,
     defaultValue: 0,
     range: RANGES.seconds,
-  },
-  {
+  }),
+  emailalertstatus: spec({
     name: 'emailalertstatus',
     syntax: 'all|none|starting|running|stopping|reloading[, ...]',
     defaultText: 'all',
@@ -856,8 +883,8 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     virtual: { form: 'raw', parse: emailalertstatus },
     inheritsGlobal: true,
     defaultValue: 15,
-  },
-  {
+  }),
+  emailalertfrom: spec({
     name: 'emailalertfrom',
     syntax: '<address>',
     defaultText: '<user>@<hostname>',
@@ -866,8 +893,8 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       form: 'raw',
       parse: nonEmpty('no email from address specified', 'emailalertfrom=ldirectord@example.com'),
     },
-  },
-  {
+  }),
+  smtp: spec({
     name: 'smtp',
     syntax: '<host>',
     defaultText: 'local sendmail',
@@ -875,22 +902,22 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     global: { form: 'raw', parse: smtp },
     virtual: { form: 'raw', parse: smtp },
     inheritsGlobal: true,
-  },
-  {
+  }),
+  servicename: spec({
     name: 'servicename',
     syntax: '<text>',
     defaultText: 'none',
     help: 'Name used in alert subjects and bodies.',
     virtual: { form: 'raw', parse: anyText },
-  },
-  {
+  }),
+  comment: spec({
     name: 'comment',
     syntax: '<text>',
     defaultText: 'none',
     help: 'Comment added to alert bodies.',
     virtual: { form: 'raw', parse: anyText },
-  },
-  {
+  }),
+  load: spec({
     name: 'load',
     syntax: '"<text>"',
     defaultText: 'none',
@@ -910,18 +937,30 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       message: 'load has no effect',
       hint: 'The Perl original stores it and never uses it; so does ldirectord-ts.',
     },
-  },
-];
+  }),
+};
 
-const BY_NAME = new Map(DIRECTIVES.map((d) => [d.name, d]));
+type ValueOf<S> = S extends DirectiveSpec<infer T> ? T : never;
 
-export function directive(name: string): DirectiveSpec | undefined {
-  return BY_NAME.get(name);
+/** The type of each directive's checked value, by name. */
+export type DirectiveValues = { [N in keyof typeof TABLE]: ValueOf<(typeof TABLE)[N]> };
+export type DirectiveName = keyof DirectiveValues;
+
+/** The directive table by name: `DIRECTIVE[name]` knows the type of its value. */
+export const DIRECTIVE: { readonly [N in DirectiveName]: DirectiveSpec<DirectiveValues[N]> } =
+  TABLE;
+
+/** Every directive, in the order of the man page. */
+export const DIRECTIVES: readonly DirectiveSpec[] = Object.values(DIRECTIVE);
+
+export function isDirectiveName(name: string): name is DirectiveName {
+  return Object.hasOwn(DIRECTIVE, name);
 }
 
 export function rule(name: string, scope: Scope): ScopeRule | undefined {
-  const d = BY_NAME.get(name);
-  return d === undefined ? undefined : scope === 'global' ? d.global : d.virtual;
+  if (!isDirectiveName(name)) return undefined;
+  const d: DirectiveSpec = DIRECTIVE[name];
+  return scope === 'global' ? d.global : d.virtual;
 }
 
 /** Names accepted in a scope (virtual/virtual6 are not directives of either scope). */

@@ -2,10 +2,19 @@
 //   fallback = host[:port] [gate|masq|ipip]
 // The original takes the last one or two whitespace-separated words (anything before them is
 // skipped), the port as a trailing `:digits` or `:name`, and gate as the default method.
-import type { Forward } from '../config/model.ts';
+import { isPerlSpace, NON_WS } from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
+import type { Forward } from '../model/domain.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { isPerlSpace, NON_WS, excerpt } from './perl.ts';
-import type { FallbackSpec } from './tree.ts';
+
+/** `fallback=host[:port] [gate|masq|ipip]` before resolution. */
+export interface FallbackSpec {
+  /** Host as written (may be `[v6]`); '' when the value was empty. */
+  host: string;
+  /** Port or service name; undefined when none was given. */
+  port?: string;
+  forward: Forward;
+}
 
 const PORT_RE = /(:(\d+|[A-Za-z0-9_-]+))?$/s;
 

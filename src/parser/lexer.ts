@@ -10,11 +10,29 @@
 // Where the original rejects a file that has an obvious meaning (CR LF line ends, a blank
 // line inside a section, a UTF-8 byte order mark) the lexer accepts it and reports a
 // migration warning instead; see docs/compatibility.md.
-import { type Diagnostic, differsFromPerl } from './diagnostic-helpers.ts';
-import { WS } from './perl.ts';
+import { WS } from '../lib/perl.ts';
+import type { FileDiagnostics } from '../model/diagnostics.ts';
+
+/**
+ * Lines indented too little to belong to the virtual section above them: the first ends it,
+ * and it and the indented lines that follow it are read as top-level lines.
+ */
+export interface ShallowRun {
+  /** Line of the virtual= whose section the run ended. */
+  section: number;
+  /** First and last line of the run. */
+  first: number;
+  last: number;
+}
 
 export type LexItem =
-  | { kind: 'top'; line: number; raw: string }
+  | {
+      kind: 'top';
+      line: number;
+      raw: string;
+      /** Set on the lines of a run of under-indented lines after a section. */
+      shallow?: ShallowRun;
+    }
   | {
       kind: 'virtual';
       line: number;
@@ -40,6 +58,7 @@ export const MAX_LINE_LENGTH = 65536;
 const VIRTUAL_RE = new RegExp(`^virtual(6)?${WS}*=${WS}*(.*)`, 's');
 const COMMENT_RE = new RegExp(`^${WS}*#`);
 const BLANK_RE = new RegExp(`^${WS}*$`);
+const INDENTED_RE = new RegExp(`^${WS}`);
 
 /** The original's processing of a line inside a section: strip from '#', TAB -> 4 spaces. */
 export function processBodyLine(raw: string, quoteAware = false): string {
@@ -78,14 +97,13 @@ export function rawColumn(raw: string, processedOffset: number): number {
 
 export interface LexResult {
   items: LexItem[];
-  diagnostics: Diagnostic[];
   /** Number of lines in the file (the original's count). */
   lineCount: number;
 }
 
-export function lex(text: string, file: string): LexResult {
+/** The lines of `text`; what the lexer finds to warn about goes to `diagnostics`. */
+export function lex(text: string, diagnostics: FileDiagnostics): LexResult {
   const items: LexItem[] = [];
-  const diagnostics: Diagnostic[] = [];
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
 
@@ -94,6 +112,8 @@ export function lex(text: string, file: string): LexResult {
   /** Line of a blank line that ended the section for the original (0: none pending). */
   let pendingEndLine = 0;
   let crlfReported = false;
+  /** The run of under-indented lines going on, if any. */
+  let shallow: ShallowRun | undefined;
 
   for (let index = 0; index < lines.length; index++) {
     const line = index + 1;
@@ -102,29 +122,23 @@ export function lex(text: string, file: string): LexResult {
       raw = raw.slice(0, -1);
       if (!crlfReported) {
         crlfReported = true;
-        diagnostics.push(
-          differsFromPerl(
-            file,
-            line,
-            raw.length + 1,
-            'crlf-line-ends',
-            'line ends in CR LF (DOS format): ldirectord-ts ignores the CR',
-            'The Perl original keeps the CR as part of every value, so yes/no directives fail there; convert the file with dos2unix.',
-          ),
+        diagnostics.differsFromPerl(
+          line,
+          raw.length + 1,
+          'crlf-line-ends',
+          'line ends in CR LF (DOS format): ldirectord-ts ignores the CR',
+          'The Perl original keeps the CR as part of every value, so yes/no directives fail there; convert the file with dos2unix.',
         );
       }
     }
     if (index === 0 && raw.startsWith('\uFEFF')) {
       raw = raw.slice(1);
-      diagnostics.push(
-        differsFromPerl(
-          file,
-          1,
-          1,
-          'byte-order-mark',
-          'file starts with a UTF-8 byte order mark: ldirectord-ts ignores it',
-          'The Perl original reads it as part of the first line and reports "Unknown command".',
-        ),
+      diagnostics.differsFromPerl(
+        1,
+        1,
+        'byte-order-mark',
+        'file starts with a UTF-8 byte order mark: ldirectord-ts ignores it',
+        'The Perl original reads it as part of the first line and reports "Unknown command".',
       );
     }
 
@@ -134,15 +148,12 @@ export function lex(text: string, file: string): LexResult {
       const indented = indentedText(processed);
       if (indented && !BLANK_RE.test(indented.text)) {
         if (pendingEndLine > 0) {
-          diagnostics.push(
-            differsFromPerl(
-              file,
-              line,
-              rawColumn(raw, indented.offset),
-              'section-continues-after-blank',
-              `indented line after a blank line: ldirectord-ts keeps it in the virtual service of line ${sectionLine}`,
-              `The Perl original ends the section at the blank line ${pendingEndLine} and rejects this line as "Unknown command"; remove the blank line.`,
-            ),
+          diagnostics.differsFromPerl(
+            line,
+            rawColumn(raw, indented.offset),
+            'section-continues-after-blank',
+            `indented line after a blank line: ldirectord-ts keeps it in the virtual service of line ${sectionLine}`,
+            `The Perl original ends the section at the blank line ${pendingEndLine} and rejects this line as "Unknown command"; remove the blank line.`,
           );
           pendingEndLine = 0;
         }
@@ -154,15 +165,12 @@ export function lex(text: string, file: string): LexResult {
         // here, or, with 5 or more spaces, reports "Unknown command". Keep the section open
         // in case indented lines follow.
         if (pendingEndLine === 0 && indented) {
-          diagnostics.push(
-            differsFromPerl(
-              file,
-              line,
-              1,
-              'whitespace-only-line',
-              'line holds only spaces: ldirectord-ts ignores it',
-              'The Perl original rejects a line of 5 or more spaces inside a virtual section as "Unknown command".',
-            ),
+          diagnostics.differsFromPerl(
+            line,
+            1,
+            'whitespace-only-line',
+            'line holds only spaces: ldirectord-ts ignores it',
+            'The Perl original rejects a line of 5 or more spaces inside a virtual section as "Unknown command".',
           );
         }
         if (pendingEndLine === 0 && !indented) pendingEndLine = line;
@@ -170,10 +178,12 @@ export function lex(text: string, file: string): LexResult {
       }
       inSection = false;
       pendingEndLine = 0;
+      if (INDENTED_RE.test(raw)) shallow = { section: sectionLine, first: line, last: line };
     }
 
     const v = VIRTUAL_RE.exec(raw);
     if (v) {
+      shallow = undefined;
       const value = v[2]!;
       items.push({
         kind: 'virtual',
@@ -188,8 +198,13 @@ export function lex(text: string, file: string): LexResult {
       pendingEndLine = 0;
       continue;
     }
-    if (BLANK_RE.test(raw) || COMMENT_RE.test(raw)) continue;
-    items.push({ kind: 'top', line, raw });
+    if (COMMENT_RE.test(raw)) continue;
+    if (BLANK_RE.test(raw) || !INDENTED_RE.test(raw)) shallow = undefined;
+    if (BLANK_RE.test(raw)) continue;
+    if (shallow) {
+      shallow.last = line;
+      items.push({ kind: 'top', line, raw, shallow });
+    } else items.push({ kind: 'top', line, raw });
   }
-  return { items, diagnostics, lineCount: lines.length };
+  return { items, lineCount: lines.length };
 }

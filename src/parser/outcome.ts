@@ -1,5 +1,5 @@
 // What a value parser returns: the value (with optional notes), or an error.
-import type { DiagnosticCategory } from '../config/diagnostics.ts';
+import type { DiagnosticCategory } from '../model/diagnostics.ts';
 
 /** A warning about a value; offset is 0-based in the value text. */
 export interface Note {

@@ -4,7 +4,7 @@
 // exactly the match the engine gives (leftmost start, then greedy choices in the engine's
 // order; test/unit/parser-real-scan.test.ts compares them with the patterns) in linear time.
 // Positions are 0-based offsets in the scanned text; `end` is exclusive.
-import { isPerlSpace, spaceRunEnd, WS } from './perl.ts';
+import { isPerlSpace, spaceRunEnd, WS } from '../lib/perl.ts';
 
 const QUOTE = 34;
 const COMMA = 44;

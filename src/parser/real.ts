@@ -7,9 +7,10 @@
 // Where the two disagree: the original's reading wins when it accepts the line (a warning
 // explains what it ignores), except for two fixed bugs (§6 items 9 and 11) and lines the
 // original rejects but the strict reading accepts (accepted with a migration warning).
-import type { Forward } from '../config/model.ts';
+import { NON_WS, WS } from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
+import type { Forward } from '../model/domain.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { NON_WS, excerpt, WS } from './perl.ts';
 import {
   firstWord,
   matchRealAddress,
@@ -17,8 +18,7 @@ import {
   spacedNumber,
   strictRealFlags,
 } from './real-scan.ts';
-import type { RealSpec } from './tree.ts';
-import { outOfRange, RANGES } from './values.ts';
+import { outOfRange, RANGES, type ValueContext } from './values.ts';
 
 const RANGE_HINT =
   'ipvsadm takes a weight and thresholds from 0 to 2147483647; the Perl original passes a larger one on and the real is never added.';
@@ -26,7 +26,8 @@ const RANGE_HINT =
 export const REAL_SYNTAX_HINT =
   'real=<host>[-><host>][:<port>] gate|masq|ipip [<weight>] ["<request>", "<receive>"] [l:<lower>] [u:<upper>]';
 
-interface Flags {
+/** What a real= line says after its address. */
+export interface RealFlags {
   forward: Forward;
   weight: number;
   request?: string;
@@ -35,8 +36,27 @@ interface Flags {
   upperThreshold?: number;
 }
 
+/** `real=` after the original's parsing of the line, before any resolution. */
+export interface RealSpec extends RealFlags {
+  /** First host: dotted quad, host name, or `[v6]` (brackets kept, as written). */
+  host: string;
+  /** End of an `a->b` range. */
+  hostEnd?: string;
+  /** Port or service name as written; undefined when the line gave none (port 0). */
+  port?: string;
+  /** Columns (1-based) of the host and port text, for diagnostics. */
+  hostColumn: number;
+  portColumn: number;
+}
+
+/** A real= value as parseReal reads it: positions as offsets into the value. */
+export type ParsedReal = Omit<RealSpec, 'hostColumn' | 'portColumn'> & {
+  hostOffset: number;
+  portOffset: number;
+};
+
 type FlagsOutcome =
-  | { ok: true; flags: Flags; requestBug: boolean; ignoredText?: string }
+  | { ok: true; flags: RealFlags; requestBug: boolean; ignoredText?: string }
   | { ok: false; message: string; offset: number };
 
 const FORWARDS: readonly string[] = ['gate', 'masq', 'ipip'];
@@ -60,7 +80,7 @@ function perlFlags(text: string, fixRequestBug: boolean): FlagsOutcome {
       offset: word?.start ?? 0,
     };
   }
-  const flags: Flags = { forward: forward as Forward, weight: 1 };
+  const flags: RealFlags = { forward: forward as Forward, weight: 1 };
   // Each step matches the rest of the line left by the step before; restOffset is where that
   // rest starts in text.
   let restOffset = word.end;
@@ -117,10 +137,10 @@ function perlFlags(text: string, fixRequestBug: boolean): FlagsOutcome {
 const SIMPLE_FLAGS_RE = new RegExp(`^(gate|masq|ipip)(?:${WS}+(\\d+))?${WS}*$`);
 
 /** The documented syntax, anchored, thresholds in either order. */
-function strictFlags(text: string): Flags | undefined {
+function strictFlags(text: string): RealFlags | undefined {
   const m = strictRealFlags(text);
   if (!m) return undefined;
-  const flags: Flags = {
+  const flags: RealFlags = {
     forward: m.forward as Forward,
     weight: m.weight !== undefined ? Number(m.weight) : 1,
   };
@@ -136,7 +156,7 @@ function strictFlags(text: string): Flags | undefined {
   return flags;
 }
 
-function sameFlags(a: Flags, b: Flags): boolean {
+function sameFlags(a: RealFlags, b: RealFlags): boolean {
   return (
     a.forward === b.forward &&
     a.weight === b.weight &&
@@ -147,7 +167,7 @@ function sameFlags(a: Flags, b: Flags): boolean {
   );
 }
 
-export function describeFlags(f: Flags): string {
+export function describeFlags(f: RealFlags): string {
   const parts: string[] = [f.forward, `weight ${f.weight}`];
   if (f.request !== undefined) parts.push(`request "${excerpt(f.request)}"`);
   if (f.receive !== undefined) parts.push(`receive "${excerpt(f.receive)}"`);
@@ -157,7 +177,7 @@ export function describeFlags(f: Flags): string {
 }
 
 /** Why the weight or a threshold is beyond what ipvsadm accepts, or undefined. */
-function flagsOutOfRange(f: Flags): string | undefined {
+function flagsOutOfRange(f: RealFlags): string | undefined {
   return (
     outOfRange(f.weight, RANGES.weight, 'the weight') ??
     (f.lowerThreshold !== undefined
@@ -170,12 +190,7 @@ function flagsOutOfRange(f: Flags): string | undefined {
 }
 
 /** Parse the value of a real=/real6= line (the text after `real\s*=\s*`). */
-export function parseReal(value: string): Outcome<
-  Omit<RealSpec, 'hostColumn' | 'portColumn'> & {
-    hostOffset: number;
-    portOffset: number;
-  }
-> {
+export function parseReal(value: string): Outcome<ParsedReal> {
   const m = matchRealAddress(value);
   if (!m) {
     return fail(
@@ -223,7 +238,7 @@ export function parseReal(value: string): Outcome<
   }
   const perl = perlFlags(flagsText, false);
   const strict = strictFlags(flagsText);
-  let flags: Flags;
+  let flags: RealFlags;
   if (perl.ok && perl.requestBug) {
     const fixed = perlFlags(flagsText, true);
     if (!fixed.ok) throw new Error('unreachable: fixed reading failed after the original accepted');
@@ -296,4 +311,13 @@ export function parseReal(value: string): Outcome<
     },
     notes,
   );
+}
+
+/** A real= value for the tree: parseReal, its positions as columns of the file. */
+export function realSpec(value: string, ctx: ValueContext): Outcome<RealSpec> {
+  const parsed = parseReal(value);
+  if (!parsed.ok) return parsed;
+  const { hostOffset, portOffset, ...rest } = parsed.value;
+  const spec = { ...rest, hostColumn: ctx.column(hostOffset), portColumn: ctx.column(portOffset) };
+  return ok(spec, parsed.notes);
 }

@@ -1,14 +1,15 @@
 // The syntax tree of an ldirectord.cf: what was written where, with every value already
 // checked the way the original checks it. Nothing here is resolved (no host names, no
-// /etc/services, no defaults): src/config/resolve.ts does that.
-import type { Family, Forward } from '../config/model.ts';
+// /etc/services, no defaults): src/config/resolve does that.
+import type { Family } from '../model/domain.ts';
+import type { DirectiveName, DirectiveValues } from './directives.ts';
+import type { Scope } from './values.ts';
+import type { VirtualAddressSpec } from './virtual-address.ts';
 
-export type Scope = 'global' | 'virtual';
-
-/** One `name=value` line, global or inside a virtual section. */
-export interface DirectiveNode {
+/** One `name=value` line of directive N, global or inside a virtual section. */
+export interface DirectiveNodeOf<N extends DirectiveName> {
   /** Directive name as in the directive table (`real6`, `fallback6` are their own names). */
-  name: string;
+  name: N;
   scope: Scope;
   line: number;
   /** 1-based column of the directive name in the file. */
@@ -17,48 +18,14 @@ export interface DirectiveNode {
   valueColumn: number;
   /** The value text the original works on (quotes removed for quoted directives). */
   text: string;
-  /** The checked value; its type depends on the directive (see directives.ts). */
-  value: unknown;
+  /** The checked value, of the type the directive table gives directive N. */
+  value: DirectiveValues[N];
 }
 
-/** `real=` after the original's parsing of the line, before any resolution. */
-export interface RealSpec {
-  /** First host: dotted quad, host name, or `[v6]` (brackets kept, as written). */
-  host: string;
-  /** End of an `a->b` range. */
-  hostEnd?: string;
-  /** Port or service name as written; undefined when the line gave none (port 0). */
-  port?: string;
-  forward: Forward;
-  weight: number;
-  request?: string;
-  receive?: string;
-  lowerThreshold?: number;
-  upperThreshold?: number;
-  /** Columns (1-based) of the host and port text, for diagnostics. */
-  hostColumn: number;
-  portColumn: number;
-}
+type NodeOf = { [N in DirectiveName]: DirectiveNodeOf<N> };
 
-/** `fallback=host[:port] [gate|masq|ipip]` before resolution. */
-export interface FallbackSpec {
-  /** Host as written (may be `[v6]`); '' when the value was empty. */
-  host: string;
-  /** Port or service name; undefined when none was given. */
-  port?: string;
-  forward: Forward;
-}
-
-/** The address part of `virtual=` / `virtual6=`. */
-export type VirtualAddressSpec =
-  | {
-      kind: 'address';
-      /** Host name, dotted quad or `[v6]` as written. */
-      host: string;
-      /** Port number or service name as written. */
-      port: string;
-    }
-  | { kind: 'fwmark'; mark: number };
+/** Any directive line: test `name` to know the type of `value`. */
+export type DirectiveNode = NodeOf[DirectiveName];
 
 export interface VirtualNode {
   line: number;
@@ -80,4 +47,28 @@ export interface ConfigTree {
   /** Global directives in file order (the resolver lets the last one win). */
   globals: DirectiveNode[];
   virtuals: VirtualNode[];
+}
+
+/** The last of `nodes` named `name` (the original lets the last one win). */
+export function lastOf<N extends DirectiveName>(
+  nodes: readonly DirectiveNode[],
+  name: N,
+): NodeOf[N] | undefined {
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i]!;
+    if (isNamed(node, name)) return node;
+  }
+  return undefined;
+}
+
+/** Every one of `nodes` named `name`, in file order. */
+export function allOf<N extends DirectiveName>(
+  nodes: readonly DirectiveNode[],
+  name: N,
+): NodeOf[N][] {
+  return nodes.filter((node): node is NodeOf[N] => isNamed(node, name));
+}
+
+function isNamed<N extends DirectiveName>(node: DirectiveNode, name: N): node is NodeOf[N] {
+  return node.name === name;
 }

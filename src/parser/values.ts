@@ -1,25 +1,28 @@
 // Value checkers shared by the directive table. Each reproduces one of the original's idioms
 // (which text it takes, what it rejects, its error message) and adds a hint and, where the
 // original silently reads something unexpected, a warning.
-import { fail, type Note, type Outcome, ok } from './outcome.ts';
 import {
   cutTrailingComment,
   firstDigitRun,
   isPlainInteger,
   perlTrue,
-  excerpt,
   trimTrailingSpace,
-} from './perl.ts';
-import type { Scope } from './tree.ts';
+} from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
+import { fail, type Note, type Outcome, ok } from './outcome.ts';
+
+export type Scope = 'global' | 'virtual';
 
 export interface ValueContext {
   scope: Scope;
   family: 4 | 6;
   /** Inside a firewall-mark virtual service. */
   fwmark: boolean;
+  /** The 1-based column in the file of an offset into the value text. */
+  column(offset: number): number;
 }
 
-export type ValueParser = (text: string, ctx: ValueContext) => Outcome<unknown>;
+export type ValueParser<T = unknown> = (text: string, ctx: ValueContext) => Outcome<T>;
 
 /**
  * The largest value a number may take, and why. The original passes any number on (to Perl's
@@ -95,7 +98,7 @@ function exactOrTrimmed<T>(
   };
 }
 
-export function yesNo(message: string): ValueParser {
+export function yesNo(message: string): ValueParser<boolean> {
   return (text, ctx) => {
     const r = exactOrTrimmed(text, ctx, (t) =>
       t === 'yes' ? true : t === 'no' ? false : undefined,
@@ -125,7 +128,7 @@ export function digits(
   message: string,
   rule: 'nonzero' | 'positive' | 'any',
   hint: string,
-): ValueParser {
+): ValueParser<number> {
   return (text) => {
     const run = firstDigitRun(text);
     if (run === undefined) return fail('invalid-number', message, hint);
@@ -146,13 +149,13 @@ export function digits(
 }
 
 /** Non-empty text (`$v =~ /(.+)/`). */
-export function nonEmpty(message: string, hint: string): ValueParser {
+export function nonEmpty(message: string, hint: string): ValueParser<string> {
   return (text) => (text.length > 0 ? ok(text) : fail('empty-value', message, hint));
 }
 
-export const anyText: ValueParser = (text) => ok(text);
+export const anyText: ValueParser<string> = (text) => ok(text);
 
 /** Always an error: a directive that the original has retired. */
-export function retired(message: string, hint: string): ValueParser {
+export function retired(message: string, hint: string): ValueParser<never> {
   return () => fail('retired-directive', message, hint);
 }

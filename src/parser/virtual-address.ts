@@ -3,11 +3,22 @@
 // firewall-mark rule (`virtual=10.0.0.1` is fwmark 10). We keep both (a config the original
 // accepts keeps its meaning) and warn loudly.
 import { isIPv6 } from 'node:net';
-import type { Family } from '../config/model.ts';
+import { NON_WS } from '../lib/perl.ts';
+import { excerpt } from '../lib/printable.ts';
+import type { Family } from '../model/domain.ts';
 import { fail, type Note, type Outcome, ok } from './outcome.ts';
-import { NON_WS, excerpt } from './perl.ts';
-import type { VirtualAddressSpec } from './tree.ts';
 import { outOfRange, RANGES } from './values.ts';
+
+/** The address part of `virtual=` / `virtual6=`. */
+export type VirtualAddressSpec =
+  | {
+      kind: 'address';
+      /** Host name, dotted quad or `[v6]` as written. */
+      host: string;
+      /** Port number or service name as written. */
+      port: string;
+    }
+  | { kind: 'fwmark'; mark: number };
 
 export const VIRTUAL_SYNTAX_HINT =
   'virtual=<ipv4 or host>:<port or service>, virtual=<firewall mark>, or virtual6=[<ipv6>]:<port>';

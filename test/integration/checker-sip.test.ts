@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { checkSip, optionsRequest } from '../../src/checkers/sip.ts';
-import type { Protocol } from '../../src/config/model.ts';
+import type { Protocol } from '../../src/model/domain.ts';
 import { MARGIN_MS, runCheck, target } from '../support/checkers.ts';
 import { closedPort, type Listener, released, silentListener } from '../support/listeners.ts';
 import { perlUnavailableReason } from '../support/perl-ldirectord.ts';

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
-import { checkers, negotiateCheckers } from '../../src/checkers/index.ts';
+import { checkers, negotiateChecker } from '../../src/checkers/index.ts';
 import type { Checker, CheckTarget } from '../../src/checkers/types.ts';
-import type { Service } from '../../src/config/model.ts';
+import type { Service } from '../../src/model/domain.ts';
 
 /** Runs `body` against a fresh hung server (its own port, so tests can run side by side). */
 async function withHungServer<T>(body: (port: number) => Promise<T>): Promise<T> {
@@ -93,7 +93,7 @@ const TCP_SERVICES: Service[] = [
 describe('sockets of timed-out checks', { concurrency: true }, () => {
   for (const service of TCP_SERVICES) {
     test(`${service}: none left open`, async () => {
-      assert.equal(await leftOpen(negotiateCheckers[service], service), 0);
+      assert.equal(await leftOpen(negotiateChecker(service), service), 0);
     });
   }
 
@@ -102,6 +102,6 @@ describe('sockets of timed-out checks', { concurrency: true }, () => {
   });
 
   test('mysql: none left open', async () => {
-    assert.equal(await leftOpen(negotiateCheckers.mysql, 'mysql'), 0);
+    assert.equal(await leftOpen(negotiateChecker('mysql'), 'mysql'), 0);
   });
 });

@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { EmailAlerter, nodemailerSender } from '../../src/daemon/email-alerts.ts';
 import type { PlannedCommand } from '../../src/ipvs/types.ts';
+import type { VirtualService } from '../../src/config/model.ts';
 import { makeVirtual } from '../support/model-builders.ts';
 
 interface Received {
@@ -42,7 +43,9 @@ before(async () => {
 });
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+/** A command on a real (or the fallback) of `virtual` whose alert is its log line. */
 function command(
+  virtual: VirtualService,
   event: PlannedCommand['event'],
   message: string,
   kind: 'real' | 'fallback' = 'real',
@@ -52,9 +55,14 @@ function command(
     args: [],
     line: '',
     message,
+    alert: message,
     event,
+    virtual,
     virtualId: 'tcp:10.6.6.1:80',
+    service: 'tcp4|10.6.6.1|80',
+    destination: `4|${address}|80`,
     target: { kind, address, port: 80 },
+    serves: [],
   };
 }
 
@@ -81,8 +89,7 @@ test('a quiesced real sends the original subject and body to every recipient', a
   received.length = 0;
   const log: string[] = [];
   await alerter(log).notify(
-    command('quiescent', 'Quiescent real server: 10.6.6.2:80 (10.6.6.1:80) (Weight set to 0)'),
-    web,
+    command(web, 'quiescent', 'Quiescent real server: 10.6.6.2:80 (10.6.6.1:80) (Weight set to 0)'),
     'running',
   );
   assert.deepEqual(log, [
@@ -117,8 +124,7 @@ test('a rejected recipient is reported, not ignored', async () => {
   const log: string[] = [];
   const v = makeVirtual({ ...web, emailalert: 'nobody@example.com' });
   await alerter(log).notify(
-    command('deleted', 'Deleted real server: 10.6.6.2:80 (10.6.6.1:80)'),
-    v,
+    command(v, 'deleted', 'Deleted real server: 10.6.6.2:80 (10.6.6.1:80)'),
     'running',
   );
   assert.equal(received.length, 0);
@@ -131,13 +137,15 @@ test('emailalertstatus filters by daemon status; virtual events send nothing', a
   const onlyRunning = makeVirtual({ ...web, emailalertstatus: 2 });
   const a = alerter(log);
   await a.notify(
-    command('added', 'Added real server: 10.6.6.2:80 (10.6.6.1:80) (Weight set to 1)'),
-    onlyRunning,
+    command(onlyRunning, 'added', 'Added real server: 10.6.6.2:80 (10.6.6.1:80) (Weight set to 1)'),
     'starting',
   );
   await a.notify(
-    { ...command('virtual-added', 'Added virtual server: 10.6.6.1:80'), target: undefined },
-    web,
+    {
+      ...command(web, 'virtual-added', 'Added virtual server: 10.6.6.1:80'),
+      alert: undefined,
+      target: undefined,
+    },
     'running',
   );
   assert.equal(received.length, 0);
@@ -151,13 +159,11 @@ test('reminders repeat every emailalertfreq while a real stays down, never for t
   const v = makeVirtual({ ...web, emailalertfreq: 60 });
   const a = alerter(log, () => now);
   await a.notify(
-    command('deleted', 'Deleted real server: 10.6.6.2:80 (10.6.6.1:80)'),
-    v,
+    command(v, 'deleted', 'Deleted real server: 10.6.6.2:80 (10.6.6.1:80)'),
     'running',
   );
   await a.notify(
-    command('deleted', 'Deleted fallback server: 127.0.0.1:80 (10.6.6.1:80)', 'fallback'),
-    v,
+    command(v, 'deleted', 'Deleted fallback server: 127.0.0.1:80 (10.6.6.1:80)', 'fallback'),
     'running',
   );
   now += 30;
@@ -171,8 +177,7 @@ test('reminders repeat every emailalertfreq while a real stays down, never for t
     /Subject: \[Web Site\] Inaccessible real server: 10\.6\.6\.2:80 \(10\.6\.6\.1:80\)/,
   );
   await a.notify(
-    command('added', 'Added real server: 10.6.6.2:80 (10.6.6.1:80) (Weight set to 1)'),
-    v,
+    command(v, 'added', 'Added real server: 10.6.6.2:80 (10.6.6.1:80) (Weight set to 1)'),
     'running',
   );
   now += 120;
@@ -186,8 +191,7 @@ test('reload drops reminders for reals that left the config', async () => {
   const v = makeVirtual({ ...web, emailalertfreq: 10 });
   const a = alerter([], () => now);
   await a.notify(
-    command('deleted', 'Deleted real server: 10.6.6.2:80 (10.6.6.1:80)'),
-    v,
+    command(v, 'deleted', 'Deleted real server: 10.6.6.2:80 (10.6.6.1:80)'),
     'running',
   );
   assert.deepEqual(a.pendingReminders, ['10.6.6.2:80 (10.6.6.1:80)']);

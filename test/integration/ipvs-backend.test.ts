@@ -7,12 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { RealServer, VirtualService } from '../../src/config/model.ts';
-import {
-  DryRunBackend,
-  IpvsadmBackend,
-  type IpvsBackend,
-  locateIpvsadm,
-} from '../../src/ipvs/backend.ts';
+import { IpvsadmBackend, type IpvsBackend, locateIpvsadm } from '../../src/ipvs/backend.ts';
+import { DryRunBackend } from '../../src/ipvs/emulator/dry-run.ts';
 import type { IpvsTable } from '../../src/ipvs/model.ts';
 import { planIpvs } from '../../src/ipvs/plan.ts';
 import { tablesEqual } from '../../src/ipvs/table.ts';

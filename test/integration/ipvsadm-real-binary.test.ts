@@ -4,8 +4,8 @@
 // behaviour is the qemu tier's job (test/fixtures/ipvs-kernel).
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { runIpvsadm } from '../../src/ipvs/ipvsadm.ts';
-import { IpvsKernel, type KernelTable } from '../../src/ipvs/kernel.ts';
+import { runIpvsadm } from '../../src/ipvs/emulator/ipvsadm.ts';
+import { IpvsKernel, type KernelTable } from '../../src/ipvs/emulator/kernel.ts';
 import { buildShim, runReal, shimUnavailable } from '../support/ipvsadm-shim/shim.ts';
 
 const unavailable = shimUnavailable();

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
-import { checkers, negotiateCheckers } from '../../src/checkers/index.ts';
+import { checkers, negotiateChecker } from '../../src/checkers/index.ts';
 import { loadConfigText } from '../../src/config/load.ts';
-import { DryRunBackend } from '../../src/ipvs/backend.ts';
+import { DryRunBackend } from '../../src/ipvs/emulator/dry-run.ts';
 import { planIpvs } from '../../src/ipvs/plan.ts';
 import { Monitor } from '../../src/monitor/monitor.ts';
 import { RecordingLogger } from '../support/monitor-fixtures.ts';
@@ -70,7 +70,7 @@ test('ldirectord.cf to ipvsadm commands through real checks', async () => {
     config: loaded.config!,
     backend,
     planner: planIpvs,
-    checkers: { negotiate: (service) => negotiateCheckers[service], ...checkers },
+    checkers: { negotiate: negotiateChecker, ...checkers },
     logger,
   });
   after(() => monitor.stop());

@@ -7,9 +7,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { checkers, negotiateCheckers } from '../../src/checkers/index.ts';
+import { checkers, negotiateChecker } from '../../src/checkers/index.ts';
 import { loadConfigText } from '../../src/config/load.ts';
-import { DryRunBackend } from '../../src/ipvs/backend.ts';
+import { DryRunBackend } from '../../src/ipvs/emulator/dry-run.ts';
 import { planIpvs } from '../../src/ipvs/plan.ts';
 import { Monitor } from '../../src/monitor/monitor.ts';
 import { RecordingLogger } from '../support/monitor-fixtures.ts';
@@ -122,7 +122,7 @@ async function runOurs(): Promise<{ lines: string[]; monitor: string[] }> {
       config: loaded.config,
       backend: new DryRunBackend(),
       planner: planIpvs,
-      checkers: { negotiate: (s) => negotiateCheckers[s], ...checkers },
+      checkers: { negotiate: negotiateChecker, ...checkers },
       logger,
     });
     await monitor.start();

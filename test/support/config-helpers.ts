@@ -1,10 +1,9 @@
 // Helpers for unit tests: parse or load config text with an environment that does not depend
 // on the machine (fake host names, a fixed services table, no file checks).
-import type { Diagnostic } from '../../src/config/diagnostics.ts';
-import type { HostResolver } from '../../src/config/environment.ts';
-import { type LoadResult, loadConfigText } from '../../src/config/load.ts';
-import type { ResolveOptions } from '../../src/config/resolve.ts';
+import { type LoadOptions, type LoadResult, loadConfigText } from '../../src/config/load.ts';
+import type { HostResolver } from '../../src/config/resolve/hosts.ts';
 import { servicesLookup } from '../../src/config/services.ts';
+import type { Diagnostic } from '../../src/model/diagnostics.ts';
 import { type ParseResult, parse } from '../../src/parser/parse.ts';
 
 export const TEST_SERVICES = servicesLookup(
@@ -38,7 +37,7 @@ export function parseText(text: string): ParseResult {
   return parse(text, 'test.cf');
 }
 
-export function load(text: string, options: ResolveOptions = {}): Promise<LoadResult> {
+export function load(text: string, options: LoadOptions = {}): Promise<LoadResult> {
   return loadConfigText(text, 'test.cf', {
     resolveHost: testResolveHost,
     lookupService: TEST_SERVICES,

@@ -3,11 +3,11 @@
 import type {
   Config,
   FallbackServer,
-  Forward,
   GlobalConfig,
   RealServer,
   VirtualService,
 } from '../../src/config/model.ts';
+import type { Forward } from '../../src/model/domain.ts';
 import { makeConfig, makeReal, makeVirtual } from './model-builders.ts';
 
 export function real(

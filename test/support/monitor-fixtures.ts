@@ -12,7 +12,8 @@ import type {
   PlanInput,
   PlannedCommand,
 } from '../../src/ipvs/types.ts';
-import { hostPort } from '../../src/lib/address.ts';
+import { ipvsDestinationKey, virtualKey } from '../../src/ipvs/table.ts';
+import { hostPort } from '../../src/lib/inet.ts';
 import type { LogFields, Logger } from '../../src/log/logger.ts';
 import type { CheckerSet } from '../../src/monitor/types.ts';
 import { makeReal as baseReal, makeVirtual as baseVirtual } from './model-builders.ts';
@@ -71,9 +72,23 @@ function command(
   event: PlanEvent,
   message: string,
   target?: PlannedCommand['target'],
+  serves: PlannedCommand['serves'] = [],
 ): PlannedCommand {
-  const c: PlannedCommand = { args, line: args.join(' '), message, event, virtualId: virtualId(v) };
-  if (target) c.target = target;
+  const c: PlannedCommand = {
+    args,
+    line: args.join(' '),
+    message,
+    event,
+    virtual: v,
+    virtualId: virtualId(v),
+    service: virtualKey(v),
+    serves,
+  };
+  if (target) {
+    c.target = target;
+    c.alert = message;
+    c.destination = ipvsDestinationKey(target);
+  }
   return c;
 }
 
@@ -102,6 +117,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
       );
       const rs = hostPort(r.address, r.port);
       const target = { kind: 'real' as const, address: r.address, port: r.port };
+      const serves = [{ virtual: v, real: r }];
       const base = ['-r', rs];
       if (up && !present)
         commands.push(
@@ -111,6 +127,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
             'added',
             `Added real server: ${rs} (${vopt(v)}) (Weight set to ${r.weight})`,
             target,
+            serves,
           ),
         );
       if (!up && present)
@@ -121,6 +138,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
             'deleted',
             `Deleted real server: ${rs} (${vopt(v)})`,
             target,
+            serves,
           ),
         );
     };
@@ -133,6 +151,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
       );
       const rs = hostPort(fb.address, fb.port);
       const target = { kind: 'fallback' as const, address: fb.address, port: fb.port };
+      const serves = v.reals.map((real) => ({ virtual: v, real }));
       if (!anyUp && !present)
         commands.push(
           command(
@@ -141,6 +160,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
             'added',
             `Added fallback server: ${rs} (${vopt(v)}) (Weight set to 1)`,
             target,
+            serves,
           ),
         );
       if (anyUp && present)
@@ -151,6 +171,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
             'deleted',
             `Deleted fallback server: ${rs} (${vopt(v)})`,
             target,
+            serves,
           ),
         );
     };
@@ -203,6 +224,7 @@ export function recordingPlanner(): { plan: (input: PlanInput) => Plan; calls: R
                 'purged',
                 `Purged real server (stop): ${hostPort(r.address, r.port)} (${vopt(v)})`,
                 { kind: 'real', address: r.address, port: r.port },
+                [{ virtual: v, real: r }],
               ),
             );
         commands.push(

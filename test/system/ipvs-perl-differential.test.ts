@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfigText } from '../../src/config/load.ts';
 import type { Config, RealServer, VirtualService } from '../../src/config/model.ts';
-import { DryRunBackend } from '../../src/ipvs/backend.ts';
-import { saveText } from '../../src/ipvs/commands.ts';
-import type { KernelService } from '../../src/ipvs/kernel.ts';
+import { DryRunBackend } from '../../src/ipvs/emulator/dry-run.ts';
+import { saveText } from '../../src/ipvs/emulator/ipvsadm-format.ts';
+import { runIpvsadm } from '../../src/ipvs/emulator/ipvsadm.ts';
+import { fromKernel, IpvsKernel, type KernelService } from '../../src/ipvs/emulator/kernel.ts';
 import type { IpvsTable } from '../../src/ipvs/model.ts';
 import { planIpvs } from '../../src/ipvs/plan.ts';
-import { findReal, fromKernel, tablesEqual } from '../../src/ipvs/table.ts';
+import { findReal, tablesEqual } from '../../src/ipvs/table.ts';
 import { PerlLdirectord, perlUnavailableReason } from '../support/perl-ldirectord.ts';
 
 const FAKE = new URL('../support/fake-ipvsadm/ipvsadm', import.meta.url).pathname;
@@ -180,22 +181,11 @@ describe('planIpvs settles where the Perl original settles', { skip: unavailable
       const log = join(dir, 'ipvsadm.log');
       let initial: IpvsTable = { services: [] };
       if (c.initial) {
-        const seed = new DryRunBackend();
-        await seed.apply({
-          commands: c.initial
-            .trim()
-            .split('\n')
-            .map((line) => ({
-              args: line.split(' '),
-              line,
-              message: '',
-              event: 'added',
-              virtualId: '',
-            })),
-          expected: { services: [] },
-        });
-        writeFileSync(state, JSON.stringify({ services: seed.kernel.snapshot().services }));
-        initial = seed.table;
+        const seed = new IpvsKernel();
+        const r = runIpvsadm(['-R'], { kernel: seed, stdin: `${c.initial.trim()}\n` });
+        assert.equal(r.exitCode, 0, r.stderr);
+        writeFileSync(state, JSON.stringify({ services: seed.snapshot().services }));
+        initial = fromKernel(seed.snapshot());
       }
       const want = await ours(await load(c.cf), initial);
       const perl = PerlLdirectord.start({

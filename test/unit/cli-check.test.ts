@@ -110,3 +110,14 @@ test('npx ldirectord-ts check examples/ldirectord.cf works from the sources', as
     /examples\/ldirectord\.cf: valid: 3 virtual services, 7 real servers; 0 warnings/,
   );
 });
+
+test('an invalid file: every diagnostic in line order, migration notes among them', async () => {
+  const cf = file(
+    'order.cf',
+    'checkinterval=5\nvirtual=127.0.0.1:80\n\treal=127.0.0.2:80 gate\n\treceive=OK\n\tchecktype=bogus\n',
+  );
+  const { code, out } = await check(cf);
+  assert.equal(code, 2);
+  const lines = [...out.matchAll(/^\S+:(\d+):\d+: (error|warning):/gm)].map((m) => Number(m[1]));
+  assert.deepEqual(lines, [4, 5], out);
+});

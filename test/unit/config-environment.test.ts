@@ -11,7 +11,8 @@ import {
   fileChecker,
 } from '../../src/config/environment.ts';
 import { ConfigNotFoundError, loadConfig, locateConfig } from '../../src/config/load.ts';
-import { canonicalIPv6, numericAddress } from '../../src/config/numeric-address.ts';
+import { numericAddress } from '../../src/config/numeric-address.ts';
+import { canonicalIpv6 } from '../../src/lib/inet.ts';
 import { servicesLookup } from '../../src/config/services.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ldts-env-'));
@@ -36,7 +37,7 @@ test('numeric addresses skip the resolver only when canonical', () => {
   assert.equal(numericAddress('fe80::1%eth0', 6), undefined);
 });
 
-test('canonicalIPv6 matches glibc inet_ntop', () => {
+test('canonicalIpv6 matches glibc inet_ntop', () => {
   const cases: Array<[string, string]> = [
     ['2001:DB8::1', '2001:db8::1'],
     ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
@@ -47,7 +48,7 @@ test('canonicalIPv6 matches glibc inet_ntop', () => {
     ['64:ff9b::1.2.3.4', '64:ff9b::102:304'],
     ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8'],
   ];
-  for (const [input, want] of cases) assert.equal(canonicalIPv6(input), want, input);
+  for (const [input, want] of cases) assert.equal(canonicalIpv6(input), want, input);
 });
 
 test('/etc/services: names, aliases, protocols; the default reads the machine file', () => {

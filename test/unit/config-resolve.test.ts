@@ -3,9 +3,9 @@
 // does differently or not at all.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatOriginalStyle } from '../../src/config/diagnostics.ts';
 import { realId, virtualId } from '../../src/config/identity.ts';
-import { perlRangeCount } from '../../src/config/resolve.ts';
+import { perlRangeCount } from '../../src/config/resolve/reals.ts';
+import { formatOriginalStyle } from '../../src/model/diagnostics.ts';
 import { codes, errors, inVirtual, load } from '../support/config-helpers.ts';
 
 test('defaults of the original, with quiescent=no (§6 item 1)', async () => {
@@ -354,4 +354,30 @@ test('formatOriginalStyle gives the original first line of a fatal start-up erro
     formatOriginalStyle(r.diagnostics[0]!, 4242),
     "Error [4242] reading file test.cf at line 1: quiescent must be 'yes' or 'no'",
   );
+});
+
+test('a real listed twice with other settings: the warning says which the Perl original keeps', async () => {
+  const text = [
+    'virtual=127.0.0.1:80',
+    '\treal=127.0.0.2:80 masq 1',
+    '\treal=127.0.0.2:80 masq 5',
+    '\treal=127.0.0.3:80 gate',
+    '\treal=127.0.0.3:80 gate',
+    '',
+  ].join('\n');
+  const { config, diagnostics } = await load(text);
+  assert.ok(config, 'a warning, not an error');
+  const [differs, same, ...rest] = diagnostics.filter((d) => d.code === 'real-duplicate');
+  assert.deepEqual(rest, []);
+  assert.equal(differs!.line, 3);
+  assert.equal(differs!.category, 'differs-from-perl');
+  assert.match(
+    differs!.message,
+    /already listed at line 2 \(masq, weight 1\); this line says masq, weight 5/,
+  );
+  assert.match(differs!.hint!, /Perl original ends with the last line's \(masq, weight 5\)/);
+  assert.match(differs!.hint!, /ldirectord-ts .* first line whose check passes \(masq, weight 1/);
+  assert.equal(same!.line, 5);
+  assert.equal(same!.category, undefined, 'the same settings: both programs agree');
+  assert.doesNotMatch(same!.hint!, /rejects/, 'ipvsadm does not reject it: both are one entry');
 });

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clusterView, haresourcesResources } from '../../src/doctor/cluster.ts';
 import { parseTimeouts } from '../../src/doctor/ipvs-checks.ts';
-import { canonicalAddress, effectiveConf, routeTo } from '../../src/doctor/net.ts';
+import { effectiveConf, routeTo } from '../../src/doctor/net.ts';
+import { canonicalAddress } from '../../src/lib/inet.ts';
 import { exitStatus, fixCommands, persistentFiles, showCommand } from '../../src/doctor/report.ts';
 import type { Finding, NetFacts } from '../../src/doctor/types.ts';
 

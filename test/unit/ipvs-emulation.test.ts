@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { canonicalIpv6, inCidr, inetAton, parseIpv6 } from '../../src/ipvs/address.ts';
-import { restoreLines, runIpvsadm, usage } from '../../src/ipvs/ipvsadm.ts';
-import { mergeSort } from '../../src/ipvs/ipvsadm-format.ts';
-import { IpvsKernel, type KernelOptions } from '../../src/ipvs/kernel.ts';
+import { canonicalIpv6, inCidr, inetAton, parseIpv6 } from '../../src/lib/inet.ts';
+import { restoreLines, runIpvsadm, usage } from '../../src/ipvs/emulator/ipvsadm.ts';
+import { mergeSort } from '../../src/ipvs/emulator/ipvsadm-format.ts';
+import { IpvsKernel, type KernelOptions } from '../../src/ipvs/emulator/kernel.ts';
 
 function ipvsadm(kernel: IpvsKernel, line: string, stdin = '') {
   return runIpvsadm(line === '' ? [] : line.split(' '), { kernel, stdin });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { commandTarget, listText, restoreInput, saveText } from '../../src/ipvs/commands.ts';
-import { runIpvsadm } from '../../src/ipvs/ipvsadm.ts';
-import { IpvsKernel } from '../../src/ipvs/kernel.ts';
+import { restoreInput } from '../../src/ipvs/commands.ts';
+import { runIpvsadm } from '../../src/ipvs/emulator/ipvsadm.ts';
+import { listText, saveText } from '../../src/ipvs/emulator/ipvsadm-format.ts';
+import { fromKernel, IpvsKernel } from '../../src/ipvs/emulator/kernel.ts';
 import {
   ListingParseError,
   parseListing,
@@ -11,7 +12,7 @@ import {
   splitListings,
 } from '../../src/ipvs/listing.ts';
 import type { IpvsTable } from '../../src/ipvs/model.ts';
-import { fromKernel, tablesEqual } from '../../src/ipvs/table.ts';
+import { tablesEqual } from '../../src/ipvs/table.ts';
 
 const LIST = `IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
@@ -298,48 +299,11 @@ describe('command helpers', () => {
       '-A -t 1.1.1.1:80 -s rr\n-D -f 5\n',
     );
   });
-
-  test('commandTarget names the entry the kernel changes (forced port included)', () => {
-    assert.deepEqual(
-      commandTarget([
-        '-a',
-        '-t',
-        '10.0.0.1:80',
-        '-x',
-        '0',
-        '-y',
-        '0',
-        '-r',
-        '10.0.0.2:8080',
-        '-g',
-        '-w',
-        '1',
-      ]),
-      {
-        service: 'tcp4|10.0.0.1|80',
-        destination: '4|10.0.0.2|80',
-      },
-    );
-    assert.deepEqual(commandTarget(['-d', '-t', '10.0.0.1:80', '-r', '10.0.0.2:8080']), {
-      service: 'tcp4|10.0.0.1|80',
-      destination: '4|10.0.0.2|8080',
-    });
-    assert.deepEqual(
-      commandTarget(['-e', '-f', '8', '-6', '-r', '[2001:db8::2]:0', '-g', '-w', '0']),
-      {
-        service: 'fwm6|8',
-        destination: '6|2001:db8::2|0',
-      },
-    );
-    assert.deepEqual(commandTarget(['-A', '-u', '[2001:db8::1]:53', '-o', '-s', 'rr']), {
-      service: 'udp6|2001:db8::1|53',
-    });
-  });
 });
 
 test('a firewall mark from 2^31 up is printed signed, as ipvsadm does, and read back unsigned', async () => {
   const { parseTable } = await import('../../src/ipvs/listing.ts');
-  const { saveText, listText } = await import('../../src/ipvs/commands.ts');
+  const { saveText, listText } = await import('../../src/ipvs/emulator/ipvsadm-format.ts');
   const table = {
     services: [
       {

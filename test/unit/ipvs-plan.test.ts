@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Config, RealServer, VirtualService } from '../../src/config/model.ts';
-import { restoreInput, saveText } from '../../src/ipvs/commands.ts';
-import { runIpvsadm } from '../../src/ipvs/ipvsadm.ts';
-import { IpvsKernel } from '../../src/ipvs/kernel.ts';
+import { restoreInput } from '../../src/ipvs/commands.ts';
+import { runIpvsadm } from '../../src/ipvs/emulator/ipvsadm.ts';
+import { saveText } from '../../src/ipvs/emulator/ipvsadm-format.ts';
+import { fromKernel, IpvsKernel, toKernel } from '../../src/ipvs/emulator/kernel.ts';
 import type { IpvsTable } from '../../src/ipvs/model.ts';
 import { type Plan, type PlanScope, planIpvs } from '../../src/ipvs/plan.ts';
-import { findReal, fromKernel, tablesEqual, toKernel } from '../../src/ipvs/table.ts';
+import { diffTables, entryKey, findReal, tablesEqual } from '../../src/ipvs/table.ts';
 import { config, fallback, real, virtual } from '../support/ipvs-fixtures.ts';
 
 /** A table built by ipvsadm -R lines (through the emulation). */
@@ -27,7 +28,29 @@ function settle(actual: IpvsTable, plan: Plan): IpvsTable {
     tablesEqual(table, plan.expected),
     `expected table differs:\n${saveText(table)}---\n${saveText(plan.expected)}`,
   );
+  changesWhatItNames(actual, plan);
   return table;
+}
+
+/**
+ * Each command, run alone in order, changes exactly the entry its keys name: the service, or
+ * the one destination at the port the kernel gives it (the applier and the retries go by them).
+ */
+function changesWhatItNames(actual: IpvsTable, plan: Plan): void {
+  const kernel = new IpvsKernel(toKernel(actual));
+  for (const c of plan.commands) {
+    const before = fromKernel(kernel.snapshot());
+    assert.equal(runIpvsadm(c.args, { kernel }).exitCode, 0, c.line);
+    const diff = diffTables(before, fromKernel(kernel.snapshot()));
+    if (c.destination === undefined) assert.deepEqual([...diff.services], [c.service], c.line);
+    else {
+      assert.deepEqual([...diff.services], [], c.line);
+      assert.deepEqual([...diff.destinations], [entryKey(c.service, c.destination)], c.line);
+      const served = c.serves.map(({ real }) => `${real.address}:${real.port}`);
+      if (c.target?.kind === 'real' && c.event !== 'purged')
+        assert.ok(served.includes(`${c.target.address}:${c.target.port}`), c.line);
+    }
+  }
 }
 
 type UpRule = (v: VirtualService, r: RealServer) => boolean;

@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { doctorCommand } from '../../src/cli/doctor.ts';
-import { ACTIONS, USAGE_TEXT } from '../../src/cli/legacy.ts';
+import { USAGE_TEXT } from '../../src/cli/legacy.ts';
+import { ACTIONS } from '../../src/daemon/actions.ts';
 
 const page = readFileSync(new URL('../../man/ldirectord-ts.8', import.meta.url), 'utf8');
 /** The page as a reader sees it: roff escapes for hyphens and fonts removed. */

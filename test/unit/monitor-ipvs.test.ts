@@ -330,7 +330,7 @@ test('events: each ipvsadm command that took effect, and each real transition', 
   await h.start();
   const summary = h.events.map((e) =>
     e.type === 'ipvs'
-      ? `ipvs ${e.scope} ${e.command.event} ${e.virtual === v}`
+      ? `ipvs ${e.scope} ${e.command.event} ${e.command.virtual === v}`
       : e.type === 'real'
         ? `real ${e.real.address} ${e.up} ${e.reason}`
         : e.type,

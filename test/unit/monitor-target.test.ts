@@ -124,3 +124,18 @@ test('dedup key: external checks are separated by the virtual they are told abou
   assert.notEqual(checkKey(ext({}), r), checkKey(ext({ checktimeout: 6 }), r));
   assert.equal(checkKey(ext({}), r), checkKey(ext({ receive: 'ignored by external' }), r));
 });
+
+test('dedup key: what no check of the mode reads does not separate checks', () => {
+  const r = makeReal('10.0.0.2', 80);
+  const same = (a: object, b: object) =>
+    assert.equal(checkKey(makeVirtual(a), r), checkKey(makeVirtual(b), r));
+  // A negotiate check runs under negotiatetimeout; checktimeout is the connect deadline.
+  same({ checktimeout: 5 }, { checktimeout: 9 });
+  same({ checktype: 'connect', service: 'http' }, { checktype: 'connect', service: 'https' });
+  same({ checktype: 'ping', checkport: 81 }, { checktype: 'ping', checkport: 82 });
+  assert.notEqual(
+    checkKey(makeVirtual({ checktype: 'combined', combinedCount: 2, checktimeout: 5 }), r),
+    checkKey(makeVirtual({ checktype: 'combined', combinedCount: 2, checktimeout: 9 }), r),
+    'checktype=N also connects, under checktimeout',
+  );
+});

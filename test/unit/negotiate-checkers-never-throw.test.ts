@@ -9,7 +9,7 @@ import { checkOracle } from '../../src/checkers/oracle.ts';
 import { checkPgsql } from '../../src/checkers/pgsql.ts';
 import { checkRadius } from '../../src/checkers/radius.ts';
 import type { Checker } from '../../src/checkers/types.ts';
-import type { Service } from '../../src/config/model.ts';
+import type { Service } from '../../src/model/domain.ts';
 import { target as baseTarget } from '../support/checkers.ts';
 
 const checkers: [Service, Checker][] = [

@@ -3,8 +3,8 @@
 // coverage test, so the table cannot grow untested.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DIRECTIVES } from '../../src/parser/directives.ts';
-import type { Scope } from '../../src/parser/tree.ts';
+import { DIRECTIVE, DIRECTIVES } from '../../src/parser/directives.ts';
+import type { Scope } from '../../src/parser/values.ts';
 import { parseText } from '../support/config-helpers.ts';
 
 type Expect = { value: unknown; warns?: string } | { error: string };
@@ -332,4 +332,6 @@ test('the table has one entry per name, each with help and syntax for the man pa
   const names = DIRECTIVES.map((d) => d.name);
   assert.equal(new Set(names).size, names.length);
   for (const d of DIRECTIVES) assert.ok(d.help.length > 10, d.name);
+  for (const [key, d] of Object.entries(DIRECTIVE))
+    assert.equal(d.name, key, 'filed under its name');
 });

@@ -17,6 +17,33 @@ test('a global directive must start in column 0', () => {
   assert.match(r.diagnostics[0]!.hint!, /column 0/);
 });
 
+test('a section indented by 2 spaces: one error saying the indentation the original needs', () => {
+  const r = parseText(
+    [
+      'virtual=127.0.0.1:80',
+      '  real=127.0.0.2:80 gate',
+      '  real=127.0.0.3:80 gate',
+      '  # a comment',
+      '  service=http',
+      'checktimeout=5',
+      '  checkinterval=5',
+      '',
+    ].join('\n'),
+  );
+  const [first, other, ...rest] = errors(r.diagnostics);
+  assert.deepEqual(rest, []);
+  assert.equal(first!.line, 2);
+  assert.equal(first!.message, 'Unknown command   real=127.0.0.2:80 gate', "the original's words");
+  assert.match(first!.hint!, /Indented by 2 spaces/);
+  assert.match(first!.hint!, /virtual section of line 1/);
+  assert.match(first!.hint!, /at least 4 spaces or a TAB/);
+  assert.match(first!.hint!, /lines 2-5/);
+  assert.doesNotMatch(first!.hint!, /column 0/, 'not the advice for global lines');
+  // A global line ends the run: an indented line after it is another mistake.
+  assert.equal(other!.line, 7);
+  assert.match(other!.hint!, /column 0/);
+});
+
 test('indentation of 4 spaces or a TAB opens a virtual section; 3 spaces do not', () => {
   const ok = parseText(
     'virtual=127.0.0.1:80\n    real=127.0.0.2:80 gate\n\treal=127.0.0.3:80 gate\n',
@@ -95,6 +122,40 @@ test('an unquoted value of a quoted directive is accepted with a migration warni
   assert.equal(r.tree.virtuals[0]!.directives.at(-1)!.value, 'OK');
   const w = r.diagnostics.find((d) => d.code === 'unquoted-value')!;
   assert.equal(w.category, 'differs-from-perl');
+  assert.match(w.message, /read as "OK"$/, 'says the value as it is used');
+});
+
+test('typographic quotes around a quoted value are read as quotes, and the warning shows the value used', () => {
+  const r = parseText(
+    inVirtual(
+      'receive=\u201cTest Ldirectord"',
+      'request=\u201c/index.html\u201d',
+      'passwd=\u201eDo not show\u201d',
+      'checkcommand=\u201c/bin/check\u201d',
+    ),
+  );
+  assert.deepEqual(errors(r.diagnostics), []);
+  const value = (name: string) =>
+    r.tree.virtuals[0]!.directives.find((d) => d.name === name)!.value;
+  assert.equal(value('receive'), 'Test Ldirectord');
+  assert.equal(value('request'), '/index.html');
+  assert.equal(value('passwd'), 'Do not show');
+  assert.equal(value('checkcommand'), '/bin/check');
+  const notes = r.diagnostics.filter((d) => d.code === 'typographic-quotes');
+  assert.equal(notes.length, 4);
+  assert.match(notes[0]!.message, /^receive in typographic quotes read as "Test Ldirectord"$/);
+  assert.equal(notes[0]!.line, 3);
+  assert.equal(notes[0]!.category, 'differs-from-perl', 'the original rejects the line');
+  assert.ok(!notes.some((n) => n.message.includes('Do not show')), 'a password is never shown');
+});
+
+test('a raw value in typographic quotes keeps them, and the warning says so', () => {
+  const r = parseText(inVirtual('virtualhost=\u201cwww.example.com\u201d'));
+  const node = r.tree.virtuals[0]!.directives.find((d) => d.name === 'virtualhost')!;
+  assert.equal(node.value, '\u201cwww.example.com\u201d', 'as the original reads it');
+  const w = r.diagnostics.find((d) => d.code === 'typographic-quotes')!;
+  assert.match(w.message, /virtualhost is used as "\u201cwww\.example\.com\u201d"/);
+  assert.equal(w.category, undefined, 'both programs read it so');
 });
 
 test('CR LF line ends are ignored, with one migration warning', () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { runCheck } from '../../src/cli/check.ts';
-import { formatDiagnostic, formatOriginalStyle } from '../../src/config/diagnostics.ts';
+import { formatDiagnostic, formatOriginalStyle } from '../../src/model/diagnostics.ts';
 import { MAX_LINE_LENGTH } from '../../src/parser/lexer.ts';
 import { errors, load } from '../support/config-helpers.ts';
 

@@ -4,7 +4,7 @@
 // And `check` warns where ipvsadm will refuse what the original passes on blindly.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Diagnostic } from '../../src/config/diagnostics.ts';
+import type { Diagnostic } from '../../src/model/diagnostics.ts';
 import { codes, errors, inVirtual, load } from '../support/config-helpers.ts';
 import { prng } from '../support/parse-fuzz.ts';
 

@@ -4,8 +4,8 @@
 // (seeded, so a failure is reproducible).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { cutTrailingComment, splitOnComma, trimTrailingSpace, WS } from '../../src/lib/perl.ts';
 import { lastWords } from '../../src/parser/fallback.ts';
-import { cutTrailingComment, splitOnComma, trimTrailingSpace, WS } from '../../src/parser/perl.ts';
 import {
   firstWord,
   matchRealAddress,

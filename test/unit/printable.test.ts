@@ -9,6 +9,7 @@ import { after, test } from 'node:test';
 import { runCheck } from '../../src/cli/check.ts';
 import { printable } from '../../src/lib/printable.ts';
 import { DaemonLogger } from '../../src/log/daemon-logger.ts';
+import { MAX_LINE_LENGTH } from '../../src/parser/lexer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'printable-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,9 +28,8 @@ test('control characters are escaped and a long text is cut to an excerpt', () =
 
 test('check does not echo a huge line back whole', async () => {
   const cf = join(dir, 'long.cf');
-  // Under the 64 KiB line limit (a longer line is refused by its length alone), far over
-  // the excerpt length.
-  const huge = 'x'.repeat(60_000);
+  // Just under the longest line read (a longer one is refused without being echoed at all).
+  const huge = 'x'.repeat(MAX_LINE_LENGTH - 20);
   writeFileSync(
     cf,
     `checkinterval=1\n${huge}=1\nvirtual=10.0.0.1:80\n\treal=127.0.0.2:80 gate\n\tscheduler=${huge}\n`,

@@ -44,6 +44,6 @@ export function timeoutError(what: string): Error {
  * A library's own timeout (ldapts, pg, oracledb): a backstop a little past the deadline, so the
  * scheduler's abort always decides (reason 'timeout') and the library cannot hold on longer.
  */
-export function backstopMs(target: CheckTarget): number {
+export function backstopMs(target: Pick<CheckTarget, 'timeoutMs'>): number {
   return target.timeoutMs + 250;
 }

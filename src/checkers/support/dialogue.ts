@@ -5,8 +5,8 @@
 // and fails a pending read at once.
 import type { Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import type { Service } from '../../config/model.ts';
-import type { Checker, CheckResult, CheckTarget } from '../types.ts';
+import type { Service } from '../../model/domain.ts';
+import type { Checker, CheckResult, NegotiateTarget } from '../types.ts';
 import { runWithin } from './deadline.ts';
 import { errorCode, errorText, redact, TIMEOUT_CODES } from './result.ts';
 import { connectTcp } from './tcp.ts';
@@ -215,7 +215,11 @@ export function failureOf(error: unknown): CheckFailure {
 }
 
 /** Where a check dials: the real's address, the check port, the deadline. */
-export function endpoint(target: CheckTarget): { host: string; port: number; timeoutMs: number } {
+export function endpoint(target: NegotiateTarget): {
+  host: string;
+  port: number;
+  timeoutMs: number;
+} {
   return { host: target.host, port: target.port, timeoutMs: target.timeoutMs };
 }
 
@@ -237,9 +241,9 @@ export interface TlsCheckOptions {
  * the reason never carries the password.
  */
 export function dialogueChecker(
-  negotiate: (dialogue: Dialogue, target: CheckTarget) => Promise<CheckResult>,
+  negotiate: (dialogue: Dialogue, target: NegotiateTarget) => Promise<CheckResult>,
   options: TlsCheckOptions & { implicitTls?: Service } = {},
-): Checker {
+): Checker<NegotiateTarget> {
   return async (target, signal) => {
     let dialogue: Dialogue | undefined;
     const result = await runWithin(

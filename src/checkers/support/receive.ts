@@ -19,8 +19,3 @@ export function receivePattern(receive: string): RegExp | string {
 export function hasReceive(receive: string): boolean {
   return /[^\n]/.test(receive);
 }
-
-/** Perl's truth for a config string (`$$v{login} && ...`): '' and '0' are false. */
-export function perlTrue(text: string): boolean {
-  return text !== '' && text !== '0';
-}

@@ -63,7 +63,10 @@ export function errorText(err: unknown): string {
 }
 
 /** Removes the configured password and secret from a reason: they must never reach logs. */
-export function redact(result: CheckResult, target: CheckTarget): CheckResult {
+export function redact(
+  result: CheckResult,
+  target: Pick<CheckTarget, 'passwd' | 'secret'>,
+): CheckResult {
   const reason = maskSecrets(result.reason, [target.passwd, target.secret]);
   return reason === result.reason ? result : { up: result.up, reason };
 }

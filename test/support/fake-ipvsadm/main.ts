@@ -1,4 +1,4 @@
-// The fake ipvsadm: ipvsadm 1.31's command line over the kernel emulation of src/ipvs, with
+// The fake ipvsadm: ipvsadm 1.31's command line over the kernel emulation of src/ipvs/emulator, with
 // the table kept in a JSON state file. See README.md in this directory for the contract.
 // Started by ./ipvsadm (a sh wrapper) as: node main.ts <argv0> <args...>
 import {
@@ -11,8 +11,8 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { resolve } from 'node:path';
-import { type CommandFault, runIpvsadm } from '../../../src/ipvs/ipvsadm.ts';
-import { IpvsKernel, type KernelService } from '../../../src/ipvs/kernel.ts';
+import { type CommandFault, runIpvsadm } from '../../../src/ipvs/emulator/ipvsadm.ts';
+import { IpvsKernel, type KernelService } from '../../../src/ipvs/emulator/kernel.ts';
 import { writeFileAtomic } from '../../../src/lib/atomic-write.ts';
 
 /** A fault: the first whose `match` (a regular expression) finds the command's words. */

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KernelTable } from '../../../src/ipvs/kernel.ts';
+import type { KernelTable } from '../../../src/ipvs/emulator/kernel.ts';
 
 export const REAL_IPVSADM = '/usr/sbin/ipvsadm';
 

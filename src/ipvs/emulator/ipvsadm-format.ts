@@ -1,18 +1,20 @@
 // What ipvsadm 1.31 prints: the listings of -L (plain, --thresholds, --stats, --rate,
 // --persistent-conn, --tun-info), the rules of -S, in its sort order (glibc's merge sort with
 // ipvsadm's wrapping comparators), and libipvs' error texts. Byte for byte, from ipvsadm.c's
-// printf formats.
-import { addressWords, ipv4ToString } from './address.ts';
+// printf formats. The one copy of those bytes: the product parses listings (src/ipvs/listing.ts)
+// and prints only `ipvsadm -R` input (src/ipvs/commands.ts), so a model table printed as a
+// listing (saveText, listText: for tests, benchmarks and diagnostics) is printed from here.
+import { ipv4ToString, parseIpv4Strict, parseIpv6 } from '../../lib/inet.ts';
 import {
-  type KernelDestination,
-  type KernelService,
+  type IpvsTable,
   SVC_F_ONEPACKET,
   SVC_F_PERSISTENT,
   SVC_F_SCHED_MASK,
   SVC_F_SCHED1,
   SVC_F_SCHED2,
   SVC_F_SCHED3,
-} from './kernel.ts';
+} from '../model.ts';
+import { type KernelDestination, type KernelService, toKernel } from './kernel.ts';
 
 export const FMT_NUMERIC = 0x1;
 export const FMT_RULE = 0x2;
@@ -40,6 +42,19 @@ const wrap = (a: number, b: number): number => (a - b) | 0;
 
 const AF = { 4: 2, 6: 10 } as const;
 const PROTO = { tcp: 6, udp: 17, fwm: 6 } as const;
+
+/** The four 32-bit words ipvsadm's comparators subtract (IPv4: the address, then zeros). */
+function addressWords(address: string): [number, number, number, number] {
+  const v4 = parseIpv4Strict(address);
+  if (v4 !== undefined) return [v4, 0, 0, 0];
+  const w = parseIpv6(address) ?? new Array<number>(8).fill(0);
+  return [
+    w[0]! * 65536 + w[1]!,
+    w[2]! * 65536 + w[3]!,
+    w[4]! * 65536 + w[5]!,
+    w[6]! * 65536 + w[7]!,
+  ];
+}
 
 /** An item with the 32-bit words of its address, computed once for the comparators. */
 interface Keyed<T> {
@@ -290,6 +305,16 @@ export function listAll(
   out += title(format);
   for (const s of sorted) out += serviceEntry(s, format, names);
   return out;
+}
+
+/** A model table as `ipvsadm -S -n` prints it (feed it to `ipvsadm -R` to rebuild the table). */
+export function saveText(table: IpvsTable): string {
+  return listAll(toKernel(table).services, FMT_RULE | FMT_NUMERIC);
+}
+
+/** A model table as `ipvsadm -L -n` (or with --thresholds) prints it. */
+export function listText(table: IpvsTable, thresholds = false): string {
+  return listAll(toKernel(table).services, FMT_NUMERIC | (thresholds ? FMT_THRESHOLDS : 0));
 }
 
 /** The libipvs function that issued a request, for ipvs_strerror's table. */

@@ -1,6 +1,7 @@
-// Perl idioms the original's config parser relies on, reproduced exactly. The file is read
-// byte-wise by Perl, where \s is [ \t\n\v\f\r] and \w is [A-Za-z0-9_]; JavaScript's \s also
-// matches Unicode spaces, so the patterns here spell the ASCII classes out.
+// Perl idioms the original relies on, reproduced exactly: how its config parser cuts and
+// trims text, and what its checks take for true. The file is read byte-wise by Perl, where \s
+// is [ \t\n\v\f\r] and \w is [A-Za-z0-9_]; JavaScript's \s also matches Unicode spaces, so
+// the patterns here spell the ASCII classes out.
 
 /** Perl's \s on a byte string. */
 export const WS = '[\\t\\n\\v\\f\\r ]';
@@ -60,7 +61,10 @@ export function firstDigitRun(value: string): string | undefined {
   return /\d+/.exec(value)?.[0];
 }
 
-/** Perl truthiness of a string: everything but '' and '0' is true ('00' is true). */
+/**
+ * Perl truthiness of a string (`$$v{login} && ...`): everything but '' and '0' is true ('00'
+ * is true).
+ */
 export function perlTrue(text: string | undefined): boolean {
   return text !== undefined && text !== '' && text !== '0';
 }
@@ -69,8 +73,3 @@ export function perlTrue(text: string | undefined): boolean {
 export function isPlainInteger(text: string): boolean {
   return /^\d+$/.test(text);
 }
-
-// A value inside a message: control characters escaped, a long value cut to a bounded excerpt
-// (a line can be 64 KiB, and was once 50 MB).
-export { cut, EXCERPT_LENGTH, printable } from '../lib/printable.ts';
-export { printable as excerpt } from '../lib/printable.ts';

@@ -1,31 +1,35 @@
 // An emulation of the kernel's IPVS table (net/netfilter/ipvs/ip_vs_ctl.c of Linux 6.1): the
 // services and destinations it holds and the errors it returns for each request. The fake
 // ipvsadm and the dry-run backend both run on it, so proving the fake against the real kernel
-// proves the dry run too. Pure: no I/O.
-import type { Family, Protocol } from '../config/model.ts';
-import { inCidr, parseIpv4Strict, parseIpv6 } from './address.ts';
-import type { IpvsForward } from './model.ts';
-
-/** Service flags (include/uapi/linux/ip_vs.h). */
-export const SVC_F_PERSISTENT = 0x1;
-export const SVC_F_ONEPACKET = 0x4;
-export const SVC_F_SCHED1 = 0x8;
-export const SVC_F_SCHED2 = 0x10;
-export const SVC_F_SCHED3 = 0x20;
-export const SVC_F_SCHED_MASK = SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3;
+// proves the dry run too; fromKernel and toKernel convert between its table and the model's.
+// Pure: no I/O.
+import type { Family, Protocol } from '../../config/model.ts';
+import {
+  familyOf,
+  inCidr,
+  inetAton,
+  ipv4ToString,
+  parseIpv4Strict,
+  parseIpv6,
+} from '../../lib/inet.ts';
+import {
+  destinationKey,
+  type IpvsDestination,
+  type IpvsService,
+  type IpvsTable,
+  SVC_F_ONEPACKET,
+  SVC_F_PERSISTENT,
+  schedFlagsText,
+  serviceFlags,
+  serviceKey,
+} from '../model.ts';
 
 export type TunnelType = 'ipip' | 'gue' | 'gre';
 export type TunnelChecksum = 'nocsum' | 'csum' | 'remcsum';
 
-export interface KernelDestination {
+/** A destination as the kernel holds it: the model's, with its family and tunnel settings. */
+export interface KernelDestination extends IpvsDestination {
   family: Family;
-  /** Canonical text (IPv6 bare). */
-  address: string;
-  port: number;
-  forward: IpvsForward;
-  weight: number;
-  upperThreshold: number;
-  lowerThreshold: number;
   tunnelType: TunnelType;
   tunnelPort: number;
   tunnelChecksum: TunnelChecksum;
@@ -98,22 +102,6 @@ export const DEFAULT_SCHEDULERS = [
   'ovf',
   'mh',
 ] as const;
-
-export function serviceKey(s: {
-  family: Family;
-  protocol: Protocol;
-  address: string;
-  port: number;
-  fwmark: number;
-}): string {
-  return s.protocol === 'fwm'
-    ? `fwm${s.family}|${s.fwmark}`
-    : `${s.protocol}${s.family}|${s.address}|${s.port}`;
-}
-
-export function destinationKey(d: { family: Family; address: string; port: number }): string {
-  return `${d.family}|${d.address}|${d.port}`;
-}
 
 interface IndexedService {
   service: KernelService;
@@ -269,4 +257,79 @@ function validDestinationAddress(d: { family: Family; address: string }): boolea
   if ((w[0]! & 0xffc0) === 0xfe80) return false; // link-local
   if (w.slice(0, 5).every((x) => x === 0) && w[5] === 0xffff) return false; // v4-mapped
   return true;
+}
+
+/** The table as ipvsadm shows it, from the kernel emulation's table. */
+export function fromKernel(kernel: KernelTable): IpvsTable {
+  return {
+    services: kernel.services.map((s) => {
+      const persistent = s.flags & SVC_F_PERSISTENT ? s.timeout : undefined;
+      const defaultMask = s.family === 4 ? 0xffffffff : 128;
+      const netmask =
+        persistent === undefined || s.netmask === defaultMask
+          ? undefined
+          : s.family === 4
+            ? ipv4ToString(s.netmask)
+            : String(s.netmask);
+      const service: IpvsService = {
+        protocol: s.protocol,
+        family: s.family,
+        address: s.address,
+        port: s.port,
+        fwmark: s.fwmark,
+        scheduler: s.scheduler,
+        ops: (s.flags & SVC_F_ONEPACKET) !== 0,
+        destinations: s.destinations.map((d) => ({
+          address: d.address,
+          port: d.port,
+          forward: d.forward,
+          weight: d.weight,
+          upperThreshold: d.upperThreshold,
+          lowerThreshold: d.lowerThreshold,
+        })),
+      };
+      if (persistent !== undefined) service.persistent = persistent;
+      if (netmask !== undefined) service.netmask = netmask;
+      const flags = schedFlagsText(s.scheduler, s.flags);
+      if (flags !== undefined) service.schedflags = flags;
+      return service;
+    }),
+  };
+}
+
+/** The kernel emulation's table holding this table (destinations in the listed order). */
+export function toKernel(table: IpvsTable): KernelTable {
+  return {
+    services: table.services.map((s): KernelService => ({
+      family: s.family,
+      protocol: s.protocol,
+      address: s.address,
+      port: s.port,
+      fwmark: s.fwmark,
+      scheduler: s.scheduler,
+      flags: serviceFlags(s),
+      timeout: s.persistent ?? 0,
+      netmask:
+        s.family === 4
+          ? s.netmask === undefined
+            ? 0xffffffff
+            : (parseIpv4Strict(s.netmask) ?? inetAton(s.netmask) ?? 0xffffffff)
+          : s.netmask === undefined
+            ? 128
+            : Number(s.netmask),
+      pe: '',
+      destinations: s.destinations.map((d): KernelDestination => ({
+        family: familyOf(d.address),
+        address: d.address,
+        port: d.port,
+        forward: d.forward,
+        weight: d.weight,
+        upperThreshold: d.upperThreshold,
+        lowerThreshold: d.lowerThreshold,
+        tunnelType: 'ipip',
+        tunnelPort: 0,
+        tunnelChecksum: 'nocsum',
+      })),
+    })),
+  };
 }

@@ -3,8 +3,17 @@
 // words them (exit 255, and -R carries on), -R's line reader, and the listings. The fake
 // ipvsadm (test/support/fake-ipvsadm) and the dry-run backend both run this. Pure: the caller
 // supplies the kernel, stdin and any name lookups.
-import type { Family } from '../config/model.ts';
-import { inetAton, ipv6ToString, parseIpv6 } from './address.ts';
+import type { Family } from '../../config/model.ts';
+import { inetAton, ipv6ToString, parseIpv6 } from '../../lib/inet.ts';
+import {
+  type IpvsForward,
+  SVC_F_ONEPACKET,
+  SVC_F_PERSISTENT,
+  SVC_F_SCHED_MASK,
+  SVC_F_SCHED1,
+  SVC_F_SCHED2,
+  SVC_F_SCHED3,
+} from '../model.ts';
 import {
   FMT_EXACT,
   FMT_NOSORT,
@@ -27,16 +36,9 @@ import {
   type Errno,
   type IpvsKernel,
   type ServiceRequest,
-  SVC_F_ONEPACKET,
-  SVC_F_PERSISTENT,
-  SVC_F_SCHED_MASK,
-  SVC_F_SCHED1,
-  SVC_F_SCHED2,
-  SVC_F_SCHED3,
   type TunnelChecksum,
   type TunnelType,
 } from './kernel.ts';
-import type { IpvsForward } from './model.ts';
 import { type OptionSpec, Popt } from './popt.ts';
 
 /** A fault injected before a command reaches the kernel (the fake's reliability tests). */

@@ -1,6 +1,10 @@
-// Address parsing and printing as ipvsadm and the kernel do it: inet_aton for IPv4 (so `10.1`
-// is 10.0.0.1), inet_pton/inet_ntop for IPv6 (glibc's canonical text), and the 32-bit words
-// ipvsadm's sort comparators subtract.
+// Address text, one home for every layer: reading and printing IPv4 and IPv6 addresses as glibc
+// and the kernel do (inet_aton, inet_pton, inet_ntop), the family of an address, and the forms
+// with a port and brackets. IPv6 addresses are kept bare and canonical, and bracketed wherever
+// the original (and ipvsadm) print them with a port.
+import { isIPv6 } from 'node:net';
+
+// ---- IPv4
 
 /** inet_aton: `a.b.c.d`, `a.b.c`, `a.b`, `a`; each part decimal, octal (0..) or hex (0x..). */
 export function inetAton(text: string): number | undefined {
@@ -26,11 +30,6 @@ export function inetAton(text: string): number | undefined {
   return result + last;
 }
 
-/** Dotted quad of a host-order 32-bit value (inet_ntoa). */
-export function ipv4ToString(value: number): string {
-  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
-}
-
 /** Strict dotted quad (what inet_pton(AF_INET) accepts): four decimal parts, no leading zeros. */
 export function parseIpv4Strict(text: string): number | undefined {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
@@ -44,6 +43,13 @@ export function parseIpv4Strict(text: string): number | undefined {
   }
   return value;
 }
+
+/** Dotted quad of a host-order 32-bit value (inet_ntoa). */
+export function ipv4ToString(value: number): string {
+  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+}
+
+// ---- IPv6
 
 /** inet_pton(AF_INET6): eight 16-bit words, or undefined. Accepts an embedded dotted quad. */
 export function parseIpv6(text: string): number[] | undefined {
@@ -85,6 +91,17 @@ export function parseIpv6(text: string): number[] | undefined {
     if (fill < 1) return undefined;
     words = [...left, ...new Array<number>(fill).fill(0), ...right, ...tailWords];
   }
+  return words;
+}
+
+/**
+ * The eight 16-bit groups of an address that isIPv6 accepted; its zone (`%eth0`) is ignored.
+ * Throws on anything else: the caller checks first.
+ */
+export function ipv6Groups(address: string): number[] {
+  const zone = address.indexOf('%');
+  const words = parseIpv6(zone === -1 ? address : address.slice(0, zone));
+  if (!words) throw new Error(`not an IPv6 address: ${address}`);
   return words;
 }
 
@@ -140,17 +157,20 @@ export function canonicalIpv6(text: string): string | undefined {
   return words ? ipv6ToString(words) : undefined;
 }
 
-/** The four 32-bit words ipvsadm's comparators subtract (IPv4: the address, then zeros). */
-export function addressWords(address: string): [number, number, number, number] {
-  const v4 = parseIpv4Strict(address);
-  if (v4 !== undefined) return [v4, 0, 0, 0];
-  const w = parseIpv6(address) ?? new Array<number>(8).fill(0);
-  return [
-    w[0]! * 65536 + w[1]!,
-    w[2]! * 65536 + w[3]!,
-    w[4]! * 65536 + w[5]!,
-    w[6]! * 65536 + w[7]!,
-  ];
+// ---- either family
+
+/** 6 for IPv6 text, else 4. */
+export function familyOf(address: string): 4 | 6 {
+  return address.includes(':') ? 6 : 4;
+}
+
+/** The canonical form of an address argument (IPv6 lower case, compressed), or undefined. */
+export function canonicalAddress(text: string): string | undefined {
+  const bare = stripBrackets(text);
+  if (isIPv6(bare)) return canonicalIpv6(bare);
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(bare) && bare.split('.').every((b) => Number(b) < 256)
+    ? bare
+    : undefined;
 }
 
 /** True when `address` (IPv4 or IPv6 text) lies in `cidr` (`a.b.c.d/n`, `v6/n`, or a bare address). */
@@ -174,4 +194,39 @@ export function inCidr(address: string, cidr: string): boolean {
     if ((a6[i]! & mask) !== (b6[i]! & mask)) return false;
   }
   return true;
+}
+
+/** A multicast address (224.0.0.0/4, ff00::/8): the kernel refuses it as a real server. */
+export function isMulticast(address: string): boolean {
+  if (isIPv6(address)) return ipv6Groups(address)[0]! >> 8 === 0xff;
+  const first = Number(/^(\d+)\./.exec(address)?.[1]);
+  return first >= 224 && first <= 239;
+}
+
+// ---- brackets and ports
+
+/** `[v6]` for IPv6, the address unchanged otherwise. */
+export function bracket(address: string): string {
+  return isIPv6(address) ? `[${address}]` : address;
+}
+
+/** `[v6]` -> `v6`; other text unchanged. */
+export function stripBrackets(text: string): string {
+  return text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+}
+
+/**
+ * The name the original looks up for a host (ld_gethostbyname: `$name =~ /\[(.*)\]/`): what
+ * stands between the first '[' and the last ']' after it, wherever they are; else the text.
+ */
+export function insideBrackets(host: string): string {
+  // Greedy, as the regular expression: indexes, not a backtracking scan.
+  const open = host.indexOf('[');
+  const close = host.lastIndexOf(']');
+  return open >= 0 && close > open ? host.slice(open + 1, close) : host;
+}
+
+/** `addr:port` with IPv6 bracketed: `10.0.0.1:80`, `[2001:db8::1]:80`. */
+export function hostPort(address: string, port: number): string {
+  return `${bracket(address)}:${port}`;
 }
