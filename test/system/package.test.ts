@@ -2,9 +2,10 @@
 // by mmdebstrap (test/support/debian-root.ts: minbase, no nodejs, the Perl ldirectord in it),
 // driven there as heartbeat, systemd and operators drive them; the .rpms listed, their scripts
 // read, and installed into a scratch --root whose files must be the .debs'; and an upgrade to the
-// next version while a daemon runs. Real servers: TCP listeners on 127.0.12.21-22 on the host
-// (the roots share its network); IPVS: dry run, or the fake ipvsadm run from a read-only bind of
-// this repository (its node never reaches the program under test, which needs none).
+// next version (with the drop-in) while a daemon runs. Real servers: TCP listeners on
+// 127.0.12.21-22 on the host (the roots share its network); IPVS: dry run, or the fake ipvsadm
+// run from a read-only bind of this repository (its node never reaches the program under test,
+// which needs none).
 //
 // Needs root (chroot, mounts) and mmdebstrap, dpkg-dev, rpm and lintian: as root a missing tool
 // fails, otherwise the file skips. The packages are built once (gzip -1: the release build's files
@@ -221,6 +222,36 @@ test(
     const version = root.ok('ldirectord-ts --version');
     assert.match(version, new RegExp(`\\nldirectord-ts ${pkg.version.replaceAll('.', '\\.')}\\n$`));
 
+    // What the issue lists, where Debian puts it: the program, its man page (the version in its
+    // footer), heartbeat's resource, the unit, logrotate, the changelog and the copyright (the
+    // project under the original's GPL-2.0-or-later).
+    const listed = root.ok('dpkg -L ldirectord-ts').split('\n');
+    const expected = [
+      '/usr/sbin/ldirectord-ts',
+      '/usr/share/man/man8/ldirectord-ts.8.gz',
+      '/etc/ha.d/resource.d/ldirectord-ts',
+      '/usr/lib/systemd/system/ldirectord-ts.service',
+      '/etc/logrotate.d/00-ldirectord-ts',
+      '/usr/share/doc/ldirectord-ts/changelog.gz',
+      '/usr/share/doc/ldirectord-ts/copyright',
+    ];
+    for (const path of expected) assert.ok(listed.includes(path), `dpkg -L lists ${path}`);
+    // Present inside the root (links followed there, not on the host).
+    const missing = root.ok(`for p in ${expected.join(' ')}; do test -e "$p" || echo "$p"; done`);
+    assert.equal(missing, '', 'every listed file is there');
+    const v = pkg.version.replaceAll('.', '\\.');
+    assert.match(
+      root.ok('zcat /usr/share/man/man8/ldirectord-ts.8.gz'),
+      new RegExp(`^\\.TH LDIRECTORD-TS 8 "[^"]*" "ldirectord-ts ${v}"`, 'm'),
+    );
+    assert.match(
+      root.ok('zcat /usr/share/doc/ldirectord-ts/changelog.gz'),
+      new RegExp(`^ldirectord-ts \\(${v}\\) `),
+    );
+    const copyright = readFileSync(root.path('/usr/share/doc/ldirectord-ts/copyright'), 'utf8');
+    assert.match(copyright, /^Files: \*\nCopyright: .*\nLicense: GPL-2\+\n/m);
+    assert.match(copyright, /either version 2 of the License, or \(at your option\) any later/);
+
     // check and plan on every seed config: exit 0 and the same output as the node-run bundle.
     root.ok('mkdir -p /etc/ha.d/seeds');
     const seeds = spawnSync('ls', [SEEDS], { encoding: 'utf8' })
@@ -248,6 +279,9 @@ test(
     const config = CONFIG('/var/log/ldirectord.log');
     root.ok(`cat > /etc/ha.d/ldirectord.cf <<'EOF'\n${config}EOF`);
     assert.equal(root.run('ldirectord-ts status').code, 3, 'status: 3 while stopped');
+    // heartbeat's ldirectord-ts::ldirectord.cf resource, without the drop-in.
+    const resource = root.run('/etc/ha.d/resource.d/ldirectord-ts ldirectord.cf status');
+    assert.equal(resource.code, 3, `heartbeat's ldirectord-ts resource: ${resource.stdout}`);
     root.ok(dry(unit.ExecStart!));
     const pidFile = unit.PIDFile![0]!;
     const pid = Number(readFileSync(root.path(pidFile), 'utf8').trim());
@@ -265,8 +299,21 @@ test(
     assert.equal(root.run('ldirectord-ts status').code, 1, 'status: 1 with a stale pid file');
     root.ok(`rm ${pidFile}`);
 
-    // The drop-in with no Perl original to divert: the resource script as heartbeat runs it.
+    // The drop-in with no Perl original to divert. It provides ldirectord: a package that
+    // depends on ldirectord installs once it is there, and not before.
+    root.ok(
+      'mkdir -p /tmp/needs/DEBIAN && printf "%s\\n" "Package: needs-ldirectord" "Version: 1" ' +
+        '"Architecture: all" "Maintainer: test <test@example.org>" "Depends: ldirectord" ' +
+        '"Description: depends on ldirectord" > /tmp/needs/DEBIAN/control && ' +
+        'dpkg-deb --build /tmp/needs /tmp/needs.deb >/dev/null',
+    );
+    const unmet = root.run('dpkg -i /tmp/needs.deb');
+    assert.notEqual(unmet.code, 0, 'ldirectord is not there yet');
+    assert.match(unmet.stderr, /depends on ldirectord/);
     root.ok(`dpkg -i ${dropin}`);
+    root.ok('dpkg --configure needs-ldirectord');
+    root.ok('dpkg --purge needs-ldirectord');
+    // The resource script as heartbeat runs it.
     const rs = '/etc/ha.d/resource.d/ldirectord';
     const stopped = root.run(`${rs} ldirectord.cf status`);
     assert.equal(stopped.code, 3);
@@ -380,8 +427,18 @@ test(
   { skip, timeout: 600_000 },
   async () => {
     const root = freshRoot('deb-upgrade');
-    const [deb, nextDeb] = carry(root, pkg.deb, next.deb);
-    root.ok(`dpkg -i ${deb}`);
+    // With the drop-in and the Perl original it diverts: both of ours are upgraded together.
+    const [deb, dropin, nextDeb, nextDropin] = carry(
+      root,
+      pkg.deb,
+      pkg.dropinDeb,
+      next.deb,
+      next.dropinDeb,
+    );
+    const perlProgram = identity(root.dir, '/usr/sbin/ldirectord');
+    root.ok(`dpkg -i ${deb} ${dropin}`);
+    const diversions = root.ok('dpkg-divert --list | sort');
+    assert.match(diversions, /ldirectord-ts-dropin/);
     root.ok('mkdir -p /var/lib/fake-ipvsadm');
     root.ok(`cat > /etc/ha.d/ldirectord.cf <<'EOF'\n${CONFIG('/var/log/ldirectord.log')}EOF`);
     // As systemd would start it (the unit's ExecStart), with the fake ipvsadm for the kernel.
@@ -405,8 +462,11 @@ test(
     const tableBefore = readFileSync(state, 'utf8');
     const runsBefore = invocations(root.path(env.FAKE_IPVSADM_LOG)).length;
 
-    const upgrade = root.run(`dpkg -i ${nextDeb}`, { env, binds });
+    const upgrade = root.run(`dpkg -i ${nextDeb} ${nextDropin}`, { env, binds });
     assert.equal(upgrade.code, 0, upgrade.stderr);
+    assert.equal(root.ok('dpkg-divert --list | sort'), diversions, 'the diversions stay');
+    assert.equal(identity(root.dir, '/usr/sbin/ldirectord.perl'), perlProgram);
+    assert.match(root.ok('ldirectord --version'), /\+next\n$/);
     assert.match(
       root.ok('dpkg-query -W ldirectord-ts'),
       new RegExp(`\\t${next.version.replace('+', '\\+')}\\n`),
