@@ -68,6 +68,28 @@ test('alone in a folder, with an empty environment: version, help and check', ()
   assert.match(check.stdout, /192\.168\.0\.221/);
 });
 
+/** The newest version of `prefix` (GLIBC_, GLIBCXX_) among the executable's dynamic symbols. */
+function newestSymbolVersion(file: string, prefix: string): string {
+  const r = spawnSync('objdump', ['-T', file], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  assert.equal(r.status, 0, r.stderr);
+  const versions = [...r.stdout.matchAll(new RegExp(`\\b${prefix}_([\\d.]+)\\b`, 'g'))].map(
+    (m) => m[1]!,
+  );
+  assert.ok(versions.length > 0, `no ${prefix} symbols in ${file}`);
+  // Numeric runs compared as numbers: 2.28 after 2.3.
+  return versions.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1)!;
+}
+
+test('the glibc and libstdc++ the README promises are the newest the executable asks for', () => {
+  const glibc = newestSymbolVersion(program, 'GLIBC');
+  const glibcxx = newestSymbolVersion(program, 'GLIBCXX');
+  const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  assert.match(readme, new RegExp(`only glibc ${glibc.replaceAll('.', '\\.')} or later`));
+  const packaging = readFileSync(join(root, 'packaging/README.md'), 'utf8').replace(/\s+/g, ' ');
+  assert.match(packaging, new RegExp(`glibc ${glibc.replaceAll('.', '\\.')} \\(`));
+  assert.match(packaging, new RegExp(`GLIBCXX ${glibcxx.replaceAll('.', '\\.')}\\b`));
+});
+
 const WEB = `checkinterval=1
 logfile="{{DIR}}/ldirectord.log"
 execute="{{DIR}}/second.cf"
