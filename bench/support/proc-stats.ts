@@ -11,12 +11,23 @@ function read(file: string): string | undefined {
   }
 }
 
-/** VmRSS and VmHWM (peak) in MiB; undefined once the process is gone. */
-export function memory(pid: number): { rssMiB: number; peakMiB: number } | undefined {
+/**
+ * VmRSS, VmHWM (peak), and VmRSS's anonymous part (RssAnon: the heaps and other private memory)
+ * and file-backed part (RssFile: pages of the binary and libraries), in MiB; undefined once the
+ * process is gone.
+ */
+export function memory(
+  pid: number,
+): { rssMiB: number; peakMiB: number; anonMiB: number; fileMiB: number } | undefined {
   const status = read(`/proc/${pid}/status`);
   if (!status) return undefined;
   const kib = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1]);
-  return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 };
+  return {
+    rssMiB: kib('VmRSS') / 1024,
+    peakMiB: kib('VmHWM') / 1024,
+    anonMiB: kib('RssAnon') / 1024,
+    fileMiB: kib('RssFile') / 1024,
+  };
 }
 
 function statFields(pid: number): string[] | undefined {

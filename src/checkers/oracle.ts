@@ -4,15 +4,18 @@
 // original.
 //
 // The driver is node-oracledb in Thin mode: pure JavaScript, no Oracle client libraries on the
-// director. Success against a real Oracle server is untested (none can be installed here); the
-// failure paths are tested. The driver offers no way to pass our own socket, so the sockets it
-// opens during a check are collected through node's `net.client.socket` diagnostics channel
-// (attributed to the check by AsyncLocalStorage) and destroyed on abort.
+// director, so the single executable carries it. It is loaded on the first oracle check, and a
+// missing one is named in the check's reason (support/optional-module.ts). Success against a
+// real Oracle server is untested (none can be installed here); the failure paths are tested.
+// The driver offers no way to pass our own socket, so the sockets it opens during a check are
+// collected through node's `net.client.socket` diagnostics channel (attributed to the check by
+// AsyncLocalStorage) and destroyed on abort.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import type { Connection } from 'oracledb';
 import { backstopMs, runWithin } from './support/deadline.ts';
+import { loadOptional } from './support/optional-module.ts';
 import { redact } from './support/result.ts';
 import { rowsResult, sqlPrerequisite } from './support/sql.ts';
 import type { Checker, CheckResult, NegotiateTarget, ServiceDescriptors } from './types.ts';
@@ -47,7 +50,11 @@ export const oracleServices = {
 } satisfies ServiceDescriptors;
 
 async function run(target: NegotiateTarget, query: string): Promise<CheckResult> {
-  const { default: oracledb } = await import('oracledb');
+  const { default: oracledb } = await loadOptional(
+    'oracledb',
+    'service=oracle',
+    () => import('oracledb'),
+  );
   const seconds = Math.ceil(backstopMs(target) / 1000);
   let connection: Connection | undefined;
   try {

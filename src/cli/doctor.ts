@@ -22,6 +22,7 @@ import {
 } from '../doctor/report.ts';
 import { CannotCheckError, type Finding, type RealServerOptions } from '../doctor/types.ts';
 import { runCommand } from '../lib/run-command.ts';
+import { selfCommand } from '../lib/self-command.ts';
 
 /** Where doctor writes: the process's streams, or a test's buffers (as for check). */
 export type DoctorIO = SubcommandIO;
@@ -55,8 +56,9 @@ function parseAddress(text: string, what: string): string {
 
 /** The program behind a proposed command; `ldirectord-ts` is this very program. */
 function resolveProgram(argv: readonly string[]): [string, string[]] {
-  if (argv[0] === SELF && process.argv[1] !== undefined) {
-    return [process.execPath, [process.argv[1], ...argv.slice(1)]];
+  if (argv[0] === SELF) {
+    const self = selfCommand();
+    return [self.file, [...self.prefix, ...argv.slice(1)]];
   }
   return [argv[0]!, argv.slice(1)];
 }

@@ -19,6 +19,7 @@ import {
 import type { Config } from '../config/model.ts';
 import { locateIpvsadm } from '../ipvs/backend.ts';
 import { hostPort } from '../lib/inet.ts';
+import { selfCommand } from '../lib/self-command.ts';
 import { DaemonLogger, logTargetFor } from '../log/daemon-logger.ts';
 import { type Diagnostic, formatDiagnostic, formatOriginalStyle } from '../model/diagnostics.ts';
 import { formatRecord, lastRecords } from '../observe/eventlog.ts';
@@ -29,7 +30,7 @@ import { controlSocketPath } from './control-socket.ts';
 import { overrideStatePath } from './override-store.ts';
 import { isLdirectordProcess, pidDirProblem, pidFilePath, readPidState } from './pidfile.ts';
 import { statusDocument, statusFilePath } from './status-file.ts';
-import { SubInstances } from './sub-instances.ts';
+import { type SelfInvocation, SubInstances } from './sub-instances.ts';
 
 /** ldirectord's actions, the words after the config on its command line. */
 export const ACTIONS = [
@@ -159,11 +160,7 @@ export async function runAction(
     located.cfgname,
     args.pidDir ?? (process.env.LDIRECTORD_TS_PID_DIR || undefined),
   );
-  const self = {
-    execPath: process.execPath,
-    script: process.argv[1]!,
-    options: globalOptions(args),
-  };
+  const self: SelfInvocation = { command: selfCommand(), options: globalOptions(args) };
 
   try {
     switch (action) {
@@ -221,7 +218,7 @@ async function status(
   args: ActionOptions,
   logger: DaemonLogger,
   context: ActionContext,
-  self: { execPath: string; script: string; options: string[] },
+  self: SelfInvocation,
 ): Promise<number> {
   if (args.history !== undefined) return history(located, config, args, context);
   const state = readPidState(pidFile);
@@ -431,7 +428,7 @@ async function start(
     ...(ipvsadm ? { ipvsadm } : {}),
     dryRun: args.dryRun,
     notifyEnv,
-    self: { execPath: process.execPath, script: process.argv[1]!, options: globalOptions(args) },
+    self: { command: selfCommand(), options: globalOptions(args) },
     onReady: () => report.ready(),
     ...(process.env.LDIRECTORD_TS_SMTP_PORT
       ? { smtpPort: Number(process.env.LDIRECTORD_TS_SMTP_PORT) }
@@ -449,7 +446,9 @@ async function start(
 /** Starts a detached copy of this command and waits for it to report ready or failed. */
 function daemonize(context: ActionContext): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    const self = selfCommand();
+    const child = spawn(self.file, [...self.prefix, ...process.argv.slice(2)], {
+      argv0: self.argv0,
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
       env: { ...process.env, [READY_FD_ENV]: '3' },

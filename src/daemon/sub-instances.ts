@@ -4,12 +4,12 @@
 // program without a shell, always in daemon mode (even when this instance runs with -d), passing on
 // --pid-dir and --ipvsadm so side-by-side instances stay side by side.
 import { runCommand } from '../lib/run-command.ts';
+import type { SelfCommand } from '../lib/self-command.ts';
 import type { Logger } from '../log/logger.ts';
 
 export interface SelfInvocation {
-  /** The node binary and script that run ldirectord-ts. */
-  execPath: string;
-  script: string;
+  /** How to run ldirectord-ts: node and the script, or the single executable. */
+  command: SelfCommand;
   /** Global options to pass on (e.g. ['--pid-dir', '/tmp/p']). */
   options: string[];
 }
@@ -36,8 +36,8 @@ export class SubInstances {
     const words = instanceWords(key);
     if (words.length === 0) return { code: 0, stdout: '', stderr: '' };
     const r = await runCommand(
-      this.self.execPath,
-      [this.self.script, ...this.self.options, ...words, action],
+      this.self.command.file,
+      [...this.self.command.prefix, ...this.self.options, ...words, action],
       { timeoutMs: 120_000 },
     );
     const code = r.code ?? 1;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the expensive test tiers use: the Perl ldirectord (the reference
 # for behaviour), MariaDB, the protocol servers of the negotiate checks, heartbeat and
-# resource-agents (integration contracts), and qemu with a Debian kernel (the IPVS tier).
+# resource-agents (integration contracts), qemu with a Debian kernel (the IPVS tier), and the
+# tools that build and test the .deb and .rpm.
 # Runs as part of `npm test`; does nothing when everything is present; when not root it only
 # says what is missing (the tiers that need it then skip with a printed reason).
 set -euo pipefail
@@ -30,6 +31,9 @@ packages=(
   # the real-kernel IPVS tier (iproute2: `ip` for tests inside the guest, which runs the
   # host's binaries)
   qemu-system-x86 linux-image-amd64 busybox-static iproute2
+  # the packages (scripts/package.ts: strip, dpkg-deb and dpkg-shlibdeps, rpmbuild) and their
+  # tests (test/system/package.test.ts: a clean Debian root by mmdebstrap, lintian)
+  binutils dpkg-dev rpm mmdebstrap lintian
 )
 
 missing=()

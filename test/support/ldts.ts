@@ -19,6 +19,8 @@ export class Scratch {
   readonly dir: string;
   readonly state: string;
   readonly pidDir: string;
+  /** The program run by run() and runAsync(): the built bin by node, or the single executable. */
+  program: readonly string[] = [process.execPath, BIN];
 
   constructor(prefix = 'ldts') {
     this.dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
@@ -55,9 +57,10 @@ export class Scratch {
     args: string[],
     options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
   ): RunResult {
+    const [file, ...prefix] = this.program;
     const r: SpawnSyncReturns<string> = spawnSync(
-      process.execPath,
-      [BIN, '--pid-dir', this.pidDir, ...args],
+      file!,
+      [...prefix, '--pid-dir', this.pidDir, ...args],
       {
         cwd: options.cwd ?? this.dir,
         env: this.env(options.env),
@@ -74,7 +77,8 @@ export class Scratch {
     options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
   ): Promise<RunResult> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, '--pid-dir', this.pidDir, ...args], {
+      const [file, ...prefix] = this.program;
+      const child = spawn(file!, [...prefix, '--pid-dir', this.pidDir, ...args], {
         cwd: options.cwd ?? this.dir,
         env: this.env(options.env),
       });
@@ -129,4 +133,13 @@ export function alive(pid: number | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Waits (2 s at most) for a stopped daemon to be gone. `stop` returns once the process no longer
+ * runs ldirectord (its command line is empty while it exits); the kernel's last steps of the
+ * exit may follow a moment later.
+ */
+export async function gone(pid: number, what: string): Promise<void> {
+  await eventually(() => !alive(pid), what, 2000);
 }
