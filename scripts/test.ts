@@ -26,7 +26,10 @@ function step(title: string, command: string, args: string[]): void {
 
 const requested = process.argv.slice(2);
 
-if (!process.env.LDTS_SKIP_SETUP) step('setup', 'bash', ['test/setup/setup.sh']);
+if (!process.env.LDTS_SKIP_SETUP) {
+  step('setup', 'bash', ['test/setup/setup.sh']);
+  step('setup: Debian root', process.execPath, ['scripts/prepare-debian-root.ts']);
+}
 step('format (prettier)', 'npx', ['prettier', '--check', '--log-level', 'warn', '.']);
 step('lint (eslint)', 'npx', ['eslint', '.']);
 step('type check (tsc)', 'npx', ['tsc', '--noEmit', '-p', '.']);
