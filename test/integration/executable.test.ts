@@ -115,8 +115,17 @@ test('as ldirectord: start daemonizes, execute= starts a second instance, status
   // The daemon runs under the name it was started by, as the OCF agent's pgrep expects.
   const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim();
   assert.equal(cmdline, `${dropInName} --pid-dir ${s.pidDir} ${s.cf} start`);
-  const pgrep = spawnSync('pgrep', ['-f', `${dropInName} .*${s.cf} start`], { encoding: 'utf8' });
-  assert.deepEqual(pgrep.stdout.trim().split('\n').map(Number), [pid]);
+  // Only the daemon, once the execute= instance it forks has exec'd (until then the child
+  // shows the daemon's command line).
+  const matching = (): number[] =>
+    spawnSync('pgrep', ['-f', `${dropInName} .*${s.cf} start`], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .map(Number);
+  await eventually(
+    () => matching().join() === String(pid),
+    () => `pgrep finds only the daemon ${pid}: ${matching().join(', ')}`,
+  );
 
   await eventually(() => alive(s.pid('second.cf')), 'the execute= instance started');
   const secondPid = s.pid('second.cf')!;
