@@ -138,10 +138,11 @@ describe('external', () => {
   });
   test('a command that leaves a process running is up at its exit; the process is killed', async () => {
     const r = await runCheck(checkExternal, external(path('leaves.sh'), { timeoutMs: 3000 }));
+    // Up, not 'timeout': the check ended at the command's exit, not when the sleep it left
+    // would have (a bound on its milliseconds would only measure the machine's load).
     assert.deepEqual([r.up, r.reason], [true, 'exit status 0']);
-    assert.ok(r.ms < 1000, `took ${r.ms} ms`);
     const pid = Number(readFileSync(path('leaves.pid'), 'utf8'));
-    assert.ok(await gone([pid], 2000), 'the background sleep survived');
+    assert.ok(await gone([pid], 5000), 'the background sleep survived');
   });
   test('a command ignoring SIGTERM does not delay the result and is killed', async () => {
     const r = await runCheck(checkExternal, external(path('stubborn.sh'), { timeoutMs: 500 }));
